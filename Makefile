@@ -1,0 +1,114 @@
+# wintogo - write portable Windows (Windows To Go) disks from Linux.
+#
+#   make          build build/wintogo
+#   make check    install dependencies, build, run every test (prove)
+#   make demo     install dependencies, build, run wintogo on a sample image
+#   make deps     install the Debian packages the build, tests and demo need
+#   make install  PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BUILD ?= build
+
+CC ?= gcc
+PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zlib
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude $(CFLAGS) \
+	$(shell pkg-config --cflags $(PKGS))
+LDLIBS = $(shell pkg-config --libs $(PKGS))
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(filter-out src/main.c src/cmd_%.c src/progress_ui.c,$(SRCS))
+OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS := $(SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
+ASAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+HEADERS := $(wildcard include/wintogo/*.h)
+MANPAGES := $(wildcard man/*.1)
+
+# Debian 12 packages: build, run, test oracles (see README.md).
+DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-dev \
+	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
+	libudf-dev libiso9660-dev zlib1g-dev
+DEPS_RUN := ntfs-3g dosfstools mtools
+DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
+	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
+	groff-base man-db util-linux libwin-hivex-perl openssl strace
+DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
+
+FIXTURES := $(BUILD)/fixtures
+# make V=1 shows the compiler command lines
+Q := $(if $(V),,@)
+
+.PHONY: all deps check test unit demo fixtures install clean
+
+all: $(BUILD)/wintogo
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/wintogo: $(OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The sanitizer build: unit tests link the core modules from it, and the
+# end-to-end tests that cover error paths run its binary.
+$(BUILD)/asan/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
+
+$(BUILD)/asan/wintogo: $(ASAN_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/tap.h $(ASAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
+# Installs only what is missing; a no-op when everything is present.
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+fixtures: $(FIXTURES)/.stamp
+
+$(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
+	fixtures/mkimage $(FIXTURES)
+	@touch $@
+
+unit: $(UNIT_TESTS)
+
+test: all $(BUILD)/asan/wintogo unit fixtures
+	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
+	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) \
+		prove $(UNIT_TESTS) tests/*.t
+
+check: deps
+	$(MAKE) test
+
+demo: deps
+	$(MAKE) all fixtures
+	@tests/demo.sh $(abspath $(BUILD)/wintogo) $(abspath $(FIXTURES)) $(abspath $(BUILD)/demo)
+
+install: all
+	install -D -m 0755 $(BUILD)/wintogo $(DESTDIR)$(BINDIR)/wintogo
+	for m in $(MANPAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); \
+	done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,30 @@
+/* esp.h - the EFI system partition, built as a FAT32 file in the stage
+ * with mkfs.fat and filled with mtools, laid out as `bcdboot /f UEFI`
+ * lays it out:
+ *
+ *   \EFI\Microsoft\Boot\   everything in the image's Windows\Boot\EFI
+ *                          (bootmgfw.efi, memtest.efi, locale folders...),
+ *                          Fonts\, Resources\ and the BCD store
+ *   \EFI\Boot\bootx64.efi  a copy of bootmgfw.efi: what firmware starts
+ *                          from a removable disk (bootaa64.efi on arm64)
+ */
+#ifndef WINTOGO_ESP_H
+#define WINTOGO_ESP_H
+
+#include <stdint.h>
+
+#include "wintogo/bootfiles.h"
+
+struct esp_request {
+	const char *path;          /* the file to make */
+	uint64_t bytes;
+	unsigned sector_size;
+	uint64_t start_sector;     /* hidden sectors: where the partition starts */
+	uint32_t volume_id;
+	const struct boot_files *boot;
+	const char *bcd_path;      /* the BCD store to install, or NULL */
+};
+
+int esp_build(const struct esp_request *req);
+
+#endif

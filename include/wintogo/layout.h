@@ -1,0 +1,83 @@
+/* layout.h - the disk layout of a Windows To Go disk, planned before a
+ * byte is written, and its GPT written with libfdisk.
+ *
+ *   LBA 0        protective MBR, GPT header and entries
+ *   1 MiB        ESP      FAT32, 260 MiB by default    C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+ *   ...          MSR      16 MiB                       E3C9E316-0B5C-4DB8-817D-F92DF00215AE
+ *   ...          Windows  NTFS, the rest               EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
+ *   end          backup GPT entries and header
+ *
+ * Every partition starts and ends on a 1 MiB boundary.
+ */
+#ifndef WINTOGO_LAYOUT_H
+#define WINTOGO_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wintogo/guid.h"
+#include "wintogo/util.h"
+
+#define LAYOUT_ALIGN MIB
+#define LAYOUT_ESP_DEFAULT (260 * MIB)
+#define LAYOUT_MSR_SIZE (16 * MIB)
+#define LAYOUT_ESP_MAX (4 * GIB)
+/* FAT32 needs at least this many clusters, or it is FAT16 by definition. */
+#define FAT32_MIN_CLUSTERS 65525
+
+enum layout_part { PART_ESP, PART_MSR, PART_WINDOWS, PART_COUNT };
+
+struct layout_partition {
+	const char *role;       /* "esp", "msr", "windows" */
+	const char *name;       /* the GPT partition name Windows gives it */
+	const char *type_guid;
+	struct guid uuid;
+	uint64_t start;         /* in sectors */
+	uint64_t sectors;
+};
+
+struct layout {
+	uint64_t disk_bytes;
+	unsigned sector_size;
+	struct guid disk_guid;
+	struct layout_partition parts[PART_COUNT];
+};
+
+struct layout_request {
+	uint64_t disk_bytes;
+	unsigned sector_size;   /* 512 or 4096 */
+	uint64_t esp_bytes;     /* 0: LAYOUT_ESP_DEFAULT */
+	bool seeded;            /* GUIDs derived from seed, else random */
+	uint64_t seed;
+};
+
+/* The room an image of expanded_bytes needs on NTFS: its size plus 10 %
+ * (at least 64 MiB, for NTFS metadata on small images). */
+uint64_t layout_windows_min_bytes(uint64_t expanded_bytes);
+/* The smallest disk that holds the layout for such an image. */
+uint64_t layout_disk_min_bytes(uint64_t expanded_bytes, uint64_t esp_bytes);
+/* The default size of a disk image: the image + 20 % + ESP + MSR, in whole GiB. */
+uint64_t layout_disk_default_bytes(uint64_t expanded_bytes, uint64_t esp_bytes);
+
+/* Checks an ESP size: whole MiB, FAT32-valid at that sector size (one
+ * sector per cluster), at most LAYOUT_ESP_MAX.  Logs why not. */
+int layout_check_esp(uint64_t esp_bytes, unsigned sector_size);
+
+/* Computes the layout.  Fails (logged) when the disk cannot hold it. */
+int layout_plan(const struct layout_request *req, struct layout *layout_ret);
+
+static inline uint64_t layout_offset(const struct layout *l, enum layout_part p)
+{
+	return l->parts[p].start * l->sector_size;
+}
+
+static inline uint64_t layout_bytes(const struct layout *l, enum layout_part p)
+{
+	return l->parts[p].sectors * l->sector_size;
+}
+
+/* Writes the GPT (protective MBR, both headers and entry arrays) of the
+ * layout with libfdisk into path, an existing file of l->disk_bytes. */
+int layout_write_gpt(const struct layout *l, const char *path);
+
+#endif

@@ -1,0 +1,18 @@
+/* pe.h - the machine type of a PE image (an EFI application). */
+#ifndef WINTOGO_PE_H
+#define WINTOGO_PE_H
+
+#include <stdint.h>
+
+#define PE_MACHINE_I386 0x014c
+#define PE_MACHINE_AMD64 0x8664
+#define PE_MACHINE_ARM64 0xaa64
+
+/* Reads the COFF machine field of the PE file at path.  Returns 0, or
+ * -ENOEXEC (logged) when the file is not a PE image. */
+int pe_read_machine(const char *path, uint16_t *machine_ret);
+
+/* "x64", "arm64", "x86" or "unknown". */
+const char *pe_machine_name(uint16_t machine);
+
+#endif

@@ -1,0 +1,13 @@
+/* run.h - running the standard external programs (mkntfs, mkfs.fat,
+ * mtools) with argv arrays, never through a shell. */
+#ifndef WINTOGO_RUN_H
+#define WINTOGO_RUN_H
+
+/* Runs argv[0] (looked up in PATH) with the given NULL-terminated argv and
+ * extra environment entries ("NAME=value", NULL-terminated, may be NULL).
+ * Its stdout is discarded; its stderr is kept.  On failure logs
+ * "WHAT failed: PROGRAM exited with N: <its stderr>" and returns a negative
+ * code. */
+int run_program(const char *what, const char *const argv[], const char *const env[]);
+
+#endif

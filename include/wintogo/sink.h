@@ -1,0 +1,57 @@
+/* sink.h - where the disk goes: one interface, one backend per kind of
+ * target (an image file now; block devices, QCOW2 and VHDX plug in as
+ * further ops tables).  A sink receives the extents in strictly increasing
+ * offset order and refuses anything else. */
+#ifndef WINTOGO_SINK_H
+#define WINTOGO_SINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wintogo/extents.h"
+#include "wintogo/progress.h"
+
+struct sink;
+
+struct sink_ops {
+	const char *name;
+	/* Prepares the target for a disk of size bytes. */
+	int (*open)(struct sink *sink);
+	/* Writes one extent: its offset is above every earlier one. */
+	int (*write)(struct sink *sink, const struct extent *e);
+	/* Makes the result durable and puts it in place. */
+	int (*finish)(struct sink *sink);
+	/* Removes whatever a failed run left; also after a failed open. */
+	void (*abort)(struct sink *sink);
+};
+
+struct sink {
+	const struct sink_ops *ops;
+	char *target;
+	uint64_t size;
+	bool force;
+	uint64_t next_offset;   /* every write starts at or after this */
+	FILE *trace;            /* "offset length what" per write, or NULL */
+	void *priv;             /* the backend's state */
+};
+
+enum sink_kind { SINK_RAW_FILE };
+
+extern const struct sink_ops sink_raw_ops;
+
+/* Opens the sink for target.  With force, an existing output is replaced.
+ * The environment variable WINTOGO_WRITE_TRACE names a file that gets one
+ * line per write (for tests that prove the writes are sequential). */
+int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
+	      struct sink **sink_ret);
+
+/* Sends every extent, in order, with progress. */
+int sink_write_all(struct sink *sink, const struct extent_list *list,
+		   const struct progress_sink *progress);
+
+int sink_finish(struct sink *sink);
+/* Aborts (if not finished) and frees. */
+void sink_free(struct sink *sink);
+
+#endif

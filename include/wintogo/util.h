@@ -1,0 +1,36 @@
+/* util.h - small helpers: allocation that cannot fail, sizes as text. */
+#ifndef WINTOGO_UTIL_H
+#define WINTOGO_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIB (UINT64_C(1) << 20)
+#define GIB (UINT64_C(1) << 30)
+
+/* Allocation failures end the program: there is nothing sensible to do. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses "32G", "64000M", "260MiB", "512K", "1T" or a plain byte count.
+ * Suffixes are binary (K = 1024).  Returns 0 or -EINVAL / -ERANGE. */
+int parse_size(const char *text, uint64_t *bytes_ret);
+
+/* Parses a whole non-negative decimal number.  Returns 0 or -EINVAL. */
+int parse_uint(const char *text, uint64_t max, uint64_t *value_ret);
+
+/* Formats bytes for people: "512 B", "14.2 MiB", "32.0 GiB". */
+#define SIZE_TEXT_MAX 32
+const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
+
+/* Rounds up to a multiple of align (a power of two or not). */
+static inline uint64_t round_up(uint64_t value, uint64_t align)
+{
+	return (value + align - 1) / align * align;
+}
+
+#endif

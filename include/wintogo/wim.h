@@ -1,0 +1,89 @@
+/* wim.h - a Windows image (WIM, ESD or split SWM set) opened with wimlib.
+ *
+ * The module reads what the rest of wintogo needs to know about the images
+ * inside (from the WIM's XML document) and turns wimlib's error codes into
+ * one-line messages that name the file and say what to do.
+ */
+#ifndef WINTOGO_WIM_H
+#define WINTOGO_WIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wintogo/progress.h"
+
+/* Windows PROCESSOR_ARCHITECTURE values, as stored in WINDOWS/ARCH. */
+enum wim_arch {
+	WIM_ARCH_X86 = 0,
+	WIM_ARCH_ARM = 5,
+	WIM_ARCH_IA64 = 6,
+	WIM_ARCH_X64 = 9,
+	WIM_ARCH_ARM64 = 12,
+	WIM_ARCH_UNKNOWN = -1,
+};
+
+/* "x86", "arm", "ia64", "x64", "arm64" or "unknown". */
+const char *wim_arch_name(enum wim_arch arch);
+
+struct wim_image {
+	int index;                 /* 1-based */
+	char *name;
+	char *description;
+	char *display_name;
+	char *edition;             /* WINDOWS/EDITIONID, e.g. "Professional" */
+	char *flags;
+	char *installation_type;   /* "Client", "Server", ... */
+	enum wim_arch arch;
+	unsigned major, minor, build, sp_build;
+	char **languages;
+	size_t n_languages;
+	char *default_language;
+	uint64_t file_count;
+	uint64_t dir_count;
+	uint64_t expanded_size;    /* TOTALBYTES: bytes of file data */
+};
+
+enum wim_format { WIM_FORMAT_WIM, WIM_FORMAT_ESD, WIM_FORMAT_SWM };
+
+struct wim_file {
+	char *path;
+	enum wim_format format;
+	const char *compression;   /* "LZX", "LZMS", "XPRESS", "none" */
+	unsigned parts;            /* 1, or the parts of a split set */
+	bool integrity_table;
+	int boot_index;            /* 0 when none */
+	int image_count;
+};
+
+struct wim_source;
+
+/* Opens path.  The other parts of a split set are found next to it
+ * ("install.swm" -> "install*.swm").  Returns 0 or a negative code after
+ * printing an error that names the file. */
+int wim_source_open(const char *path, struct wim_source **source_ret);
+void wim_source_free(struct wim_source *source);
+
+const struct wim_file *wim_source_file(const struct wim_source *source);
+
+/* Verifies the WIM: its integrity table when it has one, else the SHA-1 of
+ * every resource.  *method_ret says which ("integrity table" or
+ * "resource hashes").  Returns 0, -EBADMSG on a mismatch, or another
+ * negative code. */
+int wim_source_check(struct wim_source *source,
+		     const struct progress_sink *progress,
+		     const char **method_ret);
+
+/* Reads the properties of image index (1-based) into *image_ret. */
+int wim_source_image(struct wim_source *source, int index,
+		     struct wim_image *image_ret);
+void wim_image_release(struct wim_image *image);
+
+/* The wimlib WIMStruct, for the modules that extract from it. */
+struct WIMStruct *wim_source_handle(struct wim_source *source);
+
+/* Turns a wimlib error into a logged one-line message about path and a
+ * negative errno-style code. */
+int wim_error(int wimlib_code, const char *path, const char *action);
+
+#endif

@@ -1,0 +1,236 @@
+/* cmd_info.c - `wintogo info IMAGE`: the images inside a Windows image. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wintogo/cli.h"
+#include "wintogo/json.h"
+#include "wintogo/util.h"
+#include "wintogo/wim.h"
+
+static const char help[] =
+	"Usage: wintogo info [OPTIONS] IMAGE\n"
+	"\n"
+	"Show the images inside a WIM, ESD or split SWM set: index, name,\n"
+	"edition, architecture, build, languages, file count and expanded size.\n"
+	"\n"
+	"Options:\n"
+	"  -i, --index N   show only image N\n"
+	"      --check     verify the file: its integrity table when it has one,\n"
+	"                  else the hash of every resource\n"
+	"  -j, --json      print one JSON document on stdout\n"
+	"  -h, --help      show this help and exit\n";
+
+struct info_options {
+	bool json;
+	bool check;
+	int index;  /* 0: all images */
+};
+
+static const char *format_name(enum wim_format f)
+{
+	switch (f) {
+	case WIM_FORMAT_ESD: return "esd";
+	case WIM_FORMAT_SWM: return "swm";
+	default: return "wim";
+	}
+}
+
+static const char *format_title(enum wim_format f)
+{
+	switch (f) {
+	case WIM_FORMAT_ESD: return "ESD (solid)";
+	case WIM_FORMAT_SWM: return "split WIM";
+	default: return "WIM";
+	}
+}
+
+static void print_image_json(struct json *j, const struct wim_image *im)
+{
+	char version[64];
+
+	snprintf(version, sizeof(version), "%u.%u.%u.%u", im->major, im->minor,
+		 im->build, im->sp_build);
+	json_begin_object(j, NULL);
+	json_uint(j, "index", im->index);
+	json_string(j, "name", im->name);
+	json_string(j, "description", im->description);
+	json_string(j, "display_name", im->display_name);
+	json_string(j, "edition", im->edition);
+	json_string(j, "flags", im->flags);
+	json_string(j, "installation_type", im->installation_type);
+	json_string(j, "architecture", wim_arch_name(im->arch));
+	json_uint(j, "build", im->build);
+	json_uint(j, "sp_build", im->sp_build);
+	json_string(j, "version", version);
+	json_begin_array(j, "languages");
+	for (size_t i = 0; i < im->n_languages; i++)
+		json_string(j, NULL, im->languages[i]);
+	json_end_array(j);
+	json_string(j, "default_language", im->default_language);
+	json_uint(j, "file_count", im->file_count);
+	json_uint(j, "dir_count", im->dir_count);
+	json_uint(j, "expanded_size", im->expanded_size);
+	json_end_object(j);
+}
+
+static char *joined_languages(const struct wim_image *im)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < im->n_languages; i++)
+		len += strlen(im->languages[i]) + 1;
+	s = xcalloc(1, len);
+	for (size_t i = 0; i < im->n_languages; i++) {
+		if (i)
+			strcat(s, ",");
+		strcat(s, im->languages[i]);
+	}
+	return s;
+}
+
+static void print_image_row(const struct wim_image *im)
+{
+	char size[SIZE_TEXT_MAX], build[32];
+	char *langs = joined_languages(im);
+
+	if (im->build)
+		snprintf(build, sizeof(build), "%u.%u", im->build, im->sp_build);
+	else
+		snprintf(build, sizeof(build), "-");
+	printf("%5d  %-7s  %-10s  %-14s  %-10s  %7llu  %10s  %s\n", im->index,
+	       wim_arch_name(im->arch), build, im->edition ? im->edition : "-",
+	       *langs ? langs : "-", (unsigned long long)im->file_count,
+	       format_size(im->expanded_size, size), im->name);
+	free(langs);
+}
+
+static void print_header(const struct wim_file *f, const char *check_method)
+{
+	printf("%s: %s, %s compression, %d image%s", f->path, format_title(f->format),
+	       f->compression, f->image_count, f->image_count == 1 ? "" : "s");
+	if (f->parts > 1)
+		printf(", %u parts", f->parts);
+	if (f->integrity_table)
+		printf(", integrity table");
+	if (f->boot_index)
+		printf(", boot index %d", f->boot_index);
+	putchar('\n');
+	if (check_method)
+		printf("check: ok (%s)\n", check_method);
+	printf("%5s  %-7s  %-10s  %-14s  %-10s  %7s  %10s  %s\n", "INDEX", "ARCH",
+	       "BUILD", "EDITION", "LANGUAGES", "FILES", "SIZE", "NAME");
+}
+
+static int show(const struct info_options *opt, const char *path)
+{
+	struct wim_source *source = NULL;
+	const struct wim_file *f;
+	const char *check_method = NULL;
+	struct progress_ui ui;
+	struct progress_sink progress = { progress_ui_update, &ui };
+	struct json j;
+	int first, last, status = EXIT_FAILED;
+
+	if (wim_source_open(path, &source) < 0)
+		goto out;
+	f = wim_source_file(source);
+	if (opt->index > f->image_count) {
+		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", path,
+			opt->index, f->image_count);
+		goto out;
+	}
+	if (opt->check) {
+		/* JSON progress lines would mix with the document on stdout */
+		progress_ui_init(&ui, false, opt->json);
+		if (wim_source_check(source, &progress, &check_method) < 0) {
+			progress_ui_abort(&ui);
+			goto out;
+		}
+		progress_ui_finish(&ui);
+	}
+	first = opt->index ? opt->index : 1;
+	last = opt->index ? opt->index : f->image_count;
+
+	if (opt->json) {
+		json_init(&j, stdout, true);
+		json_begin_object(&j, NULL);
+		json_string(&j, "path", f->path);
+		json_string(&j, "format", format_name(f->format));
+		json_string(&j, "compression", f->compression);
+		json_uint(&j, "parts", f->parts);
+		json_bool(&j, "integrity_table", f->integrity_table);
+		json_uint(&j, "boot_index", f->boot_index);
+		json_uint(&j, "image_count", f->image_count);
+		if (check_method) {
+			json_begin_object(&j, "check");
+			json_string(&j, "result", "ok");
+			json_string(&j, "method", check_method);
+			json_end_object(&j);
+		}
+		json_begin_array(&j, "images");
+	} else {
+		print_header(f, check_method);
+	}
+	for (int i = first; i <= last; i++) {
+		struct wim_image im;
+
+		if (wim_source_image(source, i, &im) < 0)
+			goto out;
+		if (opt->json)
+			print_image_json(&j, &im);
+		else
+			print_image_row(&im);
+		wim_image_release(&im);
+	}
+	if (opt->json) {
+		json_end_array(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	}
+	status = EXIT_OK;
+out:
+	wim_source_free(source);
+	return status;
+}
+
+int cmd_info(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "index", required_argument, NULL, 'i' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct info_options opt = { 0 };
+	uint64_t n;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+i:jh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_uint(optarg, 65535, &n) < 0 || n == 0)
+				return cli_usage_error("info", "--index wants an image number from 1, not '%s'", optarg);
+			opt.index = (int)n;
+			break;
+		case 'c':
+			opt.check = true;
+			break;
+		case 'j':
+			opt.json = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_hint("info");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
+	return show(&opt, argv[optind]);
+}

@@ -1,0 +1,121 @@
+/* esp.c - the EFI system partition built in the stage (see esp.h). */
+#include "wintogo/esp.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wintogo/layout.h"
+#include "wintogo/log.h"
+#include "wintogo/run.h"
+#include "wintogo/stage.h"
+#include "wintogo/util.h"
+
+/* mtools checks geometry against the FAT's own and would refuse some
+ * valid 4Kn volumes: skip that check, as mtools' manual suggests. */
+static const char *const mtools_env[] = { "MTOOLS_SKIP_CHECK=1", NULL };
+
+static int format_fat32(const struct esp_request *req)
+{
+	char sector[16], hidden[32], volid[16];
+	const char *argv[] = { "mkfs.fat", "-F", "32", "-S", sector, "-s", "1", "-h", hidden,
+			       "-i", volid, "-n", "SYSTEM", req->path, NULL };
+
+	snprintf(sector, sizeof(sector), "%u", req->sector_size);
+	snprintf(hidden, sizeof(hidden), "%llu", (unsigned long long)req->start_sector);
+	snprintf(volid, sizeof(volid), "%08X", req->volume_id);
+	return run_program("formatting the ESP", argv, NULL);
+}
+
+static int mmd(const char *image, const char *dir)
+{
+	const char *argv[] = { "mmd", "-i", image, dir, NULL };
+
+	return run_program("making a folder on the ESP", argv, mtools_env);
+}
+
+static int mcopy(const char *image, const char *const sources[], size_t n, const char *dest)
+{
+	const char **argv = xcalloc(n + 8, sizeof(char *));
+	size_t i = 0;
+	int ret;
+
+	argv[i++] = "mcopy";
+	argv[i++] = "-s";        /* folders with their contents */
+	argv[i++] = "-D";
+	argv[i++] = "o";         /* overwrite, never ask */
+	argv[i++] = "-i";
+	argv[i++] = image;
+	for (size_t k = 0; k < n; k++)
+		argv[i++] = sources[k];
+	argv[i++] = dest;
+	ret = run_program("copying boot files to the ESP", argv, mtools_env);
+	free(argv);
+	return ret;
+}
+
+/* Copies every entry of dir (not dir itself) into dest on the ESP. */
+static int copy_contents(const char *image, const char *dir, const char *dest)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **sources = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	if (!d)
+		return log_errno(-errno, "cannot read '%s'", dir);
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		sources = xrealloc(sources, (n + 1) * sizeof(char *));
+		sources[n++] = xasprintf("%s/%s", dir, e->d_name);
+	}
+	closedir(d);
+	if (n)
+		ret = mcopy(image, (const char *const *)sources, n, dest);
+	for (size_t i = 0; i < n; i++)
+		free(sources[i]);
+	free(sources);
+	return ret;
+}
+
+static int copy_one(const char *image, const char *source, const char *dest)
+{
+	const char *sources[] = { source };
+
+	return mcopy(image, sources, 1, dest);
+}
+
+int esp_build(const struct esp_request *req)
+{
+	const struct boot_files *b = req->boot;
+	static const char *const dirs[] = { "::/EFI", "::/EFI/Boot", "::/EFI/Microsoft",
+					    "::/EFI/Microsoft/Boot" };
+	char *fallback = xasprintf("::/EFI/Boot/%s", b->fallback_name);
+	int ret;
+
+	ret = layout_check_esp(req->bytes, req->sector_size);
+	if (!ret)
+		ret = stage_make_file(req->path, req->bytes);
+	if (!ret)
+		ret = format_fat32(req);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !ret; i++)
+		ret = mmd(req->path, dirs[i]);
+	if (!ret)
+		ret = copy_contents(req->path, b->efi_dir, "::/EFI/Microsoft/Boot/");
+	if (!ret && b->fonts_dir)
+		ret = copy_one(req->path, b->fonts_dir, "::/EFI/Microsoft/Boot/");
+	if (!ret && b->resources_dir)
+		ret = copy_one(req->path, b->resources_dir, "::/EFI/Microsoft/Boot/");
+	if (!ret)
+		ret = copy_one(req->path, b->bootmgfw, fallback);
+	if (!ret && req->bcd_path)
+		ret = copy_one(req->path, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
+	free(fallback);
+	return ret;
+}

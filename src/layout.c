@@ -1,0 +1,173 @@
+/* layout.c - the planned GPT layout and its writing with libfdisk
+ * (see layout.h). */
+#include "wintogo/layout.h"
+
+#include <errno.h>
+#include <libfdisk.h>
+
+#include "wintogo/log.h"
+
+#define TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define TYPE_MSR "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
+#define TYPE_BASIC_DATA "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
+/* Backup GPT: 128 entries of 128 bytes plus the header, at the disk's end. */
+#define GPT_TAIL_BYTES (128 * 128 + 4096)
+
+uint64_t layout_windows_min_bytes(uint64_t expanded)
+{
+	uint64_t headroom = expanded / 10;
+
+	return expanded + (headroom > 64 * MIB ? headroom : 64 * MIB);
+}
+
+uint64_t layout_disk_min_bytes(uint64_t expanded, uint64_t esp_bytes)
+{
+	return LAYOUT_ALIGN + esp_bytes + LAYOUT_MSR_SIZE +
+	       round_up(layout_windows_min_bytes(expanded), LAYOUT_ALIGN) + LAYOUT_ALIGN;
+}
+
+uint64_t layout_disk_default_bytes(uint64_t expanded, uint64_t esp_bytes)
+{
+	uint64_t want = LAYOUT_ALIGN + esp_bytes + LAYOUT_MSR_SIZE + expanded + expanded / 5 +
+			LAYOUT_ALIGN;
+	uint64_t min = layout_disk_min_bytes(expanded, esp_bytes);
+
+	return round_up(want > min ? want : min, GIB);
+}
+
+int layout_check_esp(uint64_t esp_bytes, unsigned sector_size)
+{
+	/* one sector per cluster; each cluster costs 2 FAT entries of 4 bytes */
+	uint64_t sectors = esp_bytes / sector_size - 32;
+	uint64_t clusters = sectors * sector_size / (sector_size + 8);
+	char size[SIZE_TEXT_MAX];
+
+	if (esp_bytes % LAYOUT_ALIGN)
+		return log_error(-EINVAL, "ESP size %llu bytes is not a whole number of MiB; give e.g. --esp-size 260M",
+				 (unsigned long long)esp_bytes);
+	if (esp_bytes > LAYOUT_ESP_MAX)
+		return log_error(-EINVAL, "ESP size %s is larger than the 4 GiB wintogo allows; 260M is what Windows uses",
+				 format_size(esp_bytes, size));
+	if (esp_bytes < 34 * MIB || clusters < FAT32_MIN_CLUSTERS + 64)
+		return log_error(-EINVAL, "ESP size %s is too small for FAT32 with %u-byte sectors (%llu clusters, FAT32 needs %d); give --esp-size %s",
+				 format_size(esp_bytes, size), sector_size,
+				 (unsigned long long)clusters, FAT32_MIN_CLUSTERS,
+				 sector_size > 512 ? "260M" : "100M");
+	return 0;
+}
+
+static int make_guids(struct layout *l, const struct layout_request *req)
+{
+	static const char *const purposes[PART_COUNT] = { "esp", "msr", "windows" };
+	int ret = guid_make(&l->disk_guid, req->seeded, req->seed, "disk");
+
+	for (int i = 0; i < PART_COUNT && !ret; i++)
+		ret = guid_make(&l->parts[i].uuid, req->seeded, req->seed, purposes[i]);
+	return ret;
+}
+
+int layout_plan(const struct layout_request *req, struct layout *layout_ret)
+{
+	uint64_t esp = req->esp_bytes ? req->esp_bytes : LAYOUT_ESP_DEFAULT;
+	unsigned ss = req->sector_size;
+	struct layout l = { .disk_bytes = req->disk_bytes, .sector_size = ss };
+	uint64_t windows_start, windows_end;
+	char size[SIZE_TEXT_MAX];
+	int ret;
+
+	if (ss != 512 && ss != 4096)
+		return log_error(-EINVAL, "sector size %u is not supported; wintogo writes 512-byte and 4Kn disks", ss);
+	ret = layout_check_esp(esp, ss);
+	if (ret < 0)
+		return ret;
+
+	l.parts[PART_ESP] = (struct layout_partition){
+		"esp", "EFI system partition", TYPE_ESP, { { 0 } },
+		LAYOUT_ALIGN / ss, esp / ss };
+	l.parts[PART_MSR] = (struct layout_partition){
+		"msr", "Microsoft reserved partition", TYPE_MSR, { { 0 } },
+		(LAYOUT_ALIGN + esp) / ss, LAYOUT_MSR_SIZE / ss };
+	windows_start = LAYOUT_ALIGN + esp + LAYOUT_MSR_SIZE;
+	/* the Windows partition ends on the last whole MiB before the backup GPT */
+	windows_end = req->disk_bytes > GPT_TAIL_BYTES ?
+		(req->disk_bytes - GPT_TAIL_BYTES) / LAYOUT_ALIGN * LAYOUT_ALIGN : 0;
+	if (windows_end < windows_start + LAYOUT_ALIGN)
+		return log_error(-ENOSPC, "a disk of %s cannot hold an ESP, an MSR and a Windows partition",
+				 format_size(req->disk_bytes, size));
+	l.parts[PART_WINDOWS] = (struct layout_partition){
+		"windows", "Basic data partition", TYPE_BASIC_DATA, { { 0 } },
+		windows_start / ss, (windows_end - windows_start) / ss };
+
+	ret = make_guids(&l, req);
+	if (ret < 0)
+		return ret;
+	*layout_ret = l;
+	return 0;
+}
+
+static int add_partition(struct fdisk_context *cxt, const struct layout *l, int i)
+{
+	const struct layout_partition *p = &l->parts[i];
+	struct fdisk_partition *pa = fdisk_new_partition();
+	struct fdisk_parttype *type;
+	char uuid[GUID_STR_LEN];
+	int ret = -ENOMEM;
+
+	if (!pa)
+		goto out;
+	type = fdisk_label_get_parttype_from_string(fdisk_get_label(cxt, NULL), p->type_guid);
+	guid_format(&p->uuid, uuid);
+	ret = fdisk_partition_set_partno(pa, i);
+	if (!ret)
+		ret = fdisk_partition_set_start(pa, p->start);
+	if (!ret)
+		ret = fdisk_partition_set_size(pa, p->sectors);
+	if (!ret)
+		ret = fdisk_partition_set_type(pa, type);
+	if (!ret)
+		ret = fdisk_partition_set_name(pa, p->name);
+	if (!ret)
+		ret = fdisk_partition_set_uuid(pa, uuid);
+	if (!ret)
+		ret = fdisk_add_partition(cxt, pa, NULL);
+	fdisk_unref_parttype(type);
+out:
+	fdisk_unref_partition(pa);
+	return ret < 0 ? ret : 0;
+}
+
+int layout_write_gpt(const struct layout *l, const char *path)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	char disk_uuid[GUID_STR_LEN];
+	int ret;
+
+	if (!cxt)
+		return log_error(-ENOMEM, "cannot write the partition table: out of memory");
+	fdisk_disable_dialogs(cxt, 1);
+	ret = fdisk_save_user_sector_size(cxt, l->sector_size, l->sector_size);
+	if (!ret)
+		ret = fdisk_assign_device(cxt, path, 0);
+	if (ret < 0) {
+		ret = log_errno(ret, "cannot open '%s' for the partition table", path);
+		goto out;
+	}
+	guid_format(&l->disk_guid, disk_uuid);
+	ret = fdisk_create_disklabel(cxt, "gpt");
+	if (!ret)
+		ret = fdisk_set_disklabel_id_from_string(cxt, disk_uuid);
+	for (int i = 0; i < PART_COUNT && !ret; i++)
+		ret = add_partition(cxt, l, i);
+	if (!ret)
+		ret = fdisk_write_disklabel(cxt);
+	if (ret < 0) {
+		ret = log_errno(ret, "cannot write the partition table to '%s'", path);
+		goto out;
+	}
+	ret = fdisk_deassign_device(cxt, 0);
+	if (ret < 0)
+		ret = log_errno(ret, "cannot close '%s' after writing the partition table", path);
+out:
+	fdisk_unref_context(cxt);
+	return ret;
+}

@@ -1,0 +1,13 @@
+/* progress.c - names of progress phases (see progress.h). */
+#include "wintogo/progress.h"
+
+const char *progress_phase_name(enum progress_phase phase)
+{
+	static const char *const names[PROGRESS_PHASE_COUNT] = {
+		[PROGRESS_CHECK] = "check",   [PROGRESS_HASH] = "hash",
+		[PROGRESS_APPLY] = "apply",   [PROGRESS_ESP] = "esp",
+		[PROGRESS_WRITE] = "write",   [PROGRESS_VERIFY] = "verify",
+	};
+
+	return (unsigned)phase < PROGRESS_PHASE_COUNT ? names[phase] : "?";
+}

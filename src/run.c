@@ -1,0 +1,80 @@
+/* run.c - external programs run with argv arrays (see run.h). */
+#include "wintogo/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wintogo/log.h"
+#include "wintogo/util.h"
+
+#define STDERR_KEEP 2048
+
+/* The child's stderr, one line: newlines become "; ". */
+static void read_stderr(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	char scratch[512];
+
+	while ((n = read(fd, len < size - 1 ? buf + len : scratch,
+			 len < size - 1 ? size - 1 - len : sizeof(scratch))) > 0 ||
+	       (n < 0 && errno == EINTR)) {
+		if (n > 0 && len < size - 1)
+			len += (size_t)n;
+	}
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	buf[len] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n')
+			*p = ';';
+}
+
+int run_program(const char *what, const char *const argv[], const char *const env[])
+{
+	char err_text[STDERR_KEEP];
+	int pipefd[2], status;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return log_errno(-errno, "%s failed: cannot make a pipe", what);
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return log_errno(-errno, "%s failed: cannot start %s", what, argv[0]);
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+
+		dup2(devnull, STDIN_FILENO);
+		dup2(devnull, STDOUT_FILENO);
+		dup2(pipefd[1], STDERR_FILENO);
+		for (size_t i = 0; env && env[i]; i++)
+			putenv((char *)env[i]);
+		execvp(argv[0], (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s (is it installed? run 'make deps')",
+			argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pipefd[1]);
+	read_stderr(pipefd[0], err_text, sizeof(err_text));
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return log_errno(-errno, "%s failed: cannot wait for %s", what, argv[0]);
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFSIGNALED(status))
+		return log_error(-ECANCELED, "%s failed: %s was killed by signal %d%s%s", what,
+				 argv[0], WTERMSIG(status), *err_text ? ": " : "", err_text);
+	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, argv[0],
+			 WEXITSTATUS(status), *err_text ? ": " : "", err_text);
+}

@@ -1,0 +1,94 @@
+/* sink.c - the common part of every sink (see sink.h). */
+#include "wintogo/sink.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "wintogo/cancel.h"
+#include "wintogo/log.h"
+#include "wintogo/util.h"
+
+static const struct sink_ops *backend(enum sink_kind kind)
+{
+	switch (kind) {
+	case SINK_RAW_FILE:
+	default:
+		return &sink_raw_ops;
+	}
+}
+
+int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
+	      struct sink **sink_ret)
+{
+	struct sink *sink = xcalloc(1, sizeof(*sink));
+	const char *trace = getenv("WINTOGO_WRITE_TRACE");
+	int ret;
+
+	sink->ops = backend(kind);
+	sink->target = xstrdup(target);
+	sink->size = size;
+	sink->force = force;
+	if (trace && *trace) {
+		sink->trace = fopen(trace, "we");
+		if (!sink->trace) {
+			ret = log_errno(-errno, "cannot open the write trace '%s'", trace);
+			goto fail;
+		}
+	}
+	ret = sink->ops->open(sink);
+	if (ret < 0)
+		goto fail;
+	*sink_ret = sink;
+	return 0;
+fail:
+	sink_free(sink);
+	return ret;
+}
+
+int sink_write_all(struct sink *sink, const struct extent_list *list,
+		   const struct progress_sink *progress)
+{
+	uint64_t done = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+		int ret;
+
+		if (cancel_requested())
+			return log_error(-ECANCELED, "interrupted while writing '%s'", sink->target);
+		if (e->offset < sink->next_offset || e->offset + e->length > sink->size)
+			return log_error(-EINVAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
+					 e->what, (unsigned long long)e->offset, sink->target);
+		if (sink->trace)
+			fprintf(sink->trace, "%llu %llu %s\n", (unsigned long long)e->offset,
+				(unsigned long long)e->length, e->what);
+		ret = sink->ops->write(sink, e);
+		if (ret < 0)
+			return ret;
+		sink->next_offset = e->offset + e->length;
+		done += e->length;
+		progress_report(progress, PROGRESS_WRITE, done, list->bytes);
+	}
+	return 0;
+}
+
+int sink_finish(struct sink *sink)
+{
+	int ret = sink->ops->finish(sink);
+
+	if (!ret)
+		sink->ops = NULL;  /* nothing left to abort */
+	return ret;
+}
+
+void sink_free(struct sink *sink)
+{
+	if (!sink)
+		return;
+	if (sink->ops)
+		sink->ops->abort(sink);
+	if (sink->trace)
+		fclose(sink->trace);
+	free(sink->target);
+	free(sink);
+}

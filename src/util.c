@@ -1,0 +1,118 @@
+/* util.c - allocation that cannot fail, sizes as text (see util.h). */
+#include "wintogo/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static void *check_alloc(void *p)
+{
+	if (!p) {
+		fputs("wintogo: out of memory\n", stderr);
+		abort();
+	}
+	return p;
+}
+
+void *xmalloc(size_t size)
+{
+	return check_alloc(malloc(size ? size : 1));
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	return check_alloc(calloc(n ? n : 1, size ? size : 1));
+}
+
+void *xrealloc(void *p, size_t size)
+{
+	return check_alloc(realloc(p, size ? size : 1));
+}
+
+char *xstrdup(const char *s)
+{
+	return check_alloc(strdup(s));
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		check_alloc(NULL);
+	return s;
+}
+
+int parse_uint(const char *text, uint64_t max, uint64_t *value_ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!text || !isdigit((unsigned char)*text))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*value_ret = v;
+	return 0;
+}
+
+int parse_size(const char *text, uint64_t *bytes_ret)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	uint64_t mult = 1;
+	char *end;
+
+	if (!text || !isdigit((unsigned char)*text))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno)
+		return -ERANGE;
+	if (*end) {
+		const char *u = strchr(units, toupper((unsigned char)*end));
+
+		if (!u)
+			return -EINVAL;
+		mult = UINT64_C(1) << (10 * (u - units + 1));
+		end++;
+		/* "G", "GB", "GiB" all mean 2^30: disk sizes are asked in binary units */
+		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
+			end += strlen(end);
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX / mult)
+		return -ERANGE;
+	*bytes_ret = v * mult;
+	return 0;
+}
+
+const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX])
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)bytes;
+	int i = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, SIZE_TEXT_MAX, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && i < (int)ARRAY_SIZE(units) - 1) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, SIZE_TEXT_MAX, "%.1f %s", v, units[i]);
+	return buf;
+}

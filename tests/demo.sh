@@ -1,0 +1,28 @@
+#!/bin/bash
+# demo.sh WINTOGO FIXTURES OUTDIR - what `make demo` shows a new user.
+set -euo pipefail
+wintogo=$1 fixtures=$2 out=$3
+mkdir -p "$out"
+rm -f "$out/windows.img"
+
+step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+
+step "The images inside the sample Windows image" "$wintogo" info "$fixtures/x64.wim"
+step "A multi-edition image, checked against its integrity table" \
+	"$wintogo" info --check "$fixtures/multi.wim"
+"$wintogo" info --json "$fixtures/x64.wim" >"$out/x64-info.json"
+step "A Windows To Go disk image from it" \
+	"$wintogo" write --seed 42 "$fixtures/x64.wim" "$out/windows.img"
+step "Its partition table, as sfdisk reads it" sfdisk -l "$out/windows.img"
+
+cat <<DONE
+
+== Where everything is
+sample images:      $fixtures (x64.wim, multi.wim, x64.esd, split.swm, arm64.wim)
+info as JSON:       $out/x64-info.json
+disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
+                    qemu-system-x86_64 -machine q35 -m 1G -nic none \\
+                      -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
+wintogo binary:     $wintogo
+manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1)
+DONE

@@ -1,0 +1,143 @@
+# lib.sh - TAP helpers for the end-to-end tests (bash).
+#
+#   . "$(dirname "$0")/lib.sh"
+#   run_wintogo info "$FIXTURES/x64.wim"   # sets RC, OUT (stdout), ERR (stderr)
+#   is "$RC" 0 "info succeeds"
+#   check "the JSON parses" jq . "$TMP/out.json"
+#   done_testing
+#
+# WINTOGO is the binary under test (the sanitizer build when WINTOGO_ASAN is
+# set and a test asks for it with use_asan); FIXTURES is the directory that
+# fixtures/mkimage filled, built here on demand when unset.
+
+set -u
+TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$TESTS_DIR/.." && pwd)
+: "${WINTOGO:=$ROOT/build/wintogo}"
+TAP_N=0
+TAP_FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wintogo-test.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# Sanitizer failures must fail the test, not just print.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+
+use_asan() { [ -n "${WINTOGO_ASAN:-}" ] && WINTOGO=$WINTOGO_ASAN; }
+
+need_fixtures() {
+	if [ -z "${FIXTURES:-}" ] || [ ! -e "$FIXTURES/.stamp" ]; then
+		FIXTURES=$ROOT/build/fixtures
+		if [ ! -e "$FIXTURES/.stamp" ]; then
+			"$ROOT/fixtures/mkimage" "$FIXTURES" >&2 && touch "$FIXTURES/.stamp"
+		fi
+	fi
+}
+
+_report() { # _report STATUS DESCRIPTION
+	TAP_N=$((TAP_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $TAP_N - $2"
+	else
+		echo "not ok $TAP_N - $2"
+		TAP_FAILED=$((TAP_FAILED + 1))
+	fi
+	return "$1"
+}
+
+diag() { printf '# %s\n' "$@" | sed '2,$s/^/# /'; }
+
+# check DESCRIPTION COMMAND...: passes when the command exits 0.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		_report 0 "$desc"
+	else
+		_report 1 "$desc"
+		diag "command failed: $*" "$out"
+		return 1
+	fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		_report 0 "$3"
+	else
+		_report 1 "$3"
+		diag "got:  '$1'" "want: '$2'"
+		return 1
+	fi
+}
+
+# like TEXT REGEX DESCRIPTION (grep -E)
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		_report 0 "$3"
+	else
+		_report 1 "$3"
+		diag "'$1'" "does not match /$2/"
+		return 1
+	fi
+}
+
+skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N # skip $*"; }
+
+# run_wintogo ARGS...: runs the binary, sets RC, OUT and ERR.
+run_wintogo() {
+	"$WINTOGO" "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+	RC=$?
+	OUT=$(cat "$TMP/stdout")
+	ERR=$(cat "$TMP/stderr")
+}
+
+# refuses DESCRIPTION REGEX ARGS...: exit 1, exactly one line on stderr
+# matching REGEX, nothing on stdout.
+refuses() {
+	local desc=$1 regex=$2
+	shift 2
+	run_wintogo "$@"
+	local lines
+	lines=$(printf '%s' "$ERR" | grep -c '')
+	if [ "$RC" -eq 1 ] && [ "$lines" -eq 1 ] && [ -z "$OUT" ] &&
+		printf '%s' "$ERR" | grep -Eq -- "$regex"; then
+		_report 0 "$desc"
+	else
+		_report 1 "$desc"
+		diag "rc=$RC, stderr ($lines lines): $ERR" "stdout: $OUT" "want /$regex/"
+	fi
+}
+
+done_testing() {
+	echo "1..$TAP_N"
+	[ "$TAP_FAILED" -eq 0 ]
+}
+
+# boot_disk DISK.img ATTACH LOG: boots DISK under OVMF (TCG: KVM cannot run
+# OVMF on these machines) with the disk attached as ATTACH (ide, usb,
+# nvme), serial console into LOG.  The fixture's boot manager prints its
+# marker lines and powers the machine off.
+boot_disk() {
+	local disk=$1 attach=$2 log=$3 format=${4:-raw} drive
+	cp /usr/share/OVMF/OVMF_VARS.fd "$TMP/vars.fd"
+	case $attach in
+	ide) drive=(-drive "file=$disk,format=$format,if=ide") ;;
+	usb) drive=(-device qemu-xhci,id=xhci -drive "if=none,id=stick,file=$disk,format=$format"
+		-device usb-storage,bus=xhci.0,drive=stick) ;;
+	nvme) drive=(-drive "if=none,id=nv,file=$disk,format=$format" -device nvme,serial=wtg,drive=nv) ;;
+	esac
+	timeout 180 qemu-system-x86_64 -machine q35,accel=tcg -m 512 -display none -nic none \
+		-no-reboot -drive if=pflash,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+		-drive if=pflash,format=raw,file="$TMP/vars.fd" "${drive[@]}" -serial stdio \
+		</dev/null >"$log" 2>&1
+}
+
+# no_leftovers DIR...: every DIR is empty (no stage, no .partial).
+no_leftovers() {
+	local d left=""
+	for d in "$@"; do
+		left+=$(find "$d" -mindepth 1 2>/dev/null)
+	done
+	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
+}

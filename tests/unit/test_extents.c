@@ -1,0 +1,56 @@
+/* Unit tests of extents.c: the data of sparse files, in target order. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "wintogo/extents.h"
+#include "wintogo/util.h"
+
+/* A sparse file of size with 4 KiB of data at each of offsets[]. */
+static int sparse_file(uint64_t size, const uint64_t *offsets, size_t n)
+{
+	char path[] = "/tmp/wintogo-extents.XXXXXX";
+	int fd = mkstemp(path);
+	char buf[4096];
+
+	unlink(path);
+	memset(buf, 0xab, sizeof(buf));
+	if (ftruncate(fd, (off_t)size) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (pwrite(fd, buf, sizeof(buf), (off_t)offsets[i]) != sizeof(buf))
+			return -1;
+	fsync(fd);
+	return fd;
+}
+
+int main(void)
+{
+	const uint64_t a_data[] = { 0, 8 * MIB };
+	const uint64_t b_data[] = { 1 * MIB };
+	int a = sparse_file(16 * MIB, a_data, 2), b = sparse_file(4 * MIB, b_data, 1);
+	struct extent_list list = { 0 };
+
+	plan(9);
+	is_int(extents_add_file(&list, b, 32 * MIB, 4 * MIB, "b"), 0, "add a file with one data run");
+	is_int(extents_add_file(&list, a, 0, 16 * MIB, "a"), 0, "add a file with two data runs");
+	is_int(extents_finish(&list), 0, "they do not overlap");
+	ok(list.count >= 3, "three runs of data at least");
+	ok(list.items[0].offset == 0 && !strcmp(list.items[0].what, "a"), "sorted: a's first run first");
+	ok(list.items[list.count - 1].offset >= 32 * MIB + MIB && !strcmp(list.items[list.count - 1].what, "b"),
+	   "b's run last, at its target offset");
+	ok(list.bytes >= 3 * 4096 && list.bytes < 2 * MIB, "only data counts, not holes");
+	extents_release(&list);
+
+	extents_add_file(&list, a, 0, 16 * MIB, "a");
+	extents_add_file(&list, b, 8 * MIB - 1 * MIB, 4 * MIB, "b");
+	is_int(extents_finish(&list), -EINVAL, "overlapping extents are an error");
+	extents_release(&list);
+	is_int(extents_add_file(&list, a, 0, 4096, "a"), 0, "a length cut inside a data run");
+	extents_release(&list);
+	close(a);
+	close(b);
+	return done_testing();
+}

@@ -27,6 +27,8 @@ ASAN_OBJS := $(SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPERS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/asan/helpers/%)
 HEADERS := $(wildcard include/wintogo/*.h)
 MANPAGES := $(wildcard man/*.1)
 
@@ -37,7 +39,7 @@ DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-d
 DEPS_RUN := ntfs-3g dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
-	groff-base man-db util-linux libwin-hivex-perl openssl strace
+	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 FIXTURES := $(BUILD)/fixtures
@@ -73,6 +75,12 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/tap.h $(ASAN_LIB_OBJS)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
+# Small programs the end-to-end tests drive (not tests themselves).
+$(BUILD)/asan/helpers/%: tests/helpers/%.c $(ASAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  HELPER  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
 # Installs only what is missing; a no-op when everything is present.
 deps:
 	@missing=$$(for p in $(DEPS); do \
@@ -92,9 +100,9 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
 
 unit: $(UNIT_TESTS)
 
-test: all $(BUILD)/asan/wintogo unit fixtures
+test: all $(BUILD)/asan/wintogo unit $(HELPERS) fixtures
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
-	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) \
+	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
 		prove $(UNIT_TESTS) tests/*.t
 
 check: deps

@@ -87,6 +87,7 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 	static const char *const efi[] = { "Windows", "Boot", "EFI" };
 	static const char *const fonts[] = { "Windows", "Boot", "Fonts" };
 	static const char *const resources[] = { "Windows", "Boot", "Resources" };
+	static const char *const bcd_template[] = { "Windows", "System32", "config", "BCD-Template" };
 	const char *wim_path = wim_source_file(source)->path;
 	char *dest = stage_path(stage_dir, "boot");
 	struct boot_files f = { 0 };
@@ -102,12 +103,15 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 		ret = extract(source, index, "/Windows/Boot/Fonts", dest, false);
 	if (!ret)
 		ret = extract(source, index, "/Windows/Boot/Resources", dest, false);
+	if (!ret)
+		ret = extract(source, index, "/Windows/System32/config/BCD-Template", dest, false);
 	if (ret < 0)
 		goto out;
 
 	f.efi_dir = find_path(dest, efi, ARRAY_SIZE(efi));
 	f.fonts_dir = find_path(dest, fonts, ARRAY_SIZE(fonts));
 	f.resources_dir = find_path(dest, resources, ARRAY_SIZE(resources));
+	f.bcd_template = find_path(dest, bcd_template, ARRAY_SIZE(bcd_template));
 	f.bootmgfw = f.efi_dir ? find_entry(f.efi_dir, "bootmgfw.efi") : NULL;
 	if (!f.bootmgfw) {
 		ret = log_error(-ENOENT, "image %d of '%s' has no Windows/Boot/EFI/bootmgfw.efi: it cannot boot by UEFI (choose another with --index)",
@@ -143,5 +147,6 @@ void boot_files_release(struct boot_files *f)
 	free(f->fonts_dir);
 	free(f->resources_dir);
 	free(f->bootmgfw);
+	free(f->bcd_template);
 	*f = (struct boot_files){ 0 };
 }

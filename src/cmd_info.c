@@ -1,22 +1,33 @@
 /* cmd_info.c - `wintogo info IMAGE`: the images inside a Windows image. */
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wintogo/bcd_view.h"
 #include "wintogo/cli.h"
+#include "wintogo/esp.h"
+#include "wintogo/layout.h"
+#include "wintogo/log.h"
+#include "wintogo/stage.h"
 #include "wintogo/json.h"
 #include "wintogo/util.h"
 #include "wintogo/wim.h"
 
 static const char help[] =
 	"Usage: wintogo info [OPTIONS] IMAGE\n"
+	"       wintogo info --bcd STORE|DISK\n"
 	"\n"
 	"Show the images inside a WIM, ESD or split SWM set: index, name,\n"
 	"edition, architecture, build, languages, file count and expanded size.\n"
+	"With --bcd, show a BCD store: a file, or the \\EFI\\Microsoft\\Boot\\BCD of\n"
+	"a disk image's EFI system partition.\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N   show only image N\n"
+	"      --bcd       show the BCD store of a disk image, or a store file\n"
 	"      --check     verify the file: its integrity table when it has one,\n"
 	"                  else the hash of every resource\n"
 	"  -j, --json      print one JSON document on stdout\n"
@@ -25,6 +36,7 @@ static const char help[] =
 struct info_options {
 	bool json;
 	bool check;
+	bool bcd;
 	int index;  /* 0: all images */
 };
 
@@ -196,11 +208,145 @@ out:
 	return status;
 }
 
+static void print_bcd_json(const char *path, const struct bcd_view *v)
+{
+	struct json j;
+	char code[9];
+
+	json_init(&j, stdout, true);
+	json_begin_object(&j, NULL);
+	json_string(&j, "path", path);
+	json_string(&j, "key_name", v->key_name);
+	json_begin_array(&j, "objects");
+	for (size_t i = 0; i < v->n_objects; i++) {
+		const struct bcd_view_object *o = &v->objects[i];
+
+		json_begin_object(&j, NULL);
+		json_string(&j, "guid", o->guid);
+		json_string(&j, "alias", o->alias);
+		json_uint(&j, "type", o->type);
+		json_string(&j, "type_name", o->type_name);
+		json_begin_array(&j, "elements");
+		for (size_t k = 0; k < o->n_elements; k++) {
+			const struct bcd_view_element *e = &o->elements[k];
+			char *text = bcd_view_value_text(e);
+
+			snprintf(code, sizeof(code), "%08x", e->code);
+			json_begin_object(&j, NULL);
+			json_string(&j, "code", code);
+			json_string(&j, "name", e->name);
+			json_string(&j, "format", bcd_view_format_name(e->code));
+			json_uint(&j, "registry_type", (uint64_t)e->reg_type);
+			json_uint(&j, "length", e->len);
+			json_string(&j, "value", text);
+			json_end_object(&j);
+			free(text);
+		}
+		json_end_array(&j);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+static void print_bcd_text(const char *path, const struct bcd_view *v)
+{
+	printf("%s: BCD store %s, %zu objects\n", path, v->key_name ? v->key_name : "(no KeyName)",
+	       v->n_objects);
+	for (size_t i = 0; i < v->n_objects; i++) {
+		const struct bcd_view_object *o = &v->objects[i];
+
+		printf("\n%s", o->guid);
+		if (o->alias)
+			printf(" %s", o->alias);
+		printf("  %s (0x%08x)\n", o->type_name ? o->type_name : "unknown type", o->type);
+		for (size_t k = 0; k < o->n_elements; k++) {
+			const struct bcd_view_element *e = &o->elements[k];
+			char *text = bcd_view_value_text(e);
+			char code[16];
+
+			snprintf(code, sizeof(code), "custom:%08x", e->code);
+			printf("  %-24s %s\n", e->name ? e->name : code, text);
+			free(text);
+		}
+	}
+}
+
+/* A disk image: its ESP's \EFI\Microsoft\Boot\BCD, copied out to a
+ * temporary file (*tmp_ret, to be removed by the caller). */
+static int bcd_from_disk(const char *disk, char **tmp_ret)
+{
+	char *tmp = xasprintf("%s/wintogo-bcd-XXXXXX", stage_default_parent(NULL));
+	uint64_t offset, size;
+	int fd, ret;
+
+	ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
+	if (ret < 0)
+		goto fail;
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = log_errno(-errno, "cannot make a temporary file '%s'", tmp);
+		goto fail;
+	}
+	close(fd);
+	ret = esp_read_file(disk, offset, "::/EFI/Microsoft/Boot/BCD", tmp);
+	if (ret < 0) {
+		unlink(tmp);
+		goto fail;
+	}
+	*tmp_ret = tmp;
+	return 0;
+fail:
+	free(tmp);
+	return ret;
+}
+
+static bool is_hive(const char *path)
+{
+	char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return false;
+	if (fread(magic, 1, sizeof(magic), f) != sizeof(magic))
+		magic[0] = 0;
+	fclose(f);
+	return !memcmp(magic, "regf", 4);
+}
+
+static int show_bcd(const struct info_options *opt, const char *path)
+{
+	struct bcd_view view;
+	char *tmp = NULL;
+	int status = EXIT_FAILED;
+
+	if (access(path, R_OK) < 0) {
+		log_errno(-errno, "cannot open '%s'", path);
+		return EXIT_FAILED;
+	}
+	if (!is_hive(path) && bcd_from_disk(path, &tmp) < 0)
+		return EXIT_FAILED;
+	if (bcd_view_read(tmp ? tmp : path, &view) == 0) {
+		if (opt->json)
+			print_bcd_json(path, &view);
+		else
+			print_bcd_text(path, &view);
+		bcd_view_release(&view);
+		status = EXIT_OK;
+	}
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	return status;
+}
+
 int cmd_info(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "index", required_argument, NULL, 'i' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "bcd", no_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -220,6 +366,9 @@ int cmd_info(int argc, char **argv)
 		case 'c':
 			opt.check = true;
 			break;
+		case 'b':
+			opt.bcd = true;
+			break;
 		case 'j':
 			opt.json = true;
 			break;
@@ -232,5 +381,7 @@ int cmd_info(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
-	return show(&opt, argv[optind]);
+	if (opt.bcd && (opt.check || opt.index))
+		return cli_usage_error("info", "--bcd takes neither --check nor --index");
+	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
 }

@@ -1,4 +1,5 @@
 /* cmd_write.c - `wintogo write IMAGE TARGET`: a bootable Windows To Go disk. */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,9 @@ static const char help[] =
 	"                       every run gives the same disk\n"
 	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
 	"                       /var/tmp)\n"
+	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
+	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
+	"                       the image's BCD-Template\n"
 	"  -f, --force          replace TARGET if it exists\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
@@ -167,7 +171,20 @@ static int run(struct write_cli *cli)
 	return ret == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN };
+/* A language tag as Windows names its locales: "en-US", "sr-Latn-RS". */
+static bool valid_locale(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 2 || len > 16)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_LOCALE, OPT_BCD_FROM_SCRATCH };
 
 int cmd_write(int argc, char **argv)
 {
@@ -178,6 +195,8 @@ int cmd_write(int argc, char **argv)
 		{ "esp-size", required_argument, NULL, OPT_ESP_SIZE },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
+		{ "locale", required_argument, NULL, OPT_LOCALE },
+		{ "bcd-from-scratch", no_argument, NULL, OPT_BCD_FROM_SCRATCH },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, 'j' },
@@ -215,6 +234,14 @@ int cmd_write(int argc, char **argv)
 			break;
 		case OPT_TMPDIR:
 			cli.opt.tmpdir = optarg;
+			break;
+		case OPT_LOCALE:
+			if (!valid_locale(optarg))
+				return cli_usage_error("write", "--locale wants a language tag such as en-US, not '%s'", optarg);
+			cli.opt.locale = optarg;
+			break;
+		case OPT_BCD_FROM_SCRATCH:
+			cli.opt.bcd_from_scratch = true;
 			break;
 		case 'f':
 			cli.opt.force = true;

@@ -119,3 +119,13 @@ int esp_build(const struct esp_request *req)
 	free(fallback);
 	return ret;
 }
+
+int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest)
+{
+	char *source = xasprintf("%s@@%llu", image, (unsigned long long)offset);
+	const char *argv[] = { "mcopy", "-n", "-i", source, esp_path, dest, NULL };
+	int ret = run_program("reading a file from the ESP", argv, mtools_env);
+
+	free(source);
+	return ret;
+}

@@ -3,11 +3,12 @@
 #include "wintogo/layout.h"
 
 #include <errno.h>
+#include <strings.h>
 #include <libfdisk.h>
 
 #include "wintogo/log.h"
 
-#define TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define TYPE_ESP LAYOUT_TYPE_ESP
 #define TYPE_MSR "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
 #define TYPE_BASIC_DATA "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"
 /* Backup GPT: 128 entries of 128 bytes plus the header, at the disk's end. */
@@ -168,6 +169,54 @@ int layout_write_gpt(const struct layout *l, const char *path)
 	if (ret < 0)
 		ret = log_errno(ret, "cannot close '%s' after writing the partition table", path);
 out:
+	fdisk_unref_context(cxt);
+	return ret;
+}
+
+int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
+			  uint64_t *size_ret)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	struct fdisk_table *table = NULL;
+	struct fdisk_iter *it = NULL;
+	struct fdisk_partition *pa;
+	int ret;
+
+	if (!cxt)
+		return log_error(-ENOMEM, "cannot read '%s': out of memory", path);
+	fdisk_disable_dialogs(cxt, 1);
+	ret = fdisk_assign_device(cxt, path, 1);
+	if (ret < 0) {
+		ret = log_errno(ret, "cannot open '%s'", path);
+		goto out;
+	}
+	if (!fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT)) {
+		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
+		goto out;
+	}
+	ret = fdisk_get_partitions(cxt, &table);
+	it = fdisk_new_iter(FDISK_ITER_FORWARD);
+	if (ret < 0 || !it) {
+		ret = log_errno(ret < 0 ? ret : -ENOMEM, "cannot read the partitions of '%s'", path);
+		goto out;
+	}
+	ret = -ENOENT;
+	while (fdisk_table_next_partition(table, it, &pa) == 0) {
+		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
+		const char *type = t ? fdisk_parttype_get_string(t) : NULL;
+
+		if (type && !strcasecmp(type, type_guid)) {
+			*offset_ret = fdisk_partition_get_start(pa) * fdisk_get_sector_size(cxt);
+			*size_ret = fdisk_partition_get_size(pa) * fdisk_get_sector_size(cxt);
+			ret = 0;
+			break;
+		}
+	}
+	if (ret == -ENOENT)
+		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
+out:
+	fdisk_free_iter(it);
+	fdisk_unref_table(table);
 	fdisk_unref_context(cxt);
 	return ret;
 }

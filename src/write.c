@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wintogo/bcd.h"
 #include "wintogo/bootfiles.h"
 #include "wintogo/cancel.h"
 #include "wintogo/esp.h"
@@ -159,7 +160,7 @@ void write_job_free(struct write_job *job)
 /* The files built in the stage, and their descriptors for the sink. */
 struct staged {
 	char *dir;
-	char *gpt, *esp, *ntfs;
+	char *gpt, *esp, *ntfs, *bcd;
 	int gpt_fd, esp_fd, ntfs_fd;
 	struct boot_files boot;
 };
@@ -171,13 +172,30 @@ static int make_gpt(struct write_job *job, struct staged *s)
 	return ret ? ret : layout_write_gpt(&job->layout, s->gpt);
 }
 
-/* The seam for the BCD store: until it is built here, the ESP has none
- * and the boot manager stops at "the Boot Configuration Data is missing". */
-static const char *make_bcd(struct write_job *job, struct staged *s)
+static struct bcd_device gpt_device(const struct layout *l, enum layout_part p)
 {
-	(void)job;
-	(void)s;
-	return NULL;
+	return (struct bcd_device){ .style = BCD_STYLE_GPT, .partition = l->parts[p].uuid,
+				    .disk = l->disk_guid };
+}
+
+/* The BCD store, as bcdboot makes it: from the image's BCD-Template when it
+ * has one, else (or with --bcd-from-scratch) from an empty hive. */
+static int make_bcd(struct write_job *job, struct staged *s)
+{
+	const struct wim_image *im = &job->image;
+	struct bcd_request req = {
+		.template_path = job->opt.bcd_from_scratch ? NULL : s->boot.bcd_template,
+		.out_path = s->bcd,
+		.esp = gpt_device(&job->layout, PART_ESP),
+		.windows = gpt_device(&job->layout, PART_WINDOWS),
+		.loader_description = im->display_name && *im->display_name ? im->display_name : im->name,
+		.locale = job->opt.locale ? job->opt.locale
+			: im->default_language ? im->default_language : "en-US",
+		.seeded = job->opt.seeded,
+		.seed = job->opt.seed,
+	};
+
+	return bcd_build(&req);
 }
 
 static int make_esp(struct write_job *job, struct staged *s,
@@ -193,12 +211,14 @@ static int make_esp(struct write_job *job, struct staged *s,
 		/* the volume serial follows the partition GUID: reproducible with --seed */
 		.volume_id = (uint32_t)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3],
 		.boot = &s->boot,
-		.bcd_path = make_bcd(job, s),
+		.bcd_path = s->bcd,
 	};
 	int ret;
 
 	progress_report(progress, PROGRESS_ESP, 0, req.bytes);
-	ret = esp_build(&req);
+	ret = make_bcd(job, s);
+	if (!ret)
+		ret = esp_build(&req);
 	if (!ret)
 		progress_report(progress, PROGRESS_ESP, req.bytes, req.bytes);
 	return ret;
@@ -253,6 +273,7 @@ static void staged_release(struct staged *s)
 	free(s->gpt);
 	free(s->esp);
 	free(s->ntfs);
+	free(s->bcd);
 	stage_remove(s->dir);
 }
 
@@ -276,6 +297,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	s.gpt = stage_path(s.dir, "gpt.img");
 	s.esp = stage_path(s.dir, "esp.img");
 	s.ntfs = stage_path(s.dir, "windows.img");
+	s.bcd = stage_path(s.dir, "BCD");
 
 	ret = sink_open(SINK_RAW_FILE, job->opt.target, l->disk_bytes, job->opt.force, &sink);
 	if (!ret)

@@ -14,6 +14,8 @@ step "A multi-edition image, checked against its integrity table" \
 step "A Windows To Go disk image from it" \
 	"$wintogo" write --seed 42 "$fixtures/x64.wim" "$out/windows.img"
 step "Its partition table, as sfdisk reads it" sfdisk -l "$out/windows.img"
+step "Its BCD store, as the Windows Boot Manager will read it" \
+	"$wintogo" info --bcd "$out/windows.img"
 
 cat <<DONE
 

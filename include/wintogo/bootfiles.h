@@ -13,11 +13,13 @@ struct boot_files {
 	char *fonts_dir;      /* Windows/Boot/Fonts, or NULL if the image has none */
 	char *resources_dir;  /* Windows/Boot/Resources, or NULL */
 	char *bootmgfw;       /* efi_dir/bootmgfw.efi */
+	char *bcd_template;   /* Windows/System32/config/BCD-Template, or NULL */
 	uint16_t machine;     /* PE machine type of bootmgfw.efi */
 	const char *fallback_name;  /* "bootx64.efi", "bootaa64.efi", "bootia32.efi" */
 };
 
-/* Extracts the boot files of image index into stage_dir/boot and checks
+/* Extracts the boot files of image index (and its BCD-Template, when it
+ * has one) into stage_dir/boot and checks
  * that bootmgfw.efi is built for the image's architecture arch.  Refuses
  * (logged) an image without Windows/Boot/EFI/bootmgfw.efi. */
 int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,

@@ -27,4 +27,8 @@ struct esp_request {
 
 int esp_build(const struct esp_request *req);
 
+/* Copies the file esp_path ("::/EFI/Microsoft/Boot/BCD") out of the FAT
+ * file system that starts at byte offset of image into dest. */
+int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest);
+
 #endif

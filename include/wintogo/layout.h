@@ -80,4 +80,12 @@ static inline uint64_t layout_bytes(const struct layout *l, enum layout_part p)
  * layout with libfdisk into path, an existing file of l->disk_bytes. */
 int layout_write_gpt(const struct layout *l, const char *path);
 
+/* Reads the GPT of the disk (or disk image) at path with libfdisk and finds
+ * its first partition of type type_guid.  Fails (logged) when there is no
+ * GPT or no such partition. */
+int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
+			  uint64_t *size_ret);
+
+#define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+
 #endif

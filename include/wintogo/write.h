@@ -27,6 +27,8 @@ struct write_options {
 	bool seeded;
 	uint64_t seed;
 	const char *tmpdir;      /* NULL: $TMPDIR or /var/tmp */
+	const char *locale;      /* NULL: the image's default language */
+	bool bcd_from_scratch;   /* ignore the image's BCD-Template */
 	bool force;
 };
 

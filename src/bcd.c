@@ -254,69 +254,71 @@ static void write_settings(struct store *s)
 	set_integer(s, o, EL_HYPERVISOR_BAUDRATE, 115200);
 }
 
+/* What every boot application object starts with: where it is, what it is
+ * called, its menu language and the settings object it inherits. */
+static hive_node_h application(struct store *s, const char *guid, uint32_t type,
+			       const struct bcd_device *device, const char *path,
+			       const char *description, const char *locale, const char *inherit)
+{
+	hive_node_h o = object(s, guid, type);
+
+	set_device(s, o, EL_DEVICE, device);
+	set_string(s, o, EL_PATH, path);
+	set_string(s, o, EL_DESCRIPTION, description);
+	set_string(s, o, EL_LOCALE, locale);
+	set_objects(s, o, EL_INHERIT, &inherit, 1);
+	return o;
+}
+
+/* Windows' own loaders run isolated and pass on one in-memory setting. */
+static void set_isolation(struct store *s, hive_node_h o)
+{
+	const uint64_t allowed[] = { SETTING_15000075 };
+	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(allowed[0] >> (8 * i));
+	set_boolean(s, o, EL_ISOLATEDCONTEXT, true);
+	set_value(s, element(s, o, EL_ALLOWEDINMEMORYSETTINGS), "Element", hive_t_REG_BINARY, le,
+		  sizeof(le));
+}
+
 static void write_boot_objects(struct store *s, const struct bcd_request *req, const char *loader,
 			       const char *resume)
 {
-	const char *const bootmgr_inherits[] = { BCD_GLOBALSETTINGS };
-	const char *const loader_inherits[] = { BCD_BOOTLOADERSETTINGS };
-	const char *const resume_inherits[] = { BCD_RESUMELOADERSETTINGS };
 	const char *const display[] = { loader };
 	const char *const tools[] = { BCD_MEMDIAG };
-	uint8_t allowed[8] = { 0 };
 	hive_node_h o;
 
-	for (int i = 0; i < 4; i++)
-		allowed[i] = (uint8_t)(SETTING_15000075 >> (8 * i));
-
-	o = object(s, BCD_BOOTMGR, TYPE_BOOTMGR);
-	set_device(s, o, EL_DEVICE, &req->esp);
-	set_string(s, o, EL_PATH, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi");
-	set_string(s, o, EL_DESCRIPTION, "Windows Boot Manager");
-	set_string(s, o, EL_LOCALE, req->locale);
-	set_objects(s, o, EL_INHERIT, bootmgr_inherits, 1);
+	o = application(s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
+			"Windows Boot Manager", req->locale, BCD_GLOBALSETTINGS);
 	set_object(s, o, EL_BOOTMGR_DEFAULT, loader);
 	set_object(s, o, EL_BOOTMGR_RESUMEOBJECT, resume);
 	set_objects(s, o, EL_BOOTMGR_DISPLAYORDER, display, 1);
 	set_objects(s, o, EL_BOOTMGR_TOOLSDISPLAYORDER, tools, 1);
 	set_integer(s, o, EL_BOOTMGR_TIMEOUT, 30);
 
-	o = object(s, loader, TYPE_LOADER);
-	set_device(s, o, EL_DEVICE, &req->windows);
-	set_string(s, o, EL_PATH, "\\Windows\\system32\\winload.efi");
-	set_string(s, o, EL_DESCRIPTION, req->loader_description);
-	set_string(s, o, EL_LOCALE, req->locale);
-	set_objects(s, o, EL_INHERIT, loader_inherits, 1);
+	o = application(s, loader, TYPE_LOADER, &req->windows, "\\Windows\\system32\\winload.efi",
+			req->loader_description, req->locale, BCD_BOOTLOADERSETTINGS);
 	set_boolean(s, o, EL_RECOVERYENABLED, false);  /* no WinRE on a WTG disk */
-	set_boolean(s, o, EL_ISOLATEDCONTEXT, true);
-	set_value(s, element(s, o, EL_ALLOWEDINMEMORYSETTINGS), "Element", hive_t_REG_BINARY,
-		  allowed, sizeof(allowed));
+	set_isolation(s, o);
 	set_device(s, o, EL_OSDEVICE, &req->windows);
 	set_string(s, o, EL_SYSTEMROOT, "\\Windows");
 	set_object(s, o, EL_LOADER_RESUMEOBJECT, resume);
 	set_integer(s, o, EL_NX, NX_OPTIN);
 	set_integer(s, o, EL_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 
-	o = object(s, resume, TYPE_RESUME);
-	set_device(s, o, EL_DEVICE, &req->windows);
-	set_string(s, o, EL_PATH, "\\Windows\\system32\\winresume.efi");
-	set_string(s, o, EL_DESCRIPTION, "Windows Resume Application");
-	set_string(s, o, EL_LOCALE, req->locale);
-	set_objects(s, o, EL_INHERIT, resume_inherits, 1);
-	set_boolean(s, o, EL_ISOLATEDCONTEXT, true);
-	set_value(s, element(s, o, EL_ALLOWEDINMEMORYSETTINGS), "Element", hive_t_REG_BINARY,
-		  allowed, sizeof(allowed));
+	o = application(s, resume, TYPE_RESUME, &req->windows, "\\Windows\\system32\\winresume.efi",
+			"Windows Resume Application", req->locale, BCD_RESUMELOADERSETTINGS);
+	set_isolation(s, o);
 	set_device(s, o, EL_RESUME_FILEDEVICE, &req->windows);
 	set_device(s, o, EL_RESUME_CUSTOM_26, &req->windows);
 	set_string(s, o, EL_RESUME_FILEPATH, "\\hiberfil.sys");
 	set_integer(s, o, EL_RESUME_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 	set_boolean(s, o, EL_RESUME_DEBUGOPTIONENABLED, false);
 
-	o = object(s, BCD_MEMDIAG, TYPE_MEMDIAG);
-	set_device(s, o, EL_DEVICE, &req->esp);
-	set_string(s, o, EL_PATH, "\\EFI\\Microsoft\\Boot\\memtest.efi");
-	set_string(s, o, EL_DESCRIPTION, "Windows Memory Diagnostic");
-	set_string(s, o, EL_LOCALE, req->locale);
-	set_objects(s, o, EL_INHERIT, bootmgr_inherits, 1);
+	o = application(s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, "\\EFI\\Microsoft\\Boot\\memtest.efi",
+			"Windows Memory Diagnostic", req->locale, BCD_GLOBALSETTINGS);
 	set_boolean(s, o, EL_BADMEMORYACCESS, true);
 }
 

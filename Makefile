@@ -21,7 +21,7 @@ LDLIBS = $(shell pkg-config --libs $(PKGS))
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRCS := $(wildcard src/*.c)
-LIB_SRCS := $(filter-out src/main.c src/cmd_%.c src/progress_ui.c,$(SRCS))
+LIB_SRCS := $(filter-out src/main.c src/cmd_%.c src/cli_%.c src/progress_ui.c,$(SRCS))
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/obj/%.o)

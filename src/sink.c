@@ -11,6 +11,8 @@
 static const struct sink_ops *backend(enum sink_kind kind)
 {
 	switch (kind) {
+	case SINK_QCOW2:
+		return &sink_qcow2_ops;
 	case SINK_RAW_FILE:
 	default:
 		return &sink_raw_ops;
@@ -18,7 +20,7 @@ static const struct sink_ops *backend(enum sink_kind kind)
 }
 
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
-	      struct sink **sink_ret)
+	      unsigned flags, struct sink **sink_ret)
 {
 	struct sink *sink = xcalloc(1, sizeof(*sink));
 	const char *trace = getenv("WINTOGO_WRITE_TRACE");
@@ -28,6 +30,7 @@ int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force
 	sink->target = xstrdup(target);
 	sink->size = size;
 	sink->force = force;
+	sink->flags = flags;
 	if (trace && *trace) {
 		sink->trace = fopen(trace, "we");
 		if (!sink->trace) {
@@ -74,19 +77,14 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 
 int sink_finish(struct sink *sink)
 {
-	int ret = sink->ops->finish(sink);
-
-	if (!ret)
-		sink->ops = NULL;  /* nothing left to abort */
-	return ret;
+	return sink->ops->finish(sink);
 }
 
 void sink_free(struct sink *sink)
 {
 	if (!sink)
 		return;
-	if (sink->ops)
-		sink->ops->abort(sink);
+	sink->ops->abort(sink);
 	if (sink->trace)
 		fclose(sink->trace);
 	free(sink->target);

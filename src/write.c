@@ -277,6 +277,19 @@ static void staged_release(struct staged *s)
 	stage_remove(s->dir);
 }
 
+void write_result_set(struct write_result *result, const struct extent_list *list,
+		      const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*result = (struct write_result){
+		.bytes_written = list->bytes,
+		.extents = list->count,
+		.seconds = (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9,
+	};
+}
+
 int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		  struct write_result *result_ret)
 {
@@ -284,7 +297,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
 	struct extent_list list = { 0 };
 	struct sink *sink = NULL;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -299,7 +312,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
 
-	ret = sink_open(SINK_RAW_FILE, job->opt.target, l->disk_bytes, job->opt.force, &sink);
+	ret = sink_open(job->opt.sink_kind, job->opt.target, l->disk_bytes, job->opt.force,
+			job->opt.sink_flags, &sink);
 	if (!ret)
 		ret = boot_files_extract(job->source, job->image.index, job->image.arch, s.dir, &s.boot);
 	if (!ret)
@@ -326,14 +340,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		ret = sink_write_all(sink, &list, progress);
 	if (!ret)
 		ret = sink_finish(sink);
-	if (!ret) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		*result_ret = (struct write_result){
-			.bytes_written = list.bytes,
-			.extents = list.count,
-			.seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-		};
-	}
+	if (!ret)
+		write_result_set(result_ret, &list, &t0);
 out:
 	sink_free(sink);
 	extents_release(&list);

@@ -17,14 +17,20 @@ step "Its partition table, as sfdisk reads it" sfdisk -l "$out/windows.img"
 step "Its BCD store, as the Windows Boot Manager will read it" \
 	"$wintogo" info --bcd "$out/windows.img"
 
+rm -rf "$out/windows.qcow2" "$out/Windows 10 Pro.utm"
+step "The same Windows as a QCOW2 and a UTM bundle, for a Mac" \
+	"$wintogo" vm --seed 42 --utm "$out" "$out/windows.img" "$out/windows.qcow2"
+step "qemu-img's view of it" qemu-img check "$out/windows.qcow2"
+
 cat <<DONE
 
 == Where everything is
 sample images:      $fixtures (x64.wim, multi.wim, x64.esd, split.swm, arm64.wim)
 info as JSON:       $out/x64-info.json
+VM disk, UTM:       $out/windows.qcow2, $out/windows.utm
 disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
                     qemu-system-x86_64 -machine q35 -m 1G -nic none \\
                       -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
 wintogo binary:     $wintogo
-manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1)
+manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1, wintogo-vm.1)
 DONE

@@ -141,3 +141,46 @@ no_leftovers() {
 	done
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
+
+# check_disk DISK WIM INDEX: the checks every Windows To Go disk we make must
+# pass, by tools nobody here wrote: the GPT (sfdisk, sgdisk, blkid), the ESP
+# (fsck.fat, mtools: the image's boot files byte for byte, the BCD a hive),
+# the NTFS partition (ntfsinfo; ntfs-3g mount diffed against wimapply).
+check_disk() {
+	local disk=$1 wim=$2 index=$3 name=${4:-disk} d=$TMP/check-disk
+	rm -rf "$d" && mkdir -p "$d"
+	sfdisk --json "$disk" >"$d/sfdisk.json" 2>/dev/null
+	is "$(jq -r '[.partitiontable.label, (.partitiontable.partitions[] | .type)] | join(" ")' "$d/sfdisk.json")" \
+		"gpt C12A7328-F81F-11D2-BA4B-00A0C93EC93B E3C9E316-0B5C-4DB8-817D-F92DF00215AE EBD0A0A2-B9E5-4433-87C0-68B6B72699C7" \
+		"$name: GPT with ESP, MSR and basic data partition"
+	is "$(jq -r '[.partitiontable.partitions[] | .start % 2048, .size % 2048] | unique | join(",")' "$d/sfdisk.json")" \
+		0 "$name: partitions aligned to 1 MiB"
+	like "$(sgdisk -v "$disk" 2>&1)" 'No problems found' "$name: sgdisk -v finds no problems"
+	like "$(blkid -p "$disk")" 'PTTYPE="gpt"' "$name: blkid sees the GPT (sgdisk -v passes blank disks)"
+	local esp_off win_off win_len
+	esp_off=$(jq '.partitiontable.partitions[0].start * 512' "$d/sfdisk.json")
+	win_off=$(jq '.partitiontable.partitions[2].start * 512' "$d/sfdisk.json")
+	win_len=$(jq '.partitiontable.partitions[2].size * 512' "$d/sfdisk.json")
+	dd if="$disk" of="$d/esp.img" bs=1M skip=$((esp_off / 1048576)) count=$(jq '.partitiontable.partitions[0].size / 2048' "$d/sfdisk.json") status=none
+	check "$name: fsck.fat -n finds the ESP clean" fsck.fat -n "$d/esp.img"
+	wimextract "$wim" "$index" /Windows/Boot/EFI --dest-dir="$d/boot" --no-acls >/dev/null 2>&1
+	local bad="" f
+	while IFS= read -r f; do
+		MTOOLS_SKIP_CHECK=1 mtype -i "$d/esp.img" "::/EFI/Microsoft/Boot/${f#"$d/boot/EFI/"}" 2>/dev/null |
+			cmp -s - "$f" || bad+=" $f"
+	done < <(find "$d/boot/EFI" -type f)
+	is "$bad" "" "$name: the image's boot files are on the ESP byte for byte"
+	like "$(MTOOLS_SKIP_CHECK=1 mtype -i "$d/esp.img" ::/EFI/Microsoft/Boot/BCD 2>/dev/null | head -c 4)" '^regf$' \
+		"$name: the ESP has a BCD store"
+	dd if="$disk" of="$d/win.img" bs=1M skip=$((win_off / 1048576)) count=$((win_len / 1048576)) status=none
+	like "$(ntfsinfo -m "$d/win.img" 2>/dev/null)" "Volume Name: Windows" "$name: ntfsinfo reads the Windows partition"
+	wimapply "$wim" "$index" "$d/applied" >/dev/null
+	mkdir "$d/mnt"
+	if ntfs-3g -o ro "$d/win.img" "$d/mnt" 2>/dev/null; then
+		check "$name: the NTFS partition holds exactly the image's files" diff -r --no-dereference "$d/applied" "$d/mnt"
+		fusermount -u "$d/mnt"
+	else
+		skip "ntfs-3g cannot mount here (no FUSE)"
+	fi
+	rm -rf "$d"
+}

@@ -22,7 +22,8 @@ struct sink_ops {
 	int (*write)(struct sink *sink, const struct extent *e);
 	/* Makes the result durable and puts it in place. */
 	int (*finish)(struct sink *sink);
-	/* Removes whatever a failed run left; also after a failed open. */
+	/* Removes whatever a failed run left (also after a failed open) and
+	 * frees the backend's state; after a successful finish it only frees. */
 	void (*abort)(struct sink *sink);
 };
 
@@ -31,27 +32,31 @@ struct sink {
 	char *target;
 	uint64_t size;
 	bool force;
+	unsigned flags;         /* SINK_* */
 	uint64_t next_offset;   /* every write starts at or after this */
 	FILE *trace;            /* "offset length what" per write, or NULL */
 	void *priv;             /* the backend's state */
 };
 
-enum sink_kind { SINK_RAW_FILE };
+enum sink_kind { SINK_RAW_FILE, SINK_QCOW2 };
+
+#define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
 
 extern const struct sink_ops sink_raw_ops;
+extern const struct sink_ops sink_qcow2_ops;
 
 /* Opens the sink for target.  With force, an existing output is replaced.
  * The environment variable WINTOGO_WRITE_TRACE names a file that gets one
  * line per write (for tests that prove the writes are sequential). */
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
-	      struct sink **sink_ret);
+	      unsigned flags, struct sink **sink_ret);
 
 /* Sends every extent, in order, with progress. */
 int sink_write_all(struct sink *sink, const struct extent_list *list,
 		   const struct progress_sink *progress);
 
 int sink_finish(struct sink *sink);
-/* Aborts (if not finished) and frees. */
+/* Aborts (if not finished) and frees.  A finished sink's abort only frees. */
 void sink_free(struct sink *sink);
 
 #endif

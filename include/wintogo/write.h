@@ -15,6 +15,7 @@
 
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
+#include "wintogo/sink.h"
 #include "wintogo/wim.h"
 
 struct write_options {
@@ -30,6 +31,8 @@ struct write_options {
 	const char *locale;      /* NULL: the image's default language */
 	bool bcd_from_scratch;   /* ignore the image's BCD-Template */
 	bool force;
+	enum sink_kind sink_kind;  /* SINK_RAW_FILE for write, QCOW2 for vm */
+	unsigned sink_flags;
 };
 
 struct write_job {
@@ -46,6 +49,13 @@ struct write_result {
 	size_t extents;
 	double seconds;
 };
+
+struct extent_list;
+struct timespec;
+
+/* Fills the result of sending list, which started at start (CLOCK_MONOTONIC). */
+void write_result_set(struct write_result *result, const struct extent_list *list,
+		      const struct timespec *start);
 
 int write_job_prepare(const struct write_options *opt, struct write_job **job_ret);
 int write_job_run(struct write_job *job, const struct progress_sink *progress,

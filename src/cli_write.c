@@ -1,0 +1,182 @@
+/* cli_write.c - what `write` and `vm` share: the options that choose and
+ * lay out the image, and how the plan and the result are printed. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "wintogo/cli.h"
+#include "wintogo/json.h"
+#include "wintogo/util.h"
+#include "wintogo/write.h"
+
+/* A language tag as Windows names its locales: "en-US", "sr-Latn-RS". */
+static bool valid_locale(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len < 2 || len > 16)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static int bad_value(const char *cmd, const char *fmt, const char *arg)
+{
+	cli_usage_error(cmd, fmt, arg);
+	return 1;
+}
+
+int cli_image_option(int c, const char *arg, const char *cmd, struct write_options *opt)
+{
+	uint64_t n;
+
+	switch (c) {
+	case 'i':
+		if (parse_uint(arg, 65535, &n) < 0 || n == 0)
+			return bad_value(cmd, "--index wants an image number from 1, not '%s'", arg);
+		opt->index = (int)n;
+		return 0;
+	case 'n':
+		opt->name = arg;
+		return 0;
+	case 's':
+		if (parse_size(arg, &opt->disk_bytes) < 0 || !opt->disk_bytes)
+			return bad_value(cmd, "--size wants a size such as 32G or 64000M, not '%s'", arg);
+		return 0;
+	case CLI_OPT_ESP_SIZE:
+		if (parse_size(arg, &opt->esp_bytes) < 0 || !opt->esp_bytes)
+			return bad_value(cmd, "--esp-size wants a size such as 260M, not '%s'", arg);
+		return 0;
+	case CLI_OPT_SEED:
+		if (parse_uint(arg, UINT64_MAX, &opt->seed) < 0)
+			return bad_value(cmd, "--seed wants a whole number, not '%s'", arg);
+		opt->seeded = true;
+		return 0;
+	case CLI_OPT_TMPDIR:
+		opt->tmpdir = arg;
+		return 0;
+	case CLI_OPT_LOCALE:
+		if (!valid_locale(arg))
+			return bad_value(cmd, "--locale wants a language tag such as en-US, not '%s'", arg);
+		opt->locale = arg;
+		return 0;
+	case CLI_OPT_BCD_FROM_SCRATCH:
+		opt->bcd_from_scratch = true;
+		return 0;
+	case 'f':
+		opt->force = true;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static void plan_json(const struct write_job *job)
+{
+	const struct layout *l = &job->layout;
+	static const char *const fs[PART_COUNT] = { "vfat", NULL, "ntfs" };
+	char guid[GUID_STR_LEN];
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_begin_object(&j, NULL);
+	json_begin_object(&j, "plan");
+	json_string(&j, "target", job->opt.target);
+	json_begin_object(&j, "image");
+	json_string(&j, "path", job->opt.image_path);
+	json_uint(&j, "index", job->image.index);
+	json_string(&j, "name", job->image.name);
+	json_string(&j, "architecture", wim_arch_name(job->image.arch));
+	json_uint(&j, "build", job->image.build);
+	json_uint(&j, "expanded_size", job->image.expanded_size);
+	json_end_object(&j);
+	guid_format(&l->disk_guid, guid);
+	json_begin_object(&j, "disk");
+	json_string(&j, "label", "gpt");
+	json_uint(&j, "size", l->disk_bytes);
+	json_uint(&j, "min_size", job->min_disk_bytes);
+	json_uint(&j, "sector_size", l->sector_size);
+	json_string(&j, "guid", guid);
+	json_end_object(&j);
+	json_begin_array(&j, "partitions");
+	for (int i = 0; i < PART_COUNT; i++) {
+		const struct layout_partition *p = &l->parts[i];
+
+		guid_format(&p->uuid, guid);
+		json_begin_object(&j, NULL);
+		json_uint(&j, "number", i + 1);
+		json_string(&j, "role", p->role);
+		json_string(&j, "name", p->name);
+		json_string(&j, "type", p->type_guid);
+		json_string(&j, "guid", guid);
+		json_string(&j, "filesystem", fs[i]);
+		json_uint(&j, "start_lba", p->start);
+		json_uint(&j, "sectors", p->sectors);
+		json_uint(&j, "offset", layout_offset(l, i));
+		json_uint(&j, "size", layout_bytes(l, i));
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_end_object(&j);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+static void plan_text(const struct write_job *job)
+{
+	const struct layout *l = &job->layout;
+	static const char *const fs[PART_COUNT] = { "FAT32", "-", "NTFS" };
+	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], guid[GUID_STR_LEN];
+
+	printf("Plan: image %d of %s, \"%s\" (%s, build %u, %s of files)\n", job->image.index,
+	       job->opt.image_path, job->image.name, wim_arch_name(job->image.arch),
+	       job->image.build, format_size(job->image.expanded_size, a));
+	guid_format(&l->disk_guid, guid);
+	printf("  onto %s: %s, GPT, %u-byte sectors, disk GUID %s\n", job->opt.target,
+	       format_size(l->disk_bytes, b), l->sector_size, guid);
+	printf("  %-2s %-8s %-6s %12s %12s  %s\n", "#", "ROLE", "FS", "START", "SIZE", "GUID");
+	for (int i = 0; i < PART_COUNT; i++) {
+		guid_format(&l->parts[i].uuid, guid);
+		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
+		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
+	}
+	fflush(stdout);
+}
+
+static void result_json(const struct write_job *job, const struct write_result *r)
+{
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_begin_object(&j, NULL);
+	json_begin_object(&j, "result");
+	json_string(&j, "target", job->opt.target);
+	json_uint(&j, "disk_size", job->layout.disk_bytes);
+	json_uint(&j, "bytes_written", r->bytes_written);
+	json_uint(&j, "extents", r->extents);
+	json_double(&j, "seconds", r->seconds);
+	json_end_object(&j);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+void cli_print_plan(const struct write_job *job, bool json)
+{
+	if (json)
+		plan_json(job);
+	else
+		plan_text(job);
+}
+
+void cli_print_result(const struct write_job *job, const struct write_result *r, bool json)
+{
+	char size[SIZE_TEXT_MAX];
+
+	if (json)
+		result_json(job, r);
+	else
+		printf("Wrote %s: %s of data in %zu extents, %.1f s\n", job->opt.target,
+		       format_size(r->bytes_written, size), r->extents, r->seconds);
+}

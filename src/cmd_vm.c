@@ -1,0 +1,268 @@
+/* cmd_vm.c - `wintogo vm SOURCE OUT`: the same Windows as a VM disk
+ * (QCOW2 or raw), and a UTM bundle for a Mac. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wintogo/cancel.h"
+#include "wintogo/cli.h"
+#include "wintogo/json.h"
+#include "wintogo/log.h"
+#include "wintogo/utm.h"
+#include "wintogo/util.h"
+#include "wintogo/vm.h"
+#include "wintogo/write.h"
+
+static const char help[] =
+	"Usage: wintogo vm [OPTIONS] SOURCE OUT\n"
+	"\n"
+	"Make a virtual machine disk OUT from SOURCE: a Windows image (WIM, ESD\n"
+	"or split SWM set), built as 'wintogo write' builds a disk, or a disk\n"
+	"image (one that 'wintogo write' made, say), converted as it is.\n"
+	"\n"
+	"Options:\n"
+	"  -F, --format FORMAT  qcow2 (default) or raw\n"
+	"  -c, --compress       compress QCOW2 clusters with zlib (smaller, slower)\n"
+	"      --utm DIR        also write a UTM bundle DIR/NAME.utm for a Mac\n"
+	"      --vm-name NAME   the VM's name in UTM (default: the image's name)\n"
+	"      --cpus N         virtual CPUs of the UTM VM (default 4)\n"
+	"      --memory SIZE    memory of the UTM VM (default 8G)\n"
+	"  -i, --index N        build image N of SOURCE (see 'wintogo info')\n"
+	"  -n, --name NAME      build the image called NAME\n"
+	"  -s, --size SIZE      size of the virtual disk, e.g. 64G (default: the\n"
+	"                       image + 20 %, ESP and MSR, in whole GiB)\n"
+	"      --esp-size SIZE  size of the EFI system partition (default 260M)\n"
+	"      --seed N         derive GUIDs, UUIDs and the MAC address from N\n"
+	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
+	"                       /var/tmp)\n"
+	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
+	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
+	"  -f, --force          replace OUT (and the UTM bundle) if they exist\n"
+	"      --dry-run        print the plan and stop\n"
+	"  -j, --json           print the plan, progress and result as JSON lines\n"
+	"  -q, --quiet          print nothing but errors\n"
+	"  -h, --help           show this help and exit\n";
+
+struct vm_cli {
+	struct write_options opt;
+	const char *utm_dir;
+	const char *vm_name;
+	unsigned cpus;
+	uint64_t memory;
+	bool dry_run;
+	bool json;
+	bool quiet;
+};
+
+static void utm_json(const char *bundle)
+{
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_begin_object(&j, NULL);
+	json_string(&j, "utm", bundle);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+static int write_utm(const struct vm_cli *cli, enum wim_arch arch, const char *default_name)
+{
+	struct utm_request req = {
+		.dir = cli->utm_dir,
+		.name = cli->vm_name ? cli->vm_name : default_name,
+		.disk = cli->opt.target,
+		.arch = arch,
+		.cpus = cli->cpus,
+		.memory_mib = cli->memory / MIB,
+		.seeded = cli->opt.seeded,
+		.seed = cli->opt.seed,
+		.force = cli->opt.force,
+	};
+	char *bundle = NULL;
+
+	if (arch != WIM_ARCH_X64 && arch != WIM_ARCH_ARM64)
+		return log_error(-ENOTSUP, "UTM runs x64 and arm64 Windows; this one is %s", wim_arch_name(arch));
+	if (utm_write_bundle(&req, &bundle) < 0)
+		return -EIO;
+	if (cli->json)
+		utm_json(bundle);
+	else if (!cli->quiet)
+		printf("UTM bundle: %s (%s, %s)\n", bundle, arch == WIM_ARCH_ARM64 ? "aarch64, virtualized" :
+		       "x86_64, emulated on Apple Silicon", "UEFI, TPM 2.0, NVMe disk");
+	free(bundle);
+	return 0;
+}
+
+/* Refusals about the bundle come before anything is written. */
+static int check_utm(const struct vm_cli *cli, const char *default_name)
+{
+	char *bundle = NULL;
+	int ret;
+
+	if (!cli->utm_dir)
+		return 0;
+	ret = utm_bundle_path(cli->utm_dir, cli->vm_name ? cli->vm_name : default_name,
+			      cli->opt.force, &bundle);
+	free(bundle);
+	return ret;
+}
+
+/* SOURCE is a disk image: convert it. */
+static int from_disk(struct vm_cli *cli, const char *disk, const struct progress_sink *progress)
+{
+	struct vm_convert_request req = {
+		.disk = disk,
+		.target = cli->opt.target,
+		.kind = cli->opt.sink_kind,
+		.flags = cli->opt.sink_flags,
+		.force = cli->opt.force,
+	};
+	struct write_result result;
+	enum wim_arch arch = WIM_ARCH_UNKNOWN;
+	char *copy = xstrdup(disk), *name = basename(copy), *dot;
+	char size[SIZE_TEXT_MAX];
+	int ret;
+
+	dot = strrchr(name, '.');
+	if (dot && dot != name)
+		*dot = '\0';
+	ret = check_utm(cli, name);
+	if (!ret && cli->utm_dir)
+		ret = vm_disk_arch(disk, cli->opt.tmpdir, &arch);
+	if (!ret && !cli->dry_run)
+		ret = vm_convert(&req, progress, &result);
+	if (!ret && !cli->dry_run && !cli->quiet && !cli->json)
+		printf("Wrote %s: %s of data in %zu extents, %.1f s\n", cli->opt.target,
+		       format_size(result.bytes_written, size), result.extents, result.seconds);
+	if (!ret && !cli->dry_run && cli->utm_dir)
+		ret = write_utm(cli, arch, name);
+	free(copy);
+	return ret;
+}
+
+/* SOURCE is a Windows image: build the disk as write does. */
+static int from_image(struct vm_cli *cli, struct progress_ui *ui, const struct progress_sink *progress)
+{
+	struct write_job *job = NULL;
+	struct write_result result;
+	int ret = write_job_prepare(&cli->opt, &job);
+
+	if (!ret)
+		ret = check_utm(cli, job->image.name);
+	if (ret < 0) {
+		write_job_free(job);
+		return ret;
+	}
+	if (!cli->quiet || cli->json)
+		cli_print_plan(job, cli->json);
+	if (!cli->dry_run) {
+		ret = write_job_run(job, progress, &result);
+		if (ret == 0)
+			progress_ui_finish(ui);
+		if (ret == 0 && (!cli->quiet || cli->json))
+			cli_print_result(job, &result, cli->json);
+		if (ret == 0 && cli->utm_dir)
+			ret = write_utm(cli, job->image.arch, job->image.name);
+	}
+	write_job_free(job);
+	return ret;
+}
+
+enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_UTM, OPT_VM_NAME, OPT_CPUS, OPT_MEMORY };
+
+int cmd_vm(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_IMAGE_OPTIONS,
+		{ "format", required_argument, NULL, 'F' },
+		{ "compress", no_argument, NULL, 'c' },
+		{ "utm", required_argument, NULL, OPT_UTM },
+		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
+		{ "cpus", required_argument, NULL, OPT_CPUS },
+		{ "memory", required_argument, NULL, OPT_MEMORY },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct vm_cli cli = { .opt.sink_kind = SINK_QCOW2, .cpus = 4, .memory = 8 * GIB };
+	struct progress_ui ui;
+	struct progress_sink progress = { progress_ui_update, &ui };
+	uint64_t n;
+	int c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+" CLI_IMAGE_SHORTOPTS "F:cjqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'F':
+			if (!strcmp(optarg, "qcow2"))
+				cli.opt.sink_kind = SINK_QCOW2;
+			else if (!strcmp(optarg, "raw"))
+				cli.opt.sink_kind = SINK_RAW_FILE;
+			else
+				return cli_usage_error("vm", "--format is qcow2 or raw, not '%s'", optarg);
+			break;
+		case 'c':
+			cli.opt.sink_flags |= SINK_COMPRESS;
+			break;
+		case OPT_UTM:
+			cli.utm_dir = optarg;
+			break;
+		case OPT_VM_NAME:
+			cli.vm_name = optarg;
+			break;
+		case OPT_CPUS:
+			if (parse_uint(optarg, 64, &n) < 0 || n == 0)
+				return cli_usage_error("vm", "--cpus wants a number from 1 to 64, not '%s'", optarg);
+			cli.cpus = (unsigned)n;
+			break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, &cli.memory) < 0 || cli.memory < 2 * GIB)
+				return cli_usage_error("vm", "--memory wants a size of at least 2G (Windows needs it), not '%s'", optarg);
+			break;
+		case OPT_DRY_RUN:
+			cli.dry_run = true;
+			break;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'q':
+			cli.quiet = true;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return EXIT_OK;
+		default:
+			ret = cli_image_option(c, optarg, "vm", &cli.opt);
+			if (ret != 0)
+				return ret == 1 ? EXIT_USAGE : cli_usage_hint("vm");
+		}
+	}
+	if (cli.opt.index && cli.opt.name)
+		return cli_usage_error("vm", "give --index or --name, not both");
+	if ((cli.opt.sink_flags & SINK_COMPRESS) && cli.opt.sink_kind != SINK_QCOW2)
+		return cli_usage_error("vm", "--compress is for --format qcow2");
+	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
+		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
+	if (argc - optind != 2)
+		return cli_usage_error("vm", argc - optind < 2 ? "SOURCE and OUT are needed"
+							       : "too many arguments");
+	cli.opt.image_path = argv[optind];
+	cli.opt.target = argv[optind + 1];
+	log_set_quiet(cli.quiet);
+	cancel_install_handlers();
+	progress_ui_init(&ui, cli.json, cli.quiet);
+	if (vm_is_disk_image(cli.opt.image_path))
+		ret = from_disk(&cli, cli.opt.image_path, &progress);
+	else
+		ret = from_image(&cli, &ui, &progress);
+	if (ret < 0)
+		progress_ui_abort(&ui);
+	else
+		progress_ui_finish(&ui);
+	return ret < 0 ? EXIT_FAILED : EXIT_OK;
+}

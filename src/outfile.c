@@ -1,0 +1,85 @@
+/* outfile.c - output files written under a temporary name (see outfile.h). */
+#include "wintogo/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wintogo/log.h"
+#include "wintogo/util.h"
+
+int outfile_open(struct outfile *out, const char *target, bool force)
+{
+	struct stat sb;
+
+	*out = (struct outfile){ .target = xstrdup(target), .fd = -1 };
+	out->partial = xasprintf("%s.partial", target);
+	if (stat(target, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return log_error(-EISDIR, "'%s' is a directory; give the name of the file to write",
+					 target);
+		if (!S_ISREG(sb.st_mode))
+			return log_error(-EINVAL, "'%s' is not a regular file; wintogo writes a new file here",
+					 target);
+		if (!force)
+			return log_error(-EEXIST, "'%s' already exists; use --force to replace it", target);
+	}
+	/* a .partial file is always ours, left by an interrupted run */
+	out->fd = open(out->partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out->fd < 0)
+		return log_errno(-errno, "cannot create '%s'", out->partial);
+	out->created = true;
+	return 0;
+}
+
+static int fsync_parent(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd >= 0) {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			ret = log_errno(-errno, "cannot sync the folder of '%s'", path);
+		close(fd);
+	}
+	free(copy);
+	return ret;
+}
+
+int outfile_commit(struct outfile *out)
+{
+	int ret = 0;
+
+	if (fsync(out->fd) < 0)
+		return log_errno(-errno, "cannot write '%s' to disk", out->partial);
+	if (close(out->fd) < 0)
+		ret = log_errno(-errno, "cannot close '%s'", out->partial);
+	out->fd = -1;
+	if (!ret && rename(out->partial, out->target) < 0)
+		ret = log_errno(-errno, "cannot rename '%s' to '%s'", out->partial, out->target);
+	if (!ret)
+		ret = fsync_parent(out->target);
+	if (!ret) {
+		free(out->partial);
+		out->partial = NULL;
+	}
+	return ret;
+}
+
+void outfile_abort(struct outfile *out)
+{
+	if (out->fd >= 0)
+		close(out->fd);
+	/* partial is set until a commit succeeds; it exists once fd was opened */
+	if (out->partial && out->created)
+		unlink(out->partial);
+	out->fd = -1;
+	free(out->partial);
+	free(out->target);
+	*out = (struct outfile){ .fd = -1 };
+}

@@ -1,0 +1,331 @@
+/* utm.c - a UTM bundle for the written disk (see utm.h). */
+#include "wintogo/utm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wintogo/guid.h"
+#include "wintogo/log.h"
+#include "wintogo/stage.h"
+#include "wintogo/util.h"
+
+#define DISK_NAME "DISK.qcow2"
+
+struct plist {
+	FILE *f;
+	int depth;
+};
+
+static void indent(struct plist *p)
+{
+	for (int i = 0; i < p->depth; i++)
+		fputc('\t', p->f);
+}
+
+static void xml_text(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static void key(struct plist *p, const char *k)
+{
+	indent(p);
+	fprintf(p->f, "<key>%s</key>\n", k);
+}
+
+static void string(struct plist *p, const char *k, const char *v)
+{
+	key(p, k);
+	indent(p);
+	fputs("<string>", p->f);
+	xml_text(p->f, v);
+	fputs("</string>\n", p->f);
+}
+
+static void integer(struct plist *p, const char *k, uint64_t v)
+{
+	key(p, k);
+	indent(p);
+	fprintf(p->f, "<integer>%llu</integer>\n", (unsigned long long)v);
+}
+
+static void boolean(struct plist *p, const char *k, bool v)
+{
+	key(p, k);
+	indent(p);
+	fputs(v ? "<true/>\n" : "<false/>\n", p->f);
+}
+
+static void empty_array(struct plist *p, const char *k)
+{
+	key(p, k);
+	indent(p);
+	fputs("<array/>\n", p->f);
+}
+
+static void open_(struct plist *p, const char *k, const char *tag)
+{
+	if (k)
+		key(p, k);
+	indent(p);
+	fprintf(p->f, "<%s>\n", tag);
+	p->depth++;
+}
+
+static void close_(struct plist *p, const char *tag)
+{
+	p->depth--;
+	indent(p);
+	fprintf(p->f, "</%s>\n", tag);
+}
+
+static void uuid(char out[GUID_STR_LEN], const struct utm_request *req, const char *purpose, int *err)
+{
+	struct guid g;
+
+	if (!*err)
+		*err = guid_make(&g, req->seeded, req->seed, purpose);
+	if (!*err)
+		guid_format(&g, out);
+}
+
+/* A locally administered unicast MAC, as UTM makes them. */
+static void mac(char out[18], const struct utm_request *req, int *err)
+{
+	struct guid g;
+	uint8_t *b = g.bytes;
+
+	if (!*err)
+		*err = guid_make(&g, req->seeded, req->seed, "utm-mac");
+	if (*err)
+		return;
+	b[0] = (uint8_t)((b[0] & 0xfc) | 0x02);
+	snprintf(out, 18, "%02X:%02X:%02X:%02X:%02X:%02X", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+static int write_config(const struct utm_request *req, const char *path)
+{
+	bool arm = req->arch == WIM_ARCH_ARM64;
+	char vm_uuid[GUID_STR_LEN], drive_id[GUID_STR_LEN], mac_addr[18];
+	struct plist p = { 0 };
+	int ret = 0;
+
+	uuid(vm_uuid, req, "utm-vm", &ret);
+	uuid(drive_id, req, "utm-drive", &ret);
+	mac(mac_addr, req, &ret);
+	if (ret < 0)
+		return ret;
+	p.f = fopen(path, "we");
+	if (!p.f)
+		return log_errno(-errno, "cannot create '%s'", path);
+	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	      "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+	      "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
+	      "<plist version=\"1.0\">\n", p.f);
+	open_(&p, NULL, "dict");
+	string(&p, "Backend", "QEMU");  /* exactly this case, or UTM cannot decode it */
+	integer(&p, "ConfigurationVersion", 4);
+
+	open_(&p, "Information", "dict");
+	string(&p, "Name", req->name);
+	string(&p, "Icon", "windows");
+	boolean(&p, "IconCustom", false);
+	string(&p, "UUID", vm_uuid);
+	close_(&p, "dict");
+
+	open_(&p, "System", "dict");
+	string(&p, "Architecture", arm ? "aarch64" : "x86_64");
+	string(&p, "Target", arm ? "virt" : "q35");
+	string(&p, "CPU", "default");
+	empty_array(&p, "CPUFlagsAdd");
+	empty_array(&p, "CPUFlagsRemove");
+	integer(&p, "CPUCount", req->cpus);
+	/* TCG gives an emulated x86 guest one core unless forced */
+	boolean(&p, "ForceMulticore", !arm);
+	integer(&p, "MemorySize", req->memory_mib);
+	integer(&p, "JITCacheSize", 0);
+	close_(&p, "dict");
+
+	open_(&p, "QEMU", "dict");
+	boolean(&p, "DebugLog", false);
+	boolean(&p, "UEFIBoot", true);
+	boolean(&p, "RNGDevice", true);
+	boolean(&p, "BalloonDevice", false);
+	boolean(&p, "TPMDevice", true);
+	/* HVF where the guest's architecture is the host's; ignored otherwise */
+	boolean(&p, "Hypervisor", true);
+	boolean(&p, "TSO", false);
+	boolean(&p, "RTCLocalTime", true);  /* Windows keeps local time in the RTC */
+	boolean(&p, "PS2Controller", false);
+	empty_array(&p, "AdditionalArguments");
+	close_(&p, "dict");
+
+	open_(&p, "Input", "dict");
+	string(&p, "UsbBusSupport", "3.0");
+	boolean(&p, "UsbSharing", false);
+	integer(&p, "MaximumUsbShare", 3);
+	close_(&p, "dict");
+
+	open_(&p, "Sharing", "dict");
+	string(&p, "DirectoryShareMode", "WebDAV");
+	boolean(&p, "DirectoryShareReadOnly", false);
+	boolean(&p, "ClipboardSharing", true);
+	close_(&p, "dict");
+
+	open_(&p, "Display", "array");
+	open_(&p, NULL, "dict");
+	string(&p, "Hardware", arm ? "virtio-ramfb-gl" : "virtio-vga-gl");
+	boolean(&p, "DynamicResolution", true);
+	string(&p, "UpscalingFilter", "Nearest");
+	string(&p, "DownscalingFilter", "Linear");
+	boolean(&p, "NativeResolution", false);
+	close_(&p, "dict");
+	close_(&p, "array");
+
+	open_(&p, "Drive", "array");
+	open_(&p, NULL, "dict");
+	string(&p, "ImageName", DISK_NAME);
+	string(&p, "ImageType", "Disk");
+	string(&p, "Interface", "NVMe");
+	integer(&p, "InterfaceVersion", 1);
+	string(&p, "Identifier", drive_id);
+	boolean(&p, "ReadOnly", false);
+	close_(&p, "dict");
+	close_(&p, "array");
+
+	open_(&p, "Network", "array");
+	open_(&p, NULL, "dict");
+	string(&p, "Mode", "Shared");
+	/* e1000 has an inbox driver on x64; arm64 needs UTM's guest tools anyway */
+	string(&p, "Hardware", arm ? "virtio-net-pci" : "e1000");
+	string(&p, "MacAddress", mac_addr);
+	boolean(&p, "IsolateFromHost", false);
+	empty_array(&p, "PortForward");
+	close_(&p, "dict");
+	close_(&p, "array");
+
+	empty_array(&p, "Serial");
+	open_(&p, "Sound", "array");
+	open_(&p, NULL, "dict");
+	string(&p, "Hardware", "intel-hda");
+	close_(&p, "dict");
+	close_(&p, "array");
+	close_(&p, "dict");
+	fputs("</plist>\n", p.f);
+	if (ferror(p.f) | (fclose(p.f) != 0))
+		ret = log_errno(-EIO, "cannot write '%s'", path);
+	return ret;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+	struct stat sb;
+
+	if (in < 0 || fstat(in, &sb) < 0) {
+		ret = log_errno(-errno, "cannot read '%s'", from);
+		goto out;
+	}
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0) {
+		ret = log_errno(-errno, "cannot create '%s'", to);
+		goto out;
+	}
+	for (off_t left = sb.st_size; left > 0;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+
+		if (n <= 0) {
+			ret = log_errno(n < 0 ? -errno : -EIO, "cannot copy '%s' to '%s'", from, to);
+			break;
+		}
+		left -= n;
+	}
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && !ret)
+		ret = log_errno(-errno, "cannot write '%s'", to);
+	return ret;
+}
+
+/* Builds the bundle as BUNDLE.partial, then puts it in place. */
+static int write_bundle(const struct utm_request *req, const char *bundle)
+{
+	char *partial = xasprintf("%s.partial", bundle);
+	char *data = xasprintf("%s/Data", partial);
+	char *disk = xasprintf("%s/" DISK_NAME, data);
+	char *config = xasprintf("%s/config.plist", partial);
+	struct stat sb;
+	int ret = 0;
+
+	stage_remove(xstrdup(partial));  /* left by an interrupted run */
+	if (mkdir(partial, 0755) < 0 || mkdir(data, 0755) < 0) {
+		ret = log_errno(-errno, "cannot make '%s'", data);
+		goto out;
+	}
+	if (link(req->disk, disk) < 0)
+		ret = copy_file(req->disk, disk);
+	if (!ret)
+		ret = write_config(req, config);
+	if (!ret && stat(bundle, &sb) == 0)
+		stage_remove(xstrdup(bundle));  /* --force */
+	if (!ret && rename(partial, bundle) < 0)
+		ret = log_errno(-errno, "cannot rename '%s' to '%s'", partial, bundle);
+out:
+	if (ret < 0)
+		stage_remove(xstrdup(partial));
+	free(partial);
+	free(data);
+	free(disk);
+	free(config);
+	return ret;
+}
+
+int utm_bundle_path(const char *dir, const char *name, bool force, char **path_ret)
+{
+	struct stat sb;
+	char *path;
+
+	if (strchr(name, '/') || !*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return log_error(-EINVAL, "the VM name '%s' cannot be a file name; give another with --vm-name",
+				 name);
+	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+		return log_error(-ENOTDIR, "'%s' is not a folder; --utm wants the folder to put the bundle in",
+				 dir);
+	path = xasprintf("%s/%s.utm", dir, name);
+	if (stat(path, &sb) == 0 && !force) {
+		log_error(-EEXIST, "'%s' already exists; use --force to replace it", path);
+		free(path);
+		return -EEXIST;
+	}
+	*path_ret = path;
+	return 0;
+}
+
+int utm_write_bundle(const struct utm_request *req, char **bundle_ret)
+{
+	char *bundle = NULL;
+	int ret = utm_bundle_path(req->dir, req->name, req->force, &bundle);
+
+	if (ret < 0)
+		return ret;
+	ret = write_bundle(req, bundle);
+	if (ret < 0) {
+		free(bundle);
+		return ret;
+	}
+	*bundle_ret = bundle;
+	return 0;
+}

@@ -1,0 +1,136 @@
+/* vm.c - a disk image converted into a VM disk (see vm.h). */
+#include "wintogo/vm.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wintogo/esp.h"
+#include "wintogo/extents.h"
+#include "wintogo/layout.h"
+#include "wintogo/log.h"
+#include "wintogo/pe.h"
+#include "wintogo/stage.h"
+#include "wintogo/util.h"
+
+bool vm_is_disk_image(const char *path)
+{
+	uint8_t sector[1024];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool disk;
+
+	if (fd < 0)
+		return false;
+	disk = pread(fd, sector, sizeof(sector), 0) == (ssize_t)sizeof(sector) &&
+	       (!memcmp(sector + 512, "EFI PART", 8) || (sector[510] == 0x55 && sector[511] == 0xaa));
+	close(fd);
+	return disk;
+}
+
+/* The first file in dir whose name starts "boot" and ends ".efi". */
+static char *find_fallback_loader(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *found = NULL;
+
+	while (d && (e = readdir(d)) && !found) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 8 && !strncasecmp(e->d_name, "boot", 4) &&
+		    !strcasecmp(e->d_name + len - 4, ".efi"))
+			found = xasprintf("%s/%s", dir, e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+int vm_disk_arch(const char *disk, const char *tmpdir, enum wim_arch *arch_ret)
+{
+	uint64_t offset, size;
+	char *stage = NULL, *dest = NULL, *loader = NULL;
+	uint16_t machine;
+	int ret;
+
+	ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
+	if (!ret)
+		ret = stage_create(stage_default_parent(tmpdir), &stage);
+	if (ret < 0)
+		goto out;
+	dest = stage_path(stage, "Boot");
+	ret = esp_read_file(disk, offset, "::/EFI/Boot", dest);
+	loader = ret ? NULL : find_fallback_loader(dest);
+	if (!ret && !loader)
+		ret = log_error(-ENOENT, "the ESP of '%s' has no \\EFI\\Boot\\boot*.efi; it is not a bootable disk",
+				disk);
+	if (!ret)
+		ret = pe_read_machine(loader, &machine);
+	if (!ret) {
+		switch (machine) {
+		case PE_MACHINE_AMD64: *arch_ret = WIM_ARCH_X64; break;
+		case PE_MACHINE_ARM64: *arch_ret = WIM_ARCH_ARM64; break;
+		case PE_MACHINE_I386: *arch_ret = WIM_ARCH_X86; break;
+		default:
+			ret = log_error(-ENOEXEC, "the boot loader of '%s' is for machine type 0x%04x", disk,
+					machine);
+		}
+	}
+out:
+	free(loader);
+	free(dest);
+	stage_remove(stage);
+	return ret;
+}
+
+static bool is_same_file(const char *path, const struct stat *other)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && sb.st_dev == other->st_dev && sb.st_ino == other->st_ino;
+}
+
+int vm_convert(const struct vm_convert_request *req, const struct progress_sink *progress,
+	       struct write_result *result_ret)
+{
+	struct extent_list list = { 0 };
+	struct sink *sink = NULL;
+	struct timespec t0;
+	struct stat sb;
+	int fd, ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	fd = open(req->disk, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		ret = log_errno(-errno, "cannot open '%s'", req->disk);
+		goto out;
+	}
+	if (is_same_file(req->target, &sb)) {
+		ret = log_error(-EINVAL, "'%s' is the source disk itself; give another OUT", req->target);
+		goto out;
+	}
+	ret = extents_add_file(&list, fd, 0, (uint64_t)sb.st_size, "disk");
+	if (!ret)
+		ret = extents_finish(&list);
+	if (!ret)
+		ret = sink_open(req->kind, req->target, (uint64_t)sb.st_size, req->force, req->flags,
+				&sink);
+	if (!ret)
+		ret = sink_write_all(sink, &list, progress);
+	if (!ret)
+		ret = sink_finish(sink);
+	if (!ret)
+		write_result_set(result_ret, &list, &t0);
+out:
+	sink_free(sink);
+	extents_release(&list);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}

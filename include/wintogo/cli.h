@@ -19,6 +19,7 @@
 #define WINTOGO_VERSION "0.1.0"
 
 int cmd_info(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 

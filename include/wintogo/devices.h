@@ -1,0 +1,99 @@
+/* devices.h - the disks of this machine, and whether wintogo may write one.
+ *
+ * Facts the kernel knows come from sysfs (/sys/block/NAME: size, sector
+ * sizes, removable and read-only bits, rotational, vendor/model/serial, the
+ * transport from the device's path in /sys/devices); what is on the disk
+ * comes from libblkid (partition table, file system types and labels);
+ * what is in use comes from /proc/self/mountinfo and /proc/swaps, matched
+ * by device number.  Each disk gets a verdict: ok, or the reason wintogo
+ * refuses it.  The same verdict is checked again right before a write.
+ *
+ * The roots are injectable so that tests can feed fake trees. */
+#ifndef WINTOGO_DEVICES_H
+#define WINTOGO_DEVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct device_roots {
+	const char *sysfs;   /* default "/sys" */
+	const char *dev;     /* default "/dev" */
+	const char *proc;    /* default "/proc": self/mountinfo, swaps */
+};
+
+/* The roots from the environment (WINTOGO_SYSFS_ROOT, WINTOGO_DEV_ROOT,
+ * WINTOGO_PROC_ROOT), else the real ones. */
+void device_roots_default(struct device_roots *roots);
+
+enum device_verdict {
+	DEVICE_OK,
+	DEVICE_SYSTEM,       /* holds /, /boot, /boot/efi, /usr or active swap */
+	DEVICE_MOUNTED,      /* a file system on it is mounted */
+	DEVICE_SOURCE,       /* holds the source image */
+	DEVICE_READ_ONLY,
+	DEVICE_TOO_SMALL,    /* for the image given */
+	DEVICE_NOT_A_DISK,   /* partition, loop without backing file, ram, zram */
+};
+
+struct device_partition {
+	char *name;          /* "sdb1" */
+	uint64_t start;      /* bytes */
+	uint64_t size;
+	char *fstype;        /* from libblkid, or NULL */
+	char *label;
+	char *mountpoint;    /* first mount point, or NULL */
+	bool swap;
+};
+
+struct device {
+	char *name;          /* "sdb" */
+	char *path;          /* "/dev/sdb" */
+	dev_t devno;
+	uint64_t size;
+	unsigned logical_sector, physical_sector;
+	char *vendor, *model, *serial;
+	const char *transport;   /* usb, nvme, sata, mmc, virtio, scsi, loop, ... */
+	bool removable, read_only, rotational;
+	char *backing_file;  /* loop devices */
+	char *pttype;        /* "gpt", "dos", or NULL */
+	struct device_partition *parts;
+	size_t n_parts;
+	char *mountpoint;    /* the whole disk mounted itself */
+	bool swap;
+	enum device_verdict verdict;
+	char *reason;        /* one line: why, for a refusal */
+};
+
+struct device_list {
+	struct device *items;
+	size_t count;
+};
+
+/* What the verdict depends on besides the disk. */
+struct device_context {
+	const char *image;       /* the source image, or NULL */
+	uint64_t min_size;       /* bytes the image needs, or 0 */
+};
+
+/* Every block device under SYSFS/block, judged against ctx, USB disks
+ * first.  Devices that cannot hold a Windows To Go disk at all (ram,
+ * zram) are listed with verdict DEVICE_NOT_A_DISK. */
+int devices_scan(const struct device_roots *roots, const struct device_context *ctx,
+		 struct device_list *list_ret);
+void device_list_release(struct device_list *list);
+
+/* The disk at path (/dev/sdb or a symlink to it), judged; a partition
+ * or anything that is no whole disk is found with DEVICE_NOT_A_DISK.
+ * Fails (logged) when path is not a block device this machine has. */
+int device_find(const struct device_roots *roots, const struct device_context *ctx,
+		const char *path, struct device_list *list, struct device **device_ret);
+
+/* "ok", "system", "mounted", "source", "read-only", "too-small", "not-a-disk". */
+const char *device_verdict_name(enum device_verdict verdict);
+
+/* Whether `list` shows the disk without --all: USB, MMC or removable. */
+bool device_is_portable(const struct device *d);
+
+#endif

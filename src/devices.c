@@ -1,0 +1,490 @@
+/* devices.c - the disks of this machine and their verdicts (see devices.h). */
+#include "wintogo/devices.h"
+
+#include <blkid.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "wintogo/log.h"
+#include "wintogo/util.h"
+
+/* Mount points whose disk runs this system. */
+static const char *const system_mounts[] = { "/", "/boot", "/boot/efi", "/usr" };
+
+void device_roots_default(struct device_roots *roots)
+{
+	const char *sysfs = getenv("WINTOGO_SYSFS_ROOT"), *dev = getenv("WINTOGO_DEV_ROOT");
+	const char *proc = getenv("WINTOGO_PROC_ROOT");
+
+	roots->sysfs = sysfs && *sysfs ? sysfs : "/sys";
+	roots->dev = dev && *dev ? dev : "/dev";
+	roots->proc = proc && *proc ? proc : "/proc";
+}
+
+const char *device_verdict_name(enum device_verdict v)
+{
+	static const char *const names[] = {
+		[DEVICE_OK] = "ok",           [DEVICE_SYSTEM] = "system",
+		[DEVICE_MOUNTED] = "mounted", [DEVICE_SOURCE] = "source",
+		[DEVICE_READ_ONLY] = "read-only", [DEVICE_TOO_SMALL] = "too-small",
+		[DEVICE_NOT_A_DISK] = "not-a-disk",
+	};
+
+	return (unsigned)v < ARRAY_SIZE(names) ? names[v] : "?";
+}
+
+/* A sysfs attribute, trimmed; NULL when absent or empty. */
+static char *attr(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name), buf[512];
+	FILE *f = fopen(path, "re");
+	size_t len = 0;
+
+	free(path);
+	if (!f)
+		return NULL;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	while (len && isspace((unsigned char)buf[len - 1]))
+		buf[--len] = '\0';
+	return len ? xstrdup(buf) : NULL;
+}
+
+static uint64_t attr_u64(const char *dir, const char *name, uint64_t missing)
+{
+	char *s = attr(dir, name);
+	uint64_t v = s ? strtoull(s, NULL, 10) : missing;
+
+	free(s);
+	return v;
+}
+
+static dev_t attr_devno(const char *dir)
+{
+	char *s = attr(dir, "dev");
+	unsigned maj = 0, min = 0;
+
+	if (s)
+		sscanf(s, "%u:%u", &maj, &min);
+	free(s);
+	return makedev(maj, min);
+}
+
+/* The bus a disk hangs on, from where its sysfs directory really is. */
+static const char *transport_of(const char *sysfs_dir, const char *name)
+{
+	char real[PATH_MAX];
+
+	if (!strncmp(name, "loop", 4))
+		return "loop";
+	if (!strncmp(name, "zram", 4))
+		return "zram";
+	if (!strncmp(name, "ram", 3))
+		return "ram";
+	if (!realpath(sysfs_dir, real))
+		return "unknown";
+	if (strstr(real, "/usb"))
+		return "usb";
+	if (strstr(real, "/nvme"))
+		return "nvme";
+	if (strstr(real, "/mmc"))
+		return "mmc";
+	if (strstr(real, "/ata"))
+		return "sata";
+	if (strstr(real, "/virtio"))
+		return "virtio";
+	if (strstr(real, "/host") || strstr(real, "/target"))
+		return "scsi";
+	if (strstr(real, "/virtual/"))
+		return "virtual";
+	return "unknown";
+}
+
+/* vendor/model/serial live on the device (SCSI, MMC) or its NVMe controller. */
+static char *identity(const char *dir, const char *name)
+{
+	char *device = xasprintf("%s/device", dir), *parent = xasprintf("%s/device/device", dir);
+	char *v = attr(device, name);
+
+	if (!v)
+		v = attr(parent, name);
+	if (!v && !strcmp(name, "model"))
+		v = attr(device, "name");  /* MMC cards */
+	free(device);
+	free(parent);
+	return v;
+}
+
+static void probe_contents(const struct device_roots *roots, struct device *d)
+{
+	char *path = xasprintf("%s/%s", roots->dev, d->name);
+	blkid_probe pr = blkid_new_probe_from_filename(path);
+	const char *value;
+
+	free(path);
+	if (!pr)
+		return;  /* no node (a fake tree) or no permission: leave it unknown */
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0)
+		d->pttype = xstrdup(value);
+	blkid_free_probe(pr);
+	for (size_t i = 0; i < d->n_parts; i++) {
+		struct device_partition *p = &d->parts[i];
+
+		path = xasprintf("%s/%s", roots->dev, p->name);
+		pr = blkid_new_probe_from_filename(path);
+		free(path);
+		if (!pr)
+			continue;
+		if (blkid_do_safeprobe(pr) == 0) {
+			if (blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0)
+				p->fstype = xstrdup(value);
+			if (blkid_probe_lookup_value(pr, "LABEL", &value, NULL) == 0)
+				p->label = xstrdup(value);
+		}
+		blkid_free_probe(pr);
+	}
+}
+
+static void read_partitions(const char *dir, struct device *d)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	while (dp && (e = readdir(dp))) {
+		char *sub;
+		struct device_partition p = { 0 };
+
+		if (strncmp(e->d_name, d->name, strlen(d->name)) || !strcmp(e->d_name, d->name))
+			continue;
+		sub = xasprintf("%s/%s", dir, e->d_name);
+		if (access(sub, F_OK) == 0 && attr_u64(sub, "partition", 0)) {
+			p.name = xstrdup(e->d_name);
+			p.start = attr_u64(sub, "start", 0) * 512;
+			p.size = attr_u64(sub, "size", 0) * 512;
+			d->parts = xrealloc(d->parts, (d->n_parts + 1) * sizeof(p));
+			d->parts[d->n_parts++] = p;
+		}
+		free(sub);
+	}
+	if (dp)
+		closedir(dp);
+}
+
+/* Where each device number is mounted or swapped, from the proc root. */
+struct usage {
+	dev_t *mounted;
+	char **mountpoints;
+	size_t n_mounted;
+	char **swaps;  /* swap files and devices, as /proc/swaps names them */
+	size_t n_swaps;
+};
+
+/* mountinfo escapes spaces and such as \040 */
+static char *unescape(const char *s)
+{
+	char *out = xstrdup(s), *o = out;
+
+	for (const char *p = s; *p; p++) {
+		if (p[0] == '\\' && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3])) {
+			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void read_usage(const struct device_roots *roots, struct usage *u)
+{
+	char *path = xasprintf("%s/self/mountinfo", roots->proc), line[4096];
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned maj, min;
+		char mnt[4096];
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		u->mounted = xrealloc(u->mounted, (u->n_mounted + 1) * sizeof(dev_t));
+		u->mountpoints = xrealloc(u->mountpoints, (u->n_mounted + 1) * sizeof(char *));
+		u->mounted[u->n_mounted] = makedev(maj, min);
+		u->mountpoints[u->n_mounted++] = unescape(mnt);
+	}
+	if (f)
+		fclose(f);
+	path = xasprintf("%s/swaps", roots->proc);
+	f = fopen(path, "re");
+	free(path);
+	while (f && fgets(line, sizeof(line), f)) {
+		char name[4096];
+
+		if (line[0] != '/' || sscanf(line, "%4095s", name) != 1)
+			continue;
+		u->swaps = xrealloc(u->swaps, (u->n_swaps + 1) * sizeof(char *));
+		u->swaps[u->n_swaps++] = unescape(name);
+	}
+	if (f)
+		fclose(f);
+}
+
+static void release_usage(struct usage *u)
+{
+	for (size_t i = 0; i < u->n_mounted; i++)
+		free(u->mountpoints[i]);
+	for (size_t i = 0; i < u->n_swaps; i++)
+		free(u->swaps[i]);
+	free(u->mounted);
+	free(u->mountpoints);
+	free(u->swaps);
+}
+
+static const char *mountpoint_of(const struct usage *u, dev_t devno, bool *system)
+{
+	const char *first = NULL;
+
+	for (size_t i = 0; i < u->n_mounted; i++) {
+		if (u->mounted[i] != devno)
+			continue;
+		if (!first)
+			first = u->mountpoints[i];
+		for (size_t k = 0; k < ARRAY_SIZE(system_mounts); k++)
+			if (!strcmp(u->mountpoints[i], system_mounts[k])) {
+				*system = true;
+				first = u->mountpoints[i];
+			}
+	}
+	return first;
+}
+
+/* /proc/swaps names a device as it was given (/dev/sda2, or a symlink). */
+static bool is_swap(const struct device_roots *roots, const struct usage *u, const char *name)
+{
+	char *path = xasprintf("%s/%s", roots->dev, name), real[PATH_MAX];
+	bool found = false;
+
+	for (size_t i = 0; i < u->n_swaps && !found; i++) {
+		const char *base = realpath(u->swaps[i], real) ? strrchr(real, '/') : NULL;
+
+		found = !strcmp(u->swaps[i], path) || (base && !strcmp(base + 1, name) &&
+						      !strncmp(real, "/dev/", 5));
+	}
+	free(path);
+	return found;
+}
+
+static void set_verdict(struct device *d, enum device_verdict v, char *reason)
+{
+	if (d->verdict != DEVICE_OK) {
+		free(reason);  /* the first refusal found is the one reported */
+		return;
+	}
+	d->verdict = v;
+	d->reason = reason;
+}
+
+static void judge(const struct device_roots *roots, const struct usage *u,
+		  const struct device_context *ctx, const char *sysfs_dir, struct device *d)
+{
+	struct stat image;
+	bool image_known = ctx->image && stat(ctx->image, &image) == 0;
+	char size[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX];
+	bool system = false;
+	const char *mp;
+
+	if (!strcmp(d->transport, "ram") || !strcmp(d->transport, "zram"))
+		set_verdict(d, DEVICE_NOT_A_DISK, xasprintf("%s is a RAM disk", d->path));
+	if (!strcmp(d->transport, "loop") && !d->backing_file)
+		set_verdict(d, DEVICE_NOT_A_DISK, xasprintf("%s is a loop device with no file behind it", d->path));
+
+	mp = mountpoint_of(u, d->devno, &system);
+	if (mp)
+		d->mountpoint = xstrdup(mp);
+	d->swap = is_swap(roots, u, d->name);
+	for (size_t i = 0; i < d->n_parts; i++) {
+		struct device_partition *p = &d->parts[i];
+		char *part_dir = xasprintf("%s/%s", sysfs_dir, p->name);
+		dev_t devno = attr_devno(part_dir);
+
+		free(part_dir);
+		mp = mountpoint_of(u, devno, &system);
+		if (mp)
+			p->mountpoint = xstrdup(mp);
+		p->swap = is_swap(roots, u, p->name);
+		if (p->swap)
+			system = true;
+		if (image_known && image.st_dev == devno)
+			set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s' (on %s)", d->path,
+								ctx->image, p->name));
+	}
+	if (d->swap)
+		system = true;
+	if (system)
+		set_verdict(d, DEVICE_SYSTEM, xasprintf("%s holds the running system (its root, /boot, /usr or swap)",
+							d->path));
+	if (image_known && image.st_dev == d->devno)
+		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, ctx->image));
+	if (d->mountpoint)
+		set_verdict(d, DEVICE_MOUNTED, xasprintf("%s is mounted at %s; unmount it first", d->path,
+							 d->mountpoint));
+	for (size_t i = 0; i < d->n_parts; i++)
+		if (d->parts[i].mountpoint)
+			set_verdict(d, DEVICE_MOUNTED, xasprintf("%s/%s is mounted at %s; unmount it first",
+								 roots->dev, d->parts[i].name,
+								 d->parts[i].mountpoint));
+	if (d->read_only)
+		set_verdict(d, DEVICE_READ_ONLY, xasprintf("%s is read-only (a lock switch, or the kernel's ro flag)",
+							   d->path));
+	if (ctx->min_size && d->size < ctx->min_size)
+		set_verdict(d, DEVICE_TOO_SMALL, xasprintf("%s has %s but the image needs %s", d->path,
+							   format_size(d->size, size),
+							   format_size(ctx->min_size, need)));
+}
+
+static void read_device(const struct device_roots *roots, const struct usage *u,
+			const struct device_context *ctx, const char *name, struct device *d)
+{
+	char *dir = xasprintf("%s/block/%s", roots->sysfs, name);
+	char *queue = xasprintf("%s/queue", dir), *loop = xasprintf("%s/loop", dir);
+
+	*d = (struct device){ .name = xstrdup(name), .path = xasprintf("%s/%s", roots->dev, name) };
+	d->devno = attr_devno(dir);
+	d->size = attr_u64(dir, "size", 0) * 512;  /* sysfs counts 512-byte units */
+	d->logical_sector = (unsigned)attr_u64(queue, "logical_block_size", 512);
+	d->physical_sector = (unsigned)attr_u64(queue, "physical_block_size", 512);
+	d->rotational = attr_u64(queue, "rotational", 0);
+	d->removable = attr_u64(dir, "removable", 0);
+	d->read_only = attr_u64(dir, "ro", 0);
+	d->vendor = identity(dir, "vendor");
+	d->model = identity(dir, "model");
+	d->serial = identity(dir, "serial");
+	d->transport = transport_of(dir, name);
+	d->backing_file = attr(loop, "backing_file");
+	read_partitions(dir, d);
+	probe_contents(roots, d);
+	judge(roots, u, ctx, dir, d);
+	free(dir);
+	free(queue);
+	free(loop);
+}
+
+static int rank(const struct device *d)
+{
+	if (!strcmp(d->transport, "usb"))
+		return 0;
+	return device_is_portable(d) ? 1 : 2;
+}
+
+static int by_rank(const void *a, const void *b)
+{
+	const struct device *x = a, *y = b;
+
+	if (rank(x) != rank(y))
+		return rank(x) - rank(y);
+	return strcmp(x->name, y->name);
+}
+
+bool device_is_portable(const struct device *d)
+{
+	return !strcmp(d->transport, "usb") || !strcmp(d->transport, "mmc") || d->removable;
+}
+
+int devices_scan(const struct device_roots *roots, const struct device_context *ctx,
+		 struct device_list *list_ret)
+{
+	char *block = xasprintf("%s/block", roots->sysfs);
+	DIR *dp = opendir(block);
+	struct device_list list = { 0 };
+	struct usage usage = { 0 };
+	struct dirent *e;
+
+	if (!dp) {
+		int ret = log_errno(-errno, "cannot read '%s' (is sysfs mounted?)", block);
+
+		free(block);
+		return ret;
+	}
+	read_usage(roots, &usage);
+	while ((e = readdir(dp))) {
+		if (e->d_name[0] == '.')
+			continue;
+		list.items = xrealloc(list.items, (list.count + 1) * sizeof(struct device));
+		read_device(roots, &usage, ctx, e->d_name, &list.items[list.count++]);
+	}
+	closedir(dp);
+	free(block);
+	release_usage(&usage);
+	qsort(list.items, list.count, sizeof(struct device), by_rank);
+	*list_ret = list;
+	return 0;
+}
+
+int device_find(const struct device_roots *roots, const struct device_context *ctx,
+		const char *path, struct device_list *list, struct device **device_ret)
+{
+	char real[PATH_MAX];
+	const char *name, *parent = NULL;
+	int ret;
+
+	/* a symlink such as /dev/disk/by-id/usb-... names the node it points to */
+	name = strrchr(realpath(path, real) ? real : path, '/');
+	name = name ? name + 1 : path;
+	ret = devices_scan(roots, ctx, list);
+	if (ret < 0)
+		return ret;
+	for (size_t i = 0; i < list->count; i++) {
+		if (!strcmp(list->items[i].name, name)) {
+			*device_ret = &list->items[i];
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < list->count && !parent; i++)
+		for (size_t k = 0; k < list->items[i].n_parts; k++)
+			if (!strcmp(list->items[i].parts[k].name, name))
+				parent = list->items[i].path;
+	if (parent)
+		return log_error(-EINVAL, "'%s' is a partition, not a disk; give the whole disk, %s", path,
+				 parent);
+	return log_error(-ENODEV, "'%s' is not a disk of this machine; see `wintogo list --all`", path);
+}
+
+void device_list_release(struct device_list *list)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		struct device *d = &list->items[i];
+
+		for (size_t k = 0; k < d->n_parts; k++) {
+			free(d->parts[k].name);
+			free(d->parts[k].fstype);
+			free(d->parts[k].label);
+			free(d->parts[k].mountpoint);
+		}
+		free(d->parts);
+		free(d->name);
+		free(d->path);
+		free(d->vendor);
+		free(d->model);
+		free(d->serial);
+		free(d->backing_file);
+		free(d->pttype);
+		free(d->mountpoint);
+		free(d->reason);
+	}
+	free(list->items);
+	*list = (struct device_list){ 0 };
+}

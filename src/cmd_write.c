@@ -29,6 +29,10 @@ static const char help[] =
 	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
 	"                       /var/tmp)\n"
 	"  -f, --force          replace TARGET if it exists\n"
+	"      --sha256 HEX     refuse IMAGE unless its SHA-256 is HEX (checked\n"
+	"                       before anything is written)\n"
+	"      --sha256-file SUMS  the same, with the hash from IMAGE's entry in\n"
+	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -45,7 +49,7 @@ static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
 	static const char *const fs[PART_COUNT] = { "vfat", NULL, "ntfs" };
-	char guid[GUID_STR_LEN];
+	char guid[GUID_STR_LEN], hex[SHA256_HEX_MAX];
 	struct json j;
 
 	json_init(&j, stdout, false);
@@ -59,6 +63,10 @@ static void plan_json(const struct write_job *job)
 	json_string(&j, "architecture", wim_arch_name(job->image.arch));
 	json_uint(&j, "build", job->image.build);
 	json_uint(&j, "expanded_size", job->image.expanded_size);
+	if (job->check_source)
+		json_string(&j, "expected_sha256", sha256_hex(job->expected_sha256, hex));
+	else
+		json_null(&j, "expected_sha256");
 	json_end_object(&j);
 	guid_format(&l->disk_guid, guid);
 	json_begin_object(&j, "disk");
@@ -96,11 +104,13 @@ static void plan_text(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
 	static const char *const fs[PART_COUNT] = { "FAT32", "-", "NTFS" };
-	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], guid[GUID_STR_LEN];
+	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], guid[GUID_STR_LEN], hex[SHA256_HEX_MAX];
 
 	printf("Plan: image %d of %s, \"%s\" (%s, build %u, %s of files)\n", job->image.index,
 	       job->opt.image_path, job->image.name, wim_arch_name(job->image.arch),
 	       job->image.build, format_size(job->image.expanded_size, a));
+	if (job->check_source)
+		printf("  first: check that its SHA-256 is %s\n", sha256_hex(job->expected_sha256, hex));
 	guid_format(&l->disk_guid, guid);
 	printf("  onto %s: %s, GPT, %u-byte sectors, disk GUID %s\n", job->opt.target,
 	       format_size(l->disk_bytes, b), l->sector_size, guid);
@@ -167,7 +177,7 @@ static int run(struct write_cli *cli)
 	return ret == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN };
+enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_SHA256, OPT_SHA256_FILE };
 
 int cmd_write(int argc, char **argv)
 {
@@ -180,6 +190,8 @@ int cmd_write(int argc, char **argv)
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "sha256", required_argument, NULL, OPT_SHA256 },
+		{ "sha256-file", required_argument, NULL, OPT_SHA256_FILE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,6 +234,14 @@ int cmd_write(int argc, char **argv)
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
 			break;
+		case OPT_SHA256:
+			if (sha256_parse(optarg, cli.opt.sha256) < 0)
+				return cli_usage_error("write", "--sha256 wants 64 hex digits, not '%s'", optarg);
+			cli.opt.sha256_given = true;
+			break;
+		case OPT_SHA256_FILE:
+			cli.opt.sha256_file = optarg;
+			break;
 		case 'j':
 			cli.json = true;
 			break;
@@ -237,6 +257,8 @@ int cmd_write(int argc, char **argv)
 	}
 	if (cli.opt.index && cli.opt.name)
 		return cli_usage_error("write", "give --index or --name, not both");
+	if (cli.opt.sha256_given && cli.opt.sha256_file)
+		return cli_usage_error("write", "give --sha256 or --sha256-file, not both");
 	if (argc - optind != 2)
 		return cli_usage_error("write", argc - optind < 2 ? "IMAGE and TARGET are needed"
 								  : "too many arguments");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -139,6 +140,13 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 		ret = wim_source_image(job->source, index, &job->image);
 	if (!ret)
 		ret = plan(job);
+	if (!ret && (opt->sha256_given || opt->sha256_file)) {
+		job->check_source = true;
+		if (opt->sha256_given)
+			memcpy(job->expected_sha256, opt->sha256, SHA256_BYTES);
+		else
+			ret = sha256sums_lookup(opt->sha256_file, opt->image_path, job->expected_sha256);
+	}
 	if (ret < 0) {
 		write_job_free(job);
 		return ret;
@@ -237,6 +245,22 @@ static int assemble(struct write_job *job, struct staged *s, struct extent_list 
 	return ret;
 }
 
+/* The image is the one meant: its SHA-256 is the one given. */
+static int check_source(const struct write_job *job, const struct progress_sink *progress)
+{
+	uint8_t sha[SHA256_BYTES];
+	char got[SHA256_HEX_MAX], want[SHA256_HEX_MAX];
+	int ret = sha256_file(job->opt.image_path, progress, sha);
+
+	if (ret < 0)
+		return ret;
+	if (memcmp(sha, job->expected_sha256, SHA256_BYTES))
+		return log_error(-EBADMSG, "'%s' has SHA-256 %s, not %s as expected; it is damaged or not the image meant, so nothing was written",
+				 job->opt.image_path, sha256_hex(sha, got),
+				 sha256_hex(job->expected_sha256, want));
+	return 0;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -267,7 +291,9 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = stage_check_space(job->stage_parent, job->image.expanded_size +
+	ret = job->check_source ? check_source(job, progress) : 0;
+	if (!ret)
+		ret = stage_check_space(job->stage_parent, job->image.expanded_size +
 				job->image.expanded_size / 10 + layout_bytes(l, PART_ESP) + STAGE_SLACK);
 	if (!ret)
 		ret = stage_create(job->stage_parent, &s.dir);

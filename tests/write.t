@@ -3,10 +3,7 @@
 # sfdisk, sgdisk, blkid, fsck.fat, mtools, ntfs-3g and an OVMF boot.
 . "$(dirname "$0")/lib.sh"
 need_fixtures
-export MTOOLS_SKIP_CHECK=1
-STAGE=$TMP/stage
-OUTDIR=$TMP/out
-mkdir -p "$STAGE" "$OUTDIR"
+write_dirs
 disk=$OUTDIR/disk.img
 
 run_wintogo write --seed 7 --tmpdir "$STAGE" --json "$FIXTURES/x64.wim" "$disk"

@@ -5,7 +5,9 @@
  * write_job_prepare() opens the image, picks the image to apply and plans
  * the layout; it refuses everything it can (a target too small, an output
  * that exists, an index out of range) before anything is written.
- * write_job_run() builds the partitions in a staging directory on the
+ * write_job_run() checks the image's SHA-256 when one was given (before
+ * anything is written: a mismatch is logged with both hashes and fails
+ * with -EBADMSG), builds the partitions in a staging directory on the
  * host and sends the disk to the target as one increasing stream. */
 #ifndef WINTOGO_WRITE_H
 #define WINTOGO_WRITE_H
@@ -13,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wintogo/digest.h"
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
 #include "wintogo/wim.h"
@@ -28,6 +31,9 @@ struct write_options {
 	uint64_t seed;
 	const char *tmpdir;      /* NULL: $TMPDIR or /var/tmp */
 	bool force;
+	bool sha256_given;       /* the image must have this SHA-256 ... */
+	uint8_t sha256[SHA256_BYTES];
+	const char *sha256_file; /* ... or the one its entry in this SHA256SUMS says */
 };
 
 struct write_job {
@@ -37,6 +43,8 @@ struct write_job {
 	struct layout layout;
 	uint64_t min_disk_bytes;
 	const char *stage_parent;
+	bool check_source;       /* hash the image first and compare with: */
+	uint8_t expected_sha256[SHA256_BYTES];
 };
 
 struct write_result {

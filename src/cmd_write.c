@@ -33,6 +33,7 @@ static const char help[] =
 	"                       before anything is written)\n"
 	"      --sha256-file SUMS  the same, with the hash from IMAGE's entry in\n"
 	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
+	"      --no-verify      do not read TARGET back after writing it\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -95,6 +96,8 @@ static void plan_json(const struct write_job *job)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	json_bool(&j, "verify", !job->opt.no_verify);
+	json_string(&j, "manifest", job->manifest_path);
 	json_end_object(&j);
 	json_end_object(&j);
 	json_finish(&j);
@@ -120,6 +123,10 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
 	}
+	printf("  then: %s; manifest in \\wintogo\\manifest.json and %s\n",
+	       job->opt.no_verify ? "no read-back (--no-verify)"
+				  : "read every byte back and compare its SHA-256",
+	       job->manifest_path);
 	fflush(stdout);
 }
 
@@ -134,6 +141,9 @@ static void result_json(const struct write_job *job, const struct write_result *
 	json_uint(&j, "disk_size", job->layout.disk_bytes);
 	json_uint(&j, "bytes_written", r->bytes_written);
 	json_uint(&j, "extents", r->extents);
+	json_uint(&j, "blocks", r->blocks);
+	json_bool(&j, "verified", r->verified);
+	json_string(&j, "manifest", r->manifest);
 	json_double(&j, "seconds", r->seconds);
 	json_end_object(&j);
 	json_end_object(&j);
@@ -170,14 +180,17 @@ static int run(struct write_cli *cli)
 		if (cli->json)
 			result_json(job, &result);
 		else if (!cli->quiet)
-			printf("Wrote %s: %s of data in %zu extents, %.1f s\n", job->opt.target,
-			       format_size(result.bytes_written, size), result.extents, result.seconds);
+			printf("Wrote %s: %s of data in %zu extents, %s, %.1f s; manifest %s\n",
+			       job->opt.target, format_size(result.bytes_written, size), result.extents,
+			       result.verified ? "read back and verified" : "not read back",
+			       result.seconds, result.manifest);
 	}
 	write_job_free(job);
 	return ret == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_SHA256, OPT_SHA256_FILE };
+enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_SHA256, OPT_SHA256_FILE,
+       OPT_NO_VERIFY };
 
 int cmd_write(int argc, char **argv)
 {
@@ -192,12 +205,13 @@ int cmd_write(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "sha256", required_argument, NULL, OPT_SHA256 },
 		{ "sha256-file", required_argument, NULL, OPT_SHA256_FILE },
+		{ "no-verify", no_argument, NULL, OPT_NO_VERIFY },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct write_cli cli = { 0 };
+	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION };
 	uint64_t n;
 	int c;
 
@@ -241,6 +255,9 @@ int cmd_write(int argc, char **argv)
 			break;
 		case OPT_SHA256_FILE:
 			cli.opt.sha256_file = optarg;
+			break;
+		case OPT_NO_VERIFY:
+			cli.opt.no_verify = true;
 			break;
 		case 'j':
 			cli.json = true;

@@ -20,6 +20,7 @@
 
 int cmd_info(int argc, char **argv);
 int cmd_write(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -8,7 +8,12 @@
  * write_job_run() checks the image's SHA-256 when one was given (before
  * anything is written: a mismatch is logged with both hashes and fails
  * with -EBADMSG), builds the partitions in a staging directory on the
- * host and sends the disk to the target as one increasing stream. */
+ * host and sends the disk to the target as one increasing stream, hashing
+ * every block as it goes; then writes the manifest (manifest.h) into the
+ * ESP, reads everything back past the page cache and compares (unless
+ * no_verify; a mismatch is logged with the first byte that differs and
+ * its partition, and fails with -EIO), and puts the manifest next to
+ * TARGET as TARGET.manifest.json. */
 #ifndef WINTOGO_WRITE_H
 #define WINTOGO_WRITE_H
 
@@ -34,6 +39,8 @@ struct write_options {
 	bool sha256_given;       /* the image must have this SHA-256 ... */
 	uint8_t sha256[SHA256_BYTES];
 	const char *sha256_file; /* ... or the one its entry in this SHA256SUMS says */
+	bool no_verify;          /* do not read the target back */
+	const char *tool;        /* "wintogo VERSION", for the manifest */
 };
 
 struct write_job {
@@ -45,11 +52,15 @@ struct write_job {
 	const char *stage_parent;
 	bool check_source;       /* hash the image first and compare with: */
 	uint8_t expected_sha256[SHA256_BYTES];
+	char *manifest_path;     /* TARGET.manifest.json */
 };
 
 struct write_result {
 	uint64_t bytes_written;
 	size_t extents;
+	size_t blocks;           /* hashed, in the manifest */
+	bool verified;           /* read back and compared */
+	const char *manifest;    /* the manifest written next to TARGET */
 	double seconds;
 };
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 wintogo=$1 fixtures=$2 out=$3
 mkdir -p "$out"
-rm -f "$out/windows.img"
+rm -f "$out/windows.img" "$out/windows.img.manifest.json"
 
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
@@ -14,6 +14,8 @@ step "A multi-edition image, checked against its integrity table" \
 step "A Windows To Go disk image from it" \
 	"$wintogo" write --seed 42 "$fixtures/x64.wim" "$out/windows.img"
 step "Its partition table, as sfdisk reads it" sfdisk -l "$out/windows.img"
+step "Every block read back again and checked against the manifest in its ESP" \
+	"$wintogo" verify "$out/windows.img"
 
 cat <<DONE
 
@@ -23,6 +25,7 @@ info as JSON:       $out/x64-info.json
 disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
                     qemu-system-x86_64 -machine q35 -m 1G -nic none \\
                       -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
+its manifest:       $out/windows.img.manifest.json (and \\wintogo\\manifest.json in its ESP)
 wintogo binary:     $wintogo
-manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1)
+manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1, wintogo-verify.1)
 DONE

@@ -382,13 +382,15 @@ static int read_back(struct write_job *job, struct sink *sink, const struct exte
 	ret = e ? verify_first_difference(&rb, b->offset, b->length, e->fd,
 					  e->src_offset + (b->offset - e->offset), &at, &got, &want)
 		: -ENOENT;
-	if (ret == -ENOENT)  /* it read differently once, the same now */
-		at = b->offset;
-	if (ret < 0 && ret != -ENOENT)
-		goto out;
-	ret = log_error(-EIO, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
-			job->opt.target, (unsigned long long)at, manifest_where(m, at, &rel),
-			(unsigned long long)rel, got, want, report.n_bad, check->count);
+	if (ret == -ENOENT)  /* it read back wrong once, right the second time */
+		ret = log_error(-EIO, "'%s' does not keep what was written: bytes %llu to %llu (%s partition, from its byte %llu) read back differently once, then right; the disk or its connection is unreliable",
+				job->opt.target, (unsigned long long)b->offset,
+				(unsigned long long)(b->offset + b->length - 1),
+				manifest_where(m, b->offset, &rel), (unsigned long long)rel);
+	else if (!ret)
+		ret = log_error(-EIO, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
+				job->opt.target, (unsigned long long)at, manifest_where(m, at, &rel),
+				(unsigned long long)rel, got, want, report.n_bad, check->count);
 out:
 	verify_report_release(&report);
 	verify_close(&rb);

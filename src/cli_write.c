@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wintogo/cli.h"
+#include "wintogo/digest.h"
 #include "wintogo/json.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
@@ -65,6 +66,17 @@ int cli_image_option(int c, const char *arg, const char *cmd, struct write_optio
 	case CLI_OPT_BCD_FROM_SCRATCH:
 		opt->bcd_from_scratch = true;
 		return 0;
+	case CLI_OPT_SHA256:
+		if (sha256_parse(arg, opt->sha256) < 0)
+			return bad_value(cmd, "--sha256 wants 64 hex digits, not '%s'", arg);
+		opt->sha256_given = true;
+		return 0;
+	case CLI_OPT_SHA256_FILE:
+		opt->sha256_file = arg;
+		return 0;
+	case CLI_OPT_NO_VERIFY:
+		opt->no_verify = true;
+		return 0;
 	case 'f':
 		opt->force = true;
 		return 0;
@@ -77,7 +89,7 @@ static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
 	static const char *const fs[PART_COUNT] = { "vfat", NULL, "ntfs" };
-	char guid[GUID_STR_LEN];
+	char guid[GUID_STR_LEN], hex[SHA256_HEX_MAX];
 	struct json j;
 
 	json_init(&j, stdout, false);
@@ -91,6 +103,10 @@ static void plan_json(const struct write_job *job)
 	json_string(&j, "architecture", wim_arch_name(job->image.arch));
 	json_uint(&j, "build", job->image.build);
 	json_uint(&j, "expanded_size", job->image.expanded_size);
+	if (job->check_source)
+		json_string(&j, "expected_sha256", sha256_hex(job->expected_sha256, hex));
+	else
+		json_null(&j, "expected_sha256");
 	json_end_object(&j);
 	guid_format(&l->disk_guid, guid);
 	json_begin_object(&j, "disk");
@@ -119,6 +135,8 @@ static void plan_json(const struct write_job *job)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	json_bool(&j, "verify", !job->opt.no_verify);
+	json_string(&j, "manifest", job->manifest_path);
 	json_end_object(&j);
 	json_end_object(&j);
 	json_finish(&j);
@@ -128,11 +146,13 @@ static void plan_text(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
 	static const char *const fs[PART_COUNT] = { "FAT32", "-", "NTFS" };
-	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], guid[GUID_STR_LEN];
+	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], guid[GUID_STR_LEN], hex[SHA256_HEX_MAX];
 
 	printf("Plan: image %d of %s, \"%s\" (%s, build %u, %s of files)\n", job->image.index,
 	       job->opt.image_path, job->image.name, wim_arch_name(job->image.arch),
 	       job->image.build, format_size(job->image.expanded_size, a));
+	if (job->check_source)
+		printf("  first: check that its SHA-256 is %s\n", sha256_hex(job->expected_sha256, hex));
 	guid_format(&l->disk_guid, guid);
 	printf("  onto %s: %s, GPT, %u-byte sectors, disk GUID %s\n", job->opt.target,
 	       format_size(l->disk_bytes, b), l->sector_size, guid);
@@ -142,6 +162,11 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
 	}
+	if (job->manifest_path)
+		printf("  then: %s; manifest in \\wintogo\\manifest.json and %s\n",
+		       job->opt.no_verify ? "no read-back (--no-verify)"
+					  : "read every byte back and compare its SHA-256",
+		       job->manifest_path);
 	fflush(stdout);
 }
 
@@ -156,6 +181,9 @@ static void result_json(const struct write_job *job, const struct write_result *
 	json_uint(&j, "disk_size", job->layout.disk_bytes);
 	json_uint(&j, "bytes_written", r->bytes_written);
 	json_uint(&j, "extents", r->extents);
+	json_uint(&j, "blocks", r->blocks);
+	json_bool(&j, "verified", r->verified);
+	json_string(&j, "manifest", r->manifest);
 	json_double(&j, "seconds", r->seconds);
 	json_end_object(&j);
 	json_end_object(&j);
@@ -177,6 +205,8 @@ void cli_print_result(const struct write_job *job, const struct write_result *r,
 	if (json)
 		result_json(job, r);
 	else
-		printf("Wrote %s: %s of data in %zu extents, %.1f s\n", job->opt.target,
-		       format_size(r->bytes_written, size), r->extents, r->seconds);
+		printf("Wrote %s: %s of data in %zu extents, %s, %.1f s%s%s\n", job->opt.target,
+		       format_size(r->bytes_written, size), r->extents,
+		       r->verified ? "read back and verified" : "not read back", r->seconds,
+		       r->manifest ? "; manifest " : "", r->manifest ? r->manifest : "");
 }

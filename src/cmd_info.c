@@ -12,6 +12,7 @@
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/stage.h"
+#include "wintogo/digest.h"
 #include "wintogo/json.h"
 #include "wintogo/util.h"
 #include "wintogo/wim.h"
@@ -30,6 +31,7 @@ static const char help[] =
 	"      --bcd       show the BCD store of a disk image, or a store file\n"
 	"      --check     verify the file: its integrity table when it has one,\n"
 	"                  else the hash of every resource\n"
+	"      --sha256    print the SHA-256 of the file (as sha256sum does)\n"
 	"  -j, --json      print one JSON document on stdout\n"
 	"  -h, --help      show this help and exit\n";
 
@@ -37,6 +39,7 @@ struct info_options {
 	bool json;
 	bool check;
 	bool bcd;
+	bool sha256;
 	int index;  /* 0: all images */
 };
 
@@ -119,7 +122,7 @@ static void print_image_row(const struct wim_image *im)
 	free(langs);
 }
 
-static void print_header(const struct wim_file *f, const char *check_method)
+static void print_header(const struct wim_file *f, const char *check_method, const char *sha256)
 {
 	printf("%s: %s, %s compression, %d image%s", f->path, format_title(f->format),
 	       f->compression, f->image_count, f->image_count == 1 ? "" : "s");
@@ -132,6 +135,8 @@ static void print_header(const struct wim_file *f, const char *check_method)
 	putchar('\n');
 	if (check_method)
 		printf("check: ok (%s)\n", check_method);
+	if (sha256)
+		printf("sha256: %s\n", sha256);
 	printf("%5s  %-7s  %-10s  %-14s  %-10s  %7s  %10s  %s\n", "INDEX", "ARCH",
 	       "BUILD", "EDITION", "LANGUAGES", "FILES", "SIZE", "NAME");
 }
@@ -141,6 +146,9 @@ static int show(const struct info_options *opt, const char *path)
 	struct wim_source *source = NULL;
 	const struct wim_file *f;
 	const char *check_method = NULL;
+	const char *sha256 = NULL;
+	char hex[SHA256_HEX_MAX];
+	uint8_t sha[SHA256_BYTES];
 	struct progress_ui ui;
 	struct progress_sink progress = { progress_ui_update, &ui };
 	struct json j;
@@ -163,6 +171,15 @@ static int show(const struct info_options *opt, const char *path)
 		}
 		progress_ui_finish(&ui);
 	}
+	if (opt->sha256) {
+		progress_ui_init(&ui, false, opt->json);
+		if (sha256_file(path, &progress, sha) < 0) {
+			progress_ui_abort(&ui);
+			goto out;
+		}
+		progress_ui_finish(&ui);
+		sha256 = sha256_hex(sha, hex);
+	}
 	first = opt->index ? opt->index : 1;
 	last = opt->index ? opt->index : f->image_count;
 
@@ -182,9 +199,11 @@ static int show(const struct info_options *opt, const char *path)
 			json_string(&j, "method", check_method);
 			json_end_object(&j);
 		}
+		if (sha256)
+			json_string(&j, "sha256", sha256);
 		json_begin_array(&j, "images");
 	} else {
-		print_header(f, check_method);
+		print_header(f, check_method, sha256);
 	}
 	for (int i = first; i <= last; i++) {
 		struct wim_image im;
@@ -347,6 +366,7 @@ int cmd_info(int argc, char **argv)
 		{ "index", required_argument, NULL, 'i' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "bcd", no_argument, NULL, 'b' },
+		{ "sha256", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -368,6 +388,9 @@ int cmd_info(int argc, char **argv)
 			break;
 		case 'b':
 			opt.bcd = true;
+			break;
+		case 'S':
+			opt.sha256 = true;
 			break;
 		case 'j':
 			opt.json = true;

@@ -41,6 +41,9 @@ static const char help[] =
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
 	"  -f, --force          replace OUT (and the UTM bundle) if they exist\n"
+	"      --sha256 HEX     refuse SOURCE unless its SHA-256 is HEX\n"
+	"      --sha256-file SUMS  the same, with the hash from SOURCE's entry in SUMS\n"
+	"      --no-verify      --format raw: do not read OUT back after writing it\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -189,7 +192,8 @@ int cmd_vm(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct vm_cli cli = { .opt.sink_kind = SINK_QCOW2, .cpus = 4, .memory = 8 * GIB };
+	struct vm_cli cli = { .opt.sink_kind = SINK_QCOW2, .opt.tool = "wintogo " WINTOGO_VERSION,
+			      .cpus = 4, .memory = 8 * GIB };
 	struct progress_ui ui;
 	struct progress_sink progress = { progress_ui_update, &ui };
 	uint64_t n;
@@ -248,6 +252,12 @@ int cmd_vm(int argc, char **argv)
 		return cli_usage_error("vm", "--compress is for --format qcow2");
 	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
+	if (cli.opt.sha256_given && cli.opt.sha256_file)
+		return cli_usage_error("vm", "give --sha256 or --sha256-file, not both");
+	/* a QCOW2 is checked with qemu-img, not read back, and its compressed
+	 * clusters cannot take the manifest written over them afterwards */
+	if (cli.opt.sink_kind == SINK_QCOW2)
+		cli.opt.no_verify = cli.opt.no_manifest = true;
 	if (argc - optind != 2)
 		return cli_usage_error("vm", argc - optind < 2 ? "SOURCE and OUT are needed"
 							       : "too many arguments");

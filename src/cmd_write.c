@@ -33,6 +33,11 @@ static const char help[] =
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
 	"                       the image's BCD-Template\n"
 	"  -f, --force          replace TARGET if it exists\n"
+	"      --sha256 HEX     refuse IMAGE unless its SHA-256 is HEX (checked\n"
+	"                       before anything is written)\n"
+	"      --sha256-file SUMS  the same, with the hash from IMAGE's entry in\n"
+	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
+	"      --no-verify      do not read TARGET back after writing it\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -87,7 +92,7 @@ int cmd_write(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct write_cli cli = { 0 };
+	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION };
 	int c, ret;
 
 	optind = 0;
@@ -113,6 +118,8 @@ int cmd_write(int argc, char **argv)
 	}
 	if (cli.opt.index && cli.opt.name)
 		return cli_usage_error("write", "give --index or --name, not both");
+	if (cli.opt.sha256_given && cli.opt.sha256_file)
+		return cli_usage_error("write", "give --sha256 or --sha256-file, not both");
 	if (argc - optind != 2)
 		return cli_usage_error("write", argc - optind < 2 ? "IMAGE and TARGET are needed"
 								  : "too many arguments");

@@ -8,12 +8,18 @@
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
+/* Room for one more item in a growing array. */
+static void *grow(void *items, size_t *capacity, size_t count, size_t size)
+{
+	if (count < *capacity)
+		return items;
+	*capacity = *capacity ? *capacity * 2 : 64;
+	return xrealloc(items, *capacity * size);
+}
+
 static void append(struct extent_list *list, const struct extent *e)
 {
-	if (list->count == list->capacity) {
-		list->capacity = list->capacity ? list->capacity * 2 : 64;
-		list->items = xrealloc(list->items, list->capacity * sizeof(*e));
-	}
+	list->items = grow(list->items, &list->capacity, list->count, sizeof(*e));
 	list->items[list->count++] = *e;
 	list->bytes += e->length;
 }
@@ -39,7 +45,7 @@ int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, u
 		if ((uint64_t)hole > length)
 			hole = (off_t)length;
 		append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
-					       fd, (uint64_t)data, what });
+					       fd, (uint64_t)data, what, false });
 		pos = hole;
 	}
 	return 0;
@@ -69,4 +75,95 @@ void extents_release(struct extent_list *list)
 {
 	free(list->items);
 	*list = (struct extent_list){ 0 };
+}
+
+/* Appends the part [from, to) of e (target offsets) to list. */
+static void append_part(struct extent_list *list, const struct extent *e, uint64_t from,
+			uint64_t to, bool unhashed)
+{
+	struct extent part = *e;
+
+	if (from >= to)
+		return;
+	part.offset = from;
+	part.length = to - from;
+	part.src_offset = e->src_offset + (from - e->offset);
+	part.unhashed = e->unhashed || unhashed;
+	append(list, &part);
+}
+
+int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t length)
+{
+	struct extent_list out = { 0 };
+	uint64_t end = offset + length, covered = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+		uint64_t e_end = e->offset + e->length;
+		uint64_t from = e->offset > offset ? e->offset : offset;
+		uint64_t to = e_end < end ? e_end : end;
+
+		if (from >= to) {
+			append(&out, e);
+			continue;
+		}
+		append_part(&out, e, e->offset, from, false);
+		append_part(&out, e, from, to, true);
+		append_part(&out, e, to, e_end, false);
+		covered += to - from;
+	}
+	if (covered != length) {
+		extents_release(&out);
+		return log_error(-EINVAL, "internal error: bytes %llu to %llu, to keep out of the hashes, were not all staged",
+				 (unsigned long long)offset, (unsigned long long)(end - 1));
+	}
+	extents_release(list);
+	*list = out;
+	return 0;
+}
+
+const struct extent *extents_find(const struct extent_list *list, uint64_t offset)
+{
+	size_t lo = 0, hi = list->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct extent *e = &list->items[mid];
+
+		if (offset < e->offset)
+			hi = mid;
+		else if (offset >= e->offset + e->length)
+			lo = mid + 1;
+		else
+			return e;
+	}
+	return NULL;
+}
+
+struct block *blocks_add(struct block_list *blocks, uint64_t offset, uint64_t length,
+			 const char *what)
+{
+	struct block *b;
+
+	blocks->items = grow(blocks->items, &blocks->capacity, blocks->count, sizeof(*b));
+	b = &blocks->items[blocks->count++];
+	*b = (struct block){ .offset = offset, .length = length, .what = what };
+	blocks->bytes += length;
+	return b;
+}
+
+void blocks_plan(const struct extent_list *list, struct block_list *blocks)
+{
+	for (size_t i = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+
+		for (uint64_t pos = 0; !e->unhashed && pos < e->length; pos += block_length(e, pos))
+			blocks_add(blocks, e->offset + pos, block_length(e, pos), e->what);
+	}
+}
+
+void blocks_release(struct block_list *blocks)
+{
+	free(blocks->items);
+	*blocks = (struct block_list){ 0 };
 }

@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set" },
 	{ "write", cmd_write, "write an image to a disk image as a bootable Windows To Go disk" },
 	{ "vm", cmd_vm, "make a QCOW2 or raw VM disk, and a UTM bundle, from an image or disk" },
+	{ "verify", cmd_verify, "check a disk wintogo wrote against its manifest, again" },
 };
 
 static void usage(FILE *out)

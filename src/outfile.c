@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -34,21 +33,6 @@ int outfile_open(struct outfile *out, const char *target, bool force)
 		return log_errno(-errno, "cannot create '%s'", out->partial);
 	out->created = true;
 	return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd >= 0) {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			ret = log_errno(-errno, "cannot sync the folder of '%s'", path);
-		close(fd);
-	}
-	free(copy);
-	return ret;
 }
 
 int outfile_commit(struct outfile *out)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,7 +37,33 @@ static void read_stderr(int fd, char *buf, size_t size)
 			*p = ';';
 }
 
-int run_program(const char *what, const char *const argv[], const char *const env[])
+/* All of fd from its start, NUL-terminated. */
+static int read_all(int fd, const char *what, char **text_ret, size_t *len_ret)
+{
+	size_t len = 0, size = 4096;
+	char *text = xmalloc(size);
+	ssize_t n;
+
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, text + len, size - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(text);
+			return log_errno(-errno, "%s failed: cannot read its output", what);
+		}
+		len += (size_t)n;
+		if (size - 1 - len == 0)
+			text = xrealloc(text, size *= 2);
+	}
+	text[len] = '\0';
+	*text_ret = text;
+	*len_ret = len;
+	return 0;
+}
+
+/* Runs the program; its stdout goes to out_fd (or /dev/null when -1). */
+static int run(const char *what, const char *const argv[], const char *const env[], int out_fd)
 {
 	char err_text[STDERR_KEEP];
 	int pipefd[2], status;
@@ -54,7 +81,7 @@ int run_program(const char *what, const char *const argv[], const char *const en
 		int devnull = open("/dev/null", O_RDWR);
 
 		dup2(devnull, STDIN_FILENO);
-		dup2(devnull, STDOUT_FILENO);
+		dup2(out_fd >= 0 ? out_fd : devnull, STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
 		for (size_t i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
@@ -77,4 +104,24 @@ int run_program(const char *what, const char *const argv[], const char *const en
 				 argv[0], WTERMSIG(status), *err_text ? ": " : "", err_text);
 	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, argv[0],
 			 WEXITSTATUS(status), *err_text ? ": " : "", err_text);
+}
+
+int run_program(const char *what, const char *const argv[], const char *const env[])
+{
+	return run(what, argv, env, -1);
+}
+
+int run_program_output(const char *what, const char *const argv[], const char *const env[],
+		       char **out_ret, size_t *len_ret)
+{
+	/* a memory file, not a pipe: a large output cannot block the child */
+	int fd = memfd_create("wintogo-output", MFD_CLOEXEC), ret;
+
+	if (fd < 0)
+		return log_errno(-errno, "%s failed: cannot make a file for its output", what);
+	ret = run(what, argv, env, fd);
+	if (!ret)
+		ret = read_all(fd, what, out_ret, len_ret);
+	close(fd);
+	return ret;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "wintogo/cancel.h"
 #include "wintogo/log.h"
@@ -24,6 +25,7 @@ int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force
 {
 	struct sink *sink = xcalloc(1, sizeof(*sink));
 	const char *trace = getenv("WINTOGO_WRITE_TRACE");
+	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
 	int ret;
 
 	sink->ops = backend(kind);
@@ -38,6 +40,15 @@ int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force
 			goto fail;
 		}
 	}
+	if (corrupt && *corrupt) {
+		if (parse_uint(corrupt, UINT64_MAX, &sink->corrupt_at) < 0) {
+			ret = log_error(-EINVAL, "WINTOGO_TEST_CORRUPT_OFFSET wants a byte offset, not '%s'",
+					corrupt);
+			goto fail;
+		}
+		sink->corrupt = true;
+	}
+	sink->buf = xaligned(BLOCK_BYTES);
 	ret = sink->ops->open(sink);
 	if (ret < 0)
 		goto fail;
@@ -48,31 +59,95 @@ fail:
 	return ret;
 }
 
-int sink_write_all(struct sink *sink, const struct extent_list *list,
-		   const struct progress_sink *progress)
+/* Reads len bytes of e from pos into the sink's buffer. */
+static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, size_t len)
 {
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(e->fd, sink->buf + got, len - got, (off_t)(e->src_offset + pos + got));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return log_errno(n < 0 ? -errno : -EIO, "cannot read the %s stage", e->what);
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* Sends one block of e: hashed (unless e is unhashed), then written. */
+static int send_block(struct sink *sink, const struct extent *e, uint64_t pos,
+		      struct digest *d, struct block_list *blocks)
+{
+	size_t len = (size_t)block_length(e, pos);
+	uint64_t offset = e->offset + pos;
+	int ret = read_stage(sink, e, pos, len);
+
+	if (ret < 0)
+		return ret;
+	if (!e->unhashed) {
+		digest_update(d, sink->buf, len);
+		digest_final(d, blocks_add(blocks, offset, len, e->what)->sha256);
+	}
+	if (sink->corrupt && sink->corrupt_at >= offset && sink->corrupt_at - offset < len) {
+		sink->buf[sink->corrupt_at - offset] ^= 0xff;
+		sink->corrupt = false;
+	}
+	return sink->ops->write(sink, offset, sink->buf, len);
+}
+
+int sink_write_all(struct sink *sink, const struct extent_list *list,
+		   struct block_list *blocks, const struct progress_sink *progress)
+{
+	struct digest *d = digest_new();
 	uint64_t done = 0;
+	int ret = 0;
 
-	for (size_t i = 0; i < list->count; i++) {
+	for (size_t i = 0; i < list->count && !ret; i++) {
 		const struct extent *e = &list->items[i];
-		int ret;
 
-		if (cancel_requested())
-			return log_error(-ECANCELED, "interrupted while writing '%s'", sink->target);
-		if (e->offset < sink->next_offset || e->offset + e->length > sink->size)
-			return log_error(-EINVAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
-					 e->what, (unsigned long long)e->offset, sink->target);
+		if (e->offset < sink->next_offset || e->offset + e->length > sink->size) {
+			ret = log_error(-EINVAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
+					e->what, (unsigned long long)e->offset, sink->target);
+			break;
+		}
 		if (sink->trace)
 			fprintf(sink->trace, "%llu %llu %s\n", (unsigned long long)e->offset,
 				(unsigned long long)e->length, e->what);
-		ret = sink->ops->write(sink, e);
-		if (ret < 0)
-			return ret;
+		for (uint64_t pos = 0; pos < e->length && !ret; pos += block_length(e, pos)) {
+			if (cancel_requested())
+				ret = log_error(-ECANCELED, "interrupted while writing '%s'", sink->target);
+			else
+				ret = send_block(sink, e, pos, d, blocks);
+			if (!ret)
+				progress_report(progress, PROGRESS_WRITE, done + pos + block_length(e, pos),
+						list->bytes);
+		}
 		sink->next_offset = e->offset + e->length;
 		done += e->length;
-		progress_report(progress, PROGRESS_WRITE, done, list->bytes);
 	}
-	return 0;
+	digest_free(d);
+	return ret;
+}
+
+int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len)
+{
+	if (offset + len > sink->next_offset)
+		return log_error(-EINVAL, "internal error: an overwrite of bytes %llu to %llu of '%s' not written before",
+				 (unsigned long long)offset, (unsigned long long)(offset + len - 1),
+				 sink->target);
+	if (sink->trace)
+		fprintf(sink->trace, "%llu %zu overwrite\n", (unsigned long long)offset, len);
+	return sink->ops->write(sink, offset, buf, len);
+}
+
+int sink_readback(struct sink *sink, struct readback *rb_ret)
+{
+	const char *path;
+	int ret = sink->ops->sync(sink, &path);
+
+	return ret < 0 ? ret : verify_open(path, rb_ret);
 }
 
 int sink_finish(struct sink *sink)
@@ -87,6 +162,7 @@ void sink_free(struct sink *sink)
 	sink->ops->abort(sink);
 	if (sink->trace)
 		fclose(sink->trace);
+	free(sink->buf);
 	free(sink->target);
 	free(sink);
 }

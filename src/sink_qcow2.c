@@ -173,33 +173,44 @@ static int qcow2_open(struct sink *sink)
 	return outfile_open(&q->out, sink->target, sink->force);
 }
 
-static int qcow2_write(struct sink *sink, const struct extent *e)
+/* Bytes arrive in increasing guest order: each guest cluster is filled in
+ * the buffer and stored when the stream moves past it. */
+static int qcow2_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
 	struct qcow2 *q = sink->priv;
-	uint64_t pos = e->offset, end = e->offset + e->length, src = e->src_offset;
+	const uint8_t *p = buf;
 
-	while (pos < end) {
-		int64_t index = (int64_t)(pos / CLUSTER_SIZE);
-		uint64_t in_cluster = pos % CLUSTER_SIZE;
-		size_t n = (size_t)(end - pos < CLUSTER_SIZE - in_cluster ? end - pos
-									   : CLUSTER_SIZE - in_cluster);
-		ssize_t got;
+	while (len) {
+		int64_t index = (int64_t)(offset / CLUSTER_SIZE);
+		uint64_t in_cluster = offset % CLUSTER_SIZE;
+		size_t n = len < CLUSTER_SIZE - in_cluster ? len : (size_t)(CLUSTER_SIZE - in_cluster);
 
 		if (index != q->cluster_index) {
-			int ret = flush_cluster(q);
+			int ret;
 
+			if (index < q->cluster_index)
+				return log_error(-EINVAL, "internal error: a QCOW2 image is written in order; byte %llu comes too late",
+						 (unsigned long long)offset);
+			ret = flush_cluster(q);
 			if (ret < 0)
 				return ret;
 			memset(q->cluster, 0, CLUSTER_SIZE);
 			q->cluster_index = index;
 		}
-		got = pread(e->fd, q->cluster + in_cluster, n, (off_t)src);
-		if (got != (ssize_t)n)
-			return log_errno(got < 0 ? -errno : -EIO, "cannot read the %s stage", e->what);
-		pos += n;
-		src += n;
+		memcpy(q->cluster + in_cluster, p, n);
+		offset += n;
+		p += n;
+		len -= n;
 	}
 	return 0;
+}
+
+/* What reads back as the disk is the guest, not this file. */
+static int qcow2_sync(struct sink *sink, const char **path_ret)
+{
+	(void)path_ret;
+	return log_error(-EOPNOTSUPP, "internal error: '%s' is a QCOW2 image; check it with qemu-img check, not by reading it back",
+			 sink->target);
 }
 
 /* Refcount blocks must count themselves and the table that lists them. */
@@ -321,6 +332,7 @@ const struct sink_ops sink_qcow2_ops = {
 	.name = "QCOW2 image",
 	.open = qcow2_open,
 	.write = qcow2_write,
+	.sync = qcow2_sync,
 	.finish = qcow2_finish,
 	.abort = qcow2_free,
 };

@@ -1,9 +1,8 @@
 /* sink_raw.c - a raw disk image file.  It is written as TARGET.partial,
- * sparse (holes stay holes), and renamed to TARGET only when complete and
- * on disk. */
+ * sparse (holes stay holes: only the extents are written), and renamed to
+ * TARGET only when complete and on disk. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,8 +11,6 @@
 #include "wintogo/log.h"
 #include "wintogo/sink.h"
 #include "wintogo/util.h"
-
-#define COPY_CHUNK (8 * MIB)
 
 struct raw_state {
 	int fd;
@@ -49,69 +46,33 @@ static int raw_open(struct sink *sink)
 	return 0;
 }
 
-/* The buffered way, where copy_file_range cannot (other file systems). */
-static int copy_buffered(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len,
-			 const char *partial)
-{
-	char *buf = xmalloc(COPY_CHUNK);
-	int ret = 0;
-
-	while (len) {
-		size_t want = len < COPY_CHUNK ? len : COPY_CHUNK;
-		ssize_t n = pread(in, buf, want, (off_t)in_off);
-
-		if (n <= 0) {
-			ret = log_errno(n < 0 ? -errno : -EIO, "cannot read the stage");
-			break;
-		}
-		if (pwrite(out, buf, (size_t)n, (off_t)out_off) != n) {
-			ret = log_errno(-errno, "cannot write '%s'", partial);
-			break;
-		}
-		in_off += (uint64_t)n;
-		out_off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	free(buf);
-	return ret;
-}
-
-static int raw_write(struct sink *sink, const struct extent *e)
+static int raw_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
 	struct raw_state *st = sink->priv;
-	loff_t in_off = (loff_t)e->src_offset, out_off = (loff_t)e->offset;
-	uint64_t left = e->length;
+	const char *p = buf;
 
-	while (left) {
-		size_t want = left < COPY_CHUNK ? left : COPY_CHUNK;
-		ssize_t n = copy_file_range(e->fd, &in_off, st->fd, &out_off, want, 0);
+	while (len) {
+		ssize_t n = pwrite(st->fd, p, len, (off_t)offset);
 
-		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			      errno == EOPNOTSUPP))
-			return copy_buffered(e->fd, (uint64_t)in_off, st->fd, (uint64_t)out_off,
-					     left, st->partial);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return log_errno(n < 0 ? -errno : -EIO, "cannot write '%s'", st->partial);
-		left -= (uint64_t)n;
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int fsync_parent(const char *path)
+static int raw_sync(struct sink *sink, const char **path_ret)
 {
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
+	struct raw_state *st = sink->priv;
 
-	if (fd >= 0) {
-		if (fsync(fd) < 0 && errno != EINVAL)
-			ret = log_errno(-errno, "cannot sync the folder of '%s'", path);
-		close(fd);
-	}
-	free(copy);
-	return ret;
+	if (fsync(st->fd) < 0)
+		return log_errno(-errno, "cannot write '%s' to disk", st->partial);
+	*path_ret = st->partial;
+	return 0;
 }
 
 static int raw_finish(struct sink *sink)
@@ -157,6 +118,7 @@ const struct sink_ops sink_raw_ops = {
 	.name = "raw image",
 	.open = raw_open,
 	.write = raw_write,
+	.sync = raw_sync,
 	.finish = raw_finish,
 	.abort = raw_abort,
 };

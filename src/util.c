@@ -3,11 +3,16 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include "wintogo/log.h"
 
 static void *check_alloc(void *p)
 {
@@ -31,6 +36,15 @@ void *xcalloc(size_t n, size_t size)
 void *xrealloc(void *p, size_t size)
 {
 	return check_alloc(realloc(p, size ? size : 1));
+}
+
+void *xaligned(size_t size)
+{
+	void *p = NULL;
+
+	if (posix_memalign(&p, IO_ALIGN, size ? size : 1))
+		p = NULL;
+	return check_alloc(p);
 }
 
 char *xstrdup(const char *s)
@@ -115,4 +129,19 @@ const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX])
 	}
 	snprintf(buf, SIZE_TEXT_MAX, "%.1f %s", v, units[i]);
 	return buf;
+}
+
+int fsync_parent(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd >= 0) {
+		if (fsync(fd) < 0 && errno != EINVAL)
+			ret = log_errno(-errno, "cannot sync the folder of '%s'", path);
+		close(fd);
+	}
+	free(copy);
+	return ret;
 }

@@ -100,6 +100,7 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 	       struct write_result *result_ret)
 {
 	struct extent_list list = { 0 };
+	struct block_list blocks = { 0 };  /* hashed as sent; nothing keeps them here */
 	struct sink *sink = NULL;
 	struct timespec t0;
 	struct stat sb;
@@ -122,7 +123,7 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 		ret = sink_open(req->kind, req->target, (uint64_t)sb.st_size, req->force, req->flags,
 				&sink);
 	if (!ret)
-		ret = sink_write_all(sink, &list, progress);
+		ret = sink_write_all(sink, &list, &blocks, progress);
 	if (!ret)
 		ret = sink_finish(sink);
 	if (!ret)
@@ -130,6 +131,7 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 out:
 	sink_free(sink);
 	extents_release(&list);
+	blocks_release(&blocks);
 	if (fd >= 0)
 		close(fd);
 	return ret;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,11 +15,14 @@
 #include "wintogo/cancel.h"
 #include "wintogo/esp.h"
 #include "wintogo/extents.h"
+#include "wintogo/esp_reserve.h"
 #include "wintogo/log.h"
+#include "wintogo/manifest.h"
 #include "wintogo/ntfs.h"
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/verify.h"
 
 /* Room in the stage beyond the image itself: the ESP, NTFS metadata. */
 #define STAGE_SLACK (64 * MIB)
@@ -131,6 +135,8 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 
 	job->opt = *opt;
 	job->stage_parent = stage_default_parent(opt->tmpdir);
+	if (!opt->no_manifest)
+		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
 	ret = check_target(opt);
 	if (!ret)
 		ret = wim_source_open(opt->image_path, &job->source);
@@ -140,6 +146,13 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 		ret = wim_source_image(job->source, index, &job->image);
 	if (!ret)
 		ret = plan(job);
+	if (!ret && (opt->sha256_given || opt->sha256_file)) {
+		job->check_source = true;
+		if (opt->sha256_given)
+			memcpy(job->expected_sha256, opt->sha256, SHA256_BYTES);
+		else
+			ret = sha256sums_lookup(opt->sha256_file, opt->image_path, job->expected_sha256);
+	}
 	if (ret < 0) {
 		write_job_free(job);
 		return ret;
@@ -154,6 +167,7 @@ void write_job_free(struct write_job *job)
 		return;
 	wim_image_release(&job->image);
 	wim_source_free(job->source);
+	free(job->manifest_path);
 	free(job);
 }
 
@@ -226,7 +240,7 @@ static int make_esp(struct write_job *job, struct staged *s,
 
 static int open_staged(const char *path, int *fd_ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = *fd_ret >= 0 ? *fd_ret : open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return log_errno(-errno, "cannot open '%s'", path);
@@ -254,6 +268,153 @@ static int assemble(struct write_job *job, struct staged *s, struct extent_list 
 				       layout_bytes(l, PART_WINDOWS), "windows");
 	if (!ret)
 		ret = extents_finish(list);
+	return ret;
+}
+
+/* The image is the one meant: its SHA-256 is the one given. */
+static int check_source(const struct write_job *job, const struct progress_sink *progress)
+{
+	uint8_t sha[SHA256_BYTES];
+	char got[SHA256_HEX_MAX], want[SHA256_HEX_MAX];
+	int ret = sha256_file(job->opt.image_path, progress, sha);
+
+	if (ret < 0)
+		return ret;
+	if (memcmp(sha, job->expected_sha256, SHA256_BYTES))
+		return log_error(-EBADMSG, "'%s' has SHA-256 %s, not %s as expected; it is damaged or not the image meant, so nothing was written",
+				 job->opt.image_path, sha256_hex(sha, got),
+				 sha256_hex(job->expected_sha256, want));
+	return 0;
+}
+
+/* Room left in the manifest's file for the blocks its own clusters add
+ * (they split an ESP extent) beyond those planned before they existed. */
+#define MANIFEST_MARGIN (16 * 1024)
+
+static void manifest_fill(const struct write_job *job, struct manifest *m)
+{
+	const struct layout *l = &job->layout;
+	char *real = realpath(job->opt.image_path, NULL);
+	time_t now = time(NULL);
+	struct tm tm;
+	char date[32];
+
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	m->tool = job->opt.tool ? xstrdup(job->opt.tool) : NULL;
+	m->date = xstrdup(date);
+	m->image_path = real ? real : xstrdup(job->opt.image_path);
+	m->image_name = xstrdup(job->image.name);
+	m->image_index = job->image.index;
+	m->image_hashed = job->check_source;
+	memcpy(m->image_sha256, job->expected_sha256, SHA256_BYTES);
+	m->disk_bytes = l->disk_bytes;
+	m->sector_size = l->sector_size;
+	guid_format(&l->disk_guid, m->disk_guid);
+	for (int i = 0; i < PART_COUNT; i++)
+		m->parts[i] = (struct manifest_part){ l->parts[i].role, layout_offset(l, i),
+						      layout_bytes(l, i) };
+}
+
+/* Keeps room for the manifest on the staged ESP, then assembles the disk
+ * again with that room unhashed (see manifest.h). */
+static int reserve_manifest(struct write_job *job, struct staged *s, struct extent_list *list,
+			    struct manifest *m, size_t *reserved_ret)
+{
+	uint64_t esp_offset = layout_offset(&job->layout, PART_ESP);
+	char *scratch = stage_path(s->dir, "manifest.json"), *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	manifest_fill(job, m);
+	blocks_plan(list, &m->blocks);
+	ret = manifest_render(m, 0, &text, &len);
+	blocks_release(&m->blocks);
+	*reserved_ret = round_up(len + MANIFEST_MARGIN, 4096);
+	if (!ret)
+		ret = esp_reserve_file(s->esp, scratch, MANIFEST_ESP_FOLDER, MANIFEST_ESP_NAME,
+				       *reserved_ret, &m->excluded, &m->n_excluded);
+	if (!ret) {
+		extents_release(list);
+		ret = assemble(job, s, list);
+	}
+	for (size_t i = 0; i < m->n_excluded && !ret; i++) {
+		m->excluded[i].offset += esp_offset;
+		ret = extents_mark_unhashed(list, m->excluded[i].offset, m->excluded[i].length);
+	}
+	free(text);
+	free(scratch);
+	return ret;
+}
+
+/* Writes the manifest with the hashes over its room on the target and in
+ * the staged ESP (which then holds what the target must hold), and adds
+ * its bytes to the blocks to read back. */
+static int write_manifest(struct write_job *job, struct staged *s, struct sink *sink,
+			  const struct manifest *m, size_t reserved, struct block_list *check,
+			  char **text_ret, size_t *len_ret)
+{
+	uint64_t esp_offset = layout_offset(&job->layout, PART_ESP);
+	int esp_fd = open(s->esp, O_WRONLY | O_CLOEXEC);
+	const char *p;
+	int ret;
+
+	if (esp_fd < 0)
+		return log_errno(-errno, "cannot open '%s'", s->esp);
+	ret = manifest_render(m, reserved, text_ret, len_ret);
+	p = ret ? NULL : *text_ret;
+	for (size_t i = 0; i < m->n_excluded && !ret; i++) {
+		const struct byte_range *r = &m->excluded[i];
+
+		if (pwrite(esp_fd, p, r->length, (off_t)(r->offset - esp_offset)) != (ssize_t)r->length)
+			ret = log_errno(-errno ? -errno : -EIO, "cannot write '%s'", s->esp);
+		if (!ret)
+			ret = sink_overwrite(sink, r->offset, p, r->length);
+		for (uint64_t pos = 0; pos < r->length && !ret; pos += BLOCK_BYTES) {
+			uint64_t n = r->length - pos < BLOCK_BYTES ? r->length - pos : BLOCK_BYTES;
+
+			sha256_buffer(p + pos, n, blocks_add(check, r->offset + pos, n, "esp")->sha256);
+		}
+		p += r->length;
+	}
+	close(esp_fd);
+	return ret;
+}
+
+/* Reads every block back from the target and names the first byte that
+ * differs from the stage. */
+static int read_back(struct write_job *job, struct sink *sink, const struct extent_list *list,
+		     const struct manifest *m, const struct block_list *check,
+		     const struct progress_sink *progress)
+{
+	struct readback rb = { .fd = -1 };
+	struct verify_report report = { 0 };
+	const struct block *b;
+	const struct extent *e;
+	uint64_t at = 0, rel;
+	uint8_t got = 0, want = 0;
+	int ret = sink_readback(sink, &rb);
+
+	if (!ret)
+		ret = verify_blocks(&rb, check, progress, &report);
+	if (ret < 0 || !report.n_bad)
+		goto out;
+	b = &check->items[report.bad[0]];
+	e = extents_find(list, b->offset);
+	ret = e ? verify_first_difference(&rb, b->offset, b->length, e->fd,
+					  e->src_offset + (b->offset - e->offset), &at, &got, &want)
+		: -ENOENT;
+	if (ret == -ENOENT)  /* it read back wrong once, right the second time */
+		ret = log_error(-EIO, "'%s' does not keep what was written: bytes %llu to %llu (%s partition, from its byte %llu) read back differently once, then right; the disk or its connection is unreliable",
+				job->opt.target, (unsigned long long)b->offset,
+				(unsigned long long)(b->offset + b->length - 1),
+				manifest_where(m, b->offset, &rel), (unsigned long long)rel);
+	else if (!ret)
+		ret = log_error(-EIO, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
+				job->opt.target, (unsigned long long)at, manifest_where(m, at, &rel),
+				(unsigned long long)rel, got, want, report.n_bad, check->count);
+out:
+	verify_report_release(&report);
+	verify_close(&rb);
 	return ret;
 }
 
@@ -296,12 +457,18 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	const struct layout *l = &job->layout;
 	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
 	struct extent_list list = { 0 };
+	struct block_list check = { 0 };   /* every block written, the manifest's too */
+	struct manifest man = { 0 };
+	char *text = NULL;
+	size_t text_len = 0, reserved = 0;
 	struct sink *sink = NULL;
 	struct timespec t0;
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = stage_check_space(job->stage_parent, job->image.expanded_size +
+	ret = job->check_source ? check_source(job, progress) : 0;
+	if (!ret)
+		ret = stage_check_space(job->stage_parent, job->image.expanded_size +
 				job->image.expanded_size / 10 + layout_bytes(l, PART_ESP) + STAGE_SLACK);
 	if (!ret)
 		ret = stage_create(job->stage_parent, &s.dir);
@@ -336,15 +503,36 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	}
 	if (!ret)
 		ret = assemble(job, &s, &list);
+	if (!ret && job->manifest_path)
+		ret = reserve_manifest(job, &s, &list, &man, &reserved);
 	if (!ret)
-		ret = sink_write_all(sink, &list, progress);
-	if (!ret)
+		ret = sink_write_all(sink, &list, &man.blocks, progress);
+	for (size_t i = 0; i < man.blocks.count && !ret; i++)
+		*blocks_add(&check, man.blocks.items[i].offset, man.blocks.items[i].length,
+			    man.blocks.items[i].what) = man.blocks.items[i];
+	if (!ret && job->manifest_path)
+		ret = write_manifest(job, &s, sink, &man, reserved, &check, &text, &text_len);
+	if (!ret && !job->opt.no_verify)
+		ret = read_back(job, sink, &list, &man, &check, progress);
+	if (!ret && job->manifest_path)
+		ret = manifest_save(text, text_len, job->manifest_path);
+	if (!ret) {
 		ret = sink_finish(sink);
-	if (!ret)
+		if (ret < 0 && job->manifest_path)
+			unlink(job->manifest_path);
+	}
+	if (!ret) {
 		write_result_set(result_ret, &list, &t0);
+		result_ret->blocks = man.blocks.count;
+		result_ret->verified = !job->opt.no_verify;
+		result_ret->manifest = job->manifest_path;
+	}
 out:
 	sink_free(sink);
 	extents_release(&list);
+	blocks_release(&check);
+	manifest_release(&man);
+	free(text);
 	staged_release(&s);
 	return ret;
 }

@@ -3,7 +3,7 @@
 set -euo pipefail
 wintogo=$1 fixtures=$2 out=$3
 mkdir -p "$out"
-rm -f "$out/windows.img"
+rm -f "$out/windows.img" "$out/windows.img.manifest.json"
 
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
@@ -21,16 +21,20 @@ rm -rf "$out/windows.qcow2" "$out/Windows 10 Pro.utm"
 step "The same Windows as a QCOW2 and a UTM bundle, for a Mac" \
 	"$wintogo" vm --seed 42 --utm "$out" "$out/windows.img" "$out/windows.qcow2"
 step "qemu-img's view of it" qemu-img check "$out/windows.qcow2"
+step "Every block read back again and checked against the manifest in its ESP" \
+	"$wintogo" verify "$out/windows.img"
 
 cat <<DONE
 
 == Where everything is
 sample images:      $fixtures (x64.wim, multi.wim, x64.esd, split.swm, arm64.wim)
 info as JSON:       $out/x64-info.json
-VM disk, UTM:       $out/windows.qcow2, $out/windows.utm
+VM disk, UTM:       $out/windows.qcow2, "$out/windows.utm"
 disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
                     qemu-system-x86_64 -machine q35 -m 1G -nic none \\
                       -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
+its manifest:       $out/windows.img.manifest.json (and \\wintogo\\manifest.json in its ESP)
 wintogo binary:     $wintogo
-manual pages:       man -l man/wintogo.1 (and wintogo-info.1, wintogo-write.1, wintogo-vm.1)
+manual pages:       man -l man/wintogo.1 (and one page per command: wintogo-list.1,
+                    wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-vm.1)
 DONE

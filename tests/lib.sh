@@ -34,6 +34,15 @@ need_fixtures() {
 	fi
 }
 
+# write_dirs: STAGE (for --tmpdir) and OUTDIR (for the outputs), both empty,
+# and mtools quiet about the geometry of the ESPs it reads.
+write_dirs() {
+	export MTOOLS_SKIP_CHECK=1
+	STAGE=$TMP/stage
+	OUTDIR=$TMP/out
+	mkdir -p "$STAGE" "$OUTDIR"
+}
+
 _report() { # _report STATUS DESCRIPTION
 	TAP_N=$((TAP_N + 1))
 	if [ "$1" -eq 0 ]; then

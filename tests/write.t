@@ -3,10 +3,7 @@
 # sfdisk, sgdisk, blkid, fsck.fat, mtools, ntfs-3g and an OVMF boot.
 . "$(dirname "$0")/lib.sh"
 need_fixtures
-export MTOOLS_SKIP_CHECK=1
-STAGE=$TMP/stage
-OUTDIR=$TMP/out
-mkdir -p "$STAGE" "$OUTDIR"
+write_dirs
 disk=$OUTDIR/disk.img
 
 run_wintogo write --seed 7 --tmpdir "$STAGE" --json "$FIXTURES/x64.wim" "$disk"
@@ -103,28 +100,38 @@ check "another seed gives another disk GUID" test "$(jq -r .plan.disk.guid <<<"$
 rm -f "$OUTDIR/again.img"
 
 # --- writes are one increasing stream ---
+# ... but for the manifest in the ESP, written over its room after the
+# stream, once every block is hashed (see include/wintogo/manifest.h).
 trace=$TMP/trace
 WINTOGO_WRITE_TRACE=$trace run_wintogo write --quiet --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/traced.img"
 is "$RC" 0 "a traced write"
 check "the sink's trace has writes" test -s "$trace"
 check "the sink's writes have strictly increasing offsets" \
-	awk 'NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$trace"
+	awk '$3 == "overwrite" { next } NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$trace"
+excluded=$(jq -r '.excluded[] | "\(.offset) \(.length) overwrite"' "$OUTDIR/traced.img.manifest.json")
+is "$(grep overwrite "$trace")" "$excluded" \
+	"the only other writes are the manifest's, over the room the manifest says it excluded"
 if command -v strace >/dev/null; then
-	rm -f "$OUTDIR/traced.img"
+	rm -f "$OUTDIR/traced.img" "$OUTDIR/traced.img.manifest.json"
 	strace -f -y -o "$TMP/strace" -e trace=copy_file_range,pwrite64,write \
 		"$WINTOGO" write --quiet --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/traced.img"
-	# copy_file_range(5</stage/windows.img>, [0], 6</out/traced.img.partial>, [1048576], 65536, 0) = 65536
-	grep -E "traced\.img\.partial>" "$TMP/strace" |
-		sed -nE 's/.*copy_file_range\([^,]*, \[[0-9]+\], [0-9]+<[^>]*>, \[([0-9]+)\], ([0-9]+),.* = ([0-9]+)$/\1 \3/p' >"$TMP/offsets"
-	check "strace sees the target written by copy_file_range" test -s "$TMP/offsets"
-	check "strace: every write to the target starts past the previous one" \
-		awk 'NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$TMP/offsets"
-	is "$(grep -cE '^[0-9]+ +(pwrite64|write)\([0-9]+<[^>]*traced\.img\.partial>' "$TMP/strace")" 0 \
+	# pwrite64(6</out/traced.img.partial>, "\353X\220mkfs.fat"..., 4194304, 1048576) = 4194304
+	grep -E "^[0-9]+ +pwrite64\([0-9]+<[^>]*traced\.img\.partial>" "$TMP/strace" |
+		sed -nE 's/.*, ([0-9]+), ([0-9]+)\) = ([0-9]+)$/\2 \3/p' >"$TMP/offsets"
+	check "strace sees the target written by pwrite64" test -s "$TMP/offsets"
+	manifest_writes=$(jq -r '.excluded | length' "$OUTDIR/traced.img.manifest.json")
+	check "strace: every write to the target starts past the previous one, but the manifest's" \
+		awk -v last="$(($(wc -l <"$TMP/offsets") - manifest_writes))" \
+		'NR > last { exit } NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$TMP/offsets"
+	is "$(tail -n "$manifest_writes" "$TMP/offsets")" \
+		"$(jq -r '.excluded[] | "\(.offset) \(.length)"' "$OUTDIR/traced.img.manifest.json")" \
+		"strace: the last writes are the manifest's, exactly over its room"
+	is "$(grep -cE '^[0-9]+ +(copy_file_range|write)\([0-9]+<[^>]*traced\.img\.partial>' "$TMP/strace")" 0 \
 		"strace: no other kind of write reaches the target"
 else
 	skip "strace is not installed"
 fi
-rm -f "$OUTDIR/traced.img"
+rm -f "$OUTDIR/traced.img" "$OUTDIR/traced.img.manifest.json"
 
 # --- UEFI boot in QEMU with OVMF ---
 boot_disk "$disk" ide "$TMP/boot-ide.log"
@@ -155,7 +162,7 @@ refuses "an existing output is refused without --force" "already exists; use --f
 check "the existing output is untouched" test ! -s "$OUTDIR/exists.img"
 run_wintogo write --quiet --force --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/exists.img"
 is "$RC" 0 "--force replaces it"
-rm -f "$OUTDIR/exists.img"
+rm -f "$OUTDIR/exists.img" "$OUTDIR/exists.img.manifest.json"
 refuses "an index out of range is refused" "has no image 4, it has 3" \
 	write --index 4 --tmpdir "$STAGE" "$FIXTURES/multi.wim" "$OUTDIR/idx.img"
 refuses "an image without Windows/Boot/EFI is refused" "has no /Windows/Boot/EFI.*not a bootable" \

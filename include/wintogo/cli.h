@@ -22,6 +22,7 @@ int cmd_info(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -36,6 +37,9 @@ enum {
 	CLI_OPT_TMPDIR,
 	CLI_OPT_LOCALE,
 	CLI_OPT_BCD_FROM_SCRATCH,
+	CLI_OPT_SHA256,
+	CLI_OPT_SHA256_FILE,
+	CLI_OPT_NO_VERIFY,
 	CLI_OPT_FIRST_OWN,  /* commands number their own options from here */
 };
 
@@ -48,6 +52,9 @@ enum {
 	{ "tmpdir", required_argument, NULL, CLI_OPT_TMPDIR },                   \
 	{ "locale", required_argument, NULL, CLI_OPT_LOCALE },                   \
 	{ "bcd-from-scratch", no_argument, NULL, CLI_OPT_BCD_FROM_SCRATCH },     \
+	{ "sha256", required_argument, NULL, CLI_OPT_SHA256 },                   \
+	{ "sha256-file", required_argument, NULL, CLI_OPT_SHA256_FILE },         \
+	{ "no-verify", no_argument, NULL, CLI_OPT_NO_VERIFY },                   \
 	{ "force", no_argument, NULL, 'f' }
 #define CLI_IMAGE_SHORTOPTS "i:n:s:f"
 

@@ -4,12 +4,25 @@
  * an extent (SEEK_DATA/SEEK_HOLE); the holes read as zeros.
  *
  * Sinks receive the list in strictly increasing target order, so a target
- * sees one sequential stream and never a random write. */
+ * sees one sequential stream and never a random write.
+ *
+ * What a sink sends it hashes (SHA-256) in blocks of at most BLOCK_BYTES,
+ * each block within one extent: the block list is what the read-back
+ * after a write, the manifest and `wintogo verify` check, so a mismatch is
+ * found within BLOCK_BYTES.  An extent marked unhashed is sent but not
+ * hashed: it is overwritten after the stream (the manifest in the ESP,
+ * see manifest.h). */
 #ifndef WINTOGO_EXTENTS_H
 #define WINTOGO_EXTENTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "wintogo/digest.h"
+#include "wintogo/util.h"
+
+#define BLOCK_BYTES (4 * MIB)
 
 struct extent {
 	uint64_t offset;       /* on the target */
@@ -17,6 +30,7 @@ struct extent {
 	int fd;                /* the stage file it comes from */
 	uint64_t src_offset;   /* in that file */
 	const char *what;      /* "gpt", "esp", "windows": for messages */
+	bool unhashed;         /* sent, then overwritten after the stream */
 };
 
 struct extent_list {
@@ -35,5 +49,39 @@ int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, u
 int extents_finish(struct extent_list *list);
 
 void extents_release(struct extent_list *list);
+
+/* Marks the bytes [offset, offset + length) unhashed, splitting the
+ * extents they cut; they must lie inside extents (logged if not). */
+int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t length);
+
+/* The extent holding byte offset, or NULL. */
+const struct extent *extents_find(const struct extent_list *list, uint64_t offset);
+
+struct block {
+	uint64_t offset;       /* on the target */
+	uint64_t length;       /* at most BLOCK_BYTES */
+	const char *what;      /* "gpt", "esp", "msr", "windows" */
+	uint8_t sha256[SHA256_BYTES];
+};
+
+struct block_list {
+	struct block *items;
+	size_t count;
+	size_t capacity;
+	uint64_t bytes;        /* sum of the lengths */
+};
+
+/* Appends a block (its hash zero) and returns it. */
+struct block *blocks_add(struct block_list *blocks, uint64_t offset, uint64_t length,
+			 const char *what);
+/* The blocks a sink hashes when it sends list, with their hashes zero. */
+void blocks_plan(const struct extent_list *list, struct block_list *blocks);
+void blocks_release(struct block_list *blocks);
+
+/* The bytes of e a sink sends in one block from pos (bytes into e). */
+static inline uint64_t block_length(const struct extent *e, uint64_t pos)
+{
+	return e->length - pos < BLOCK_BYTES ? e->length - pos : BLOCK_BYTES;
+}
 
 #endif

@@ -3,11 +3,18 @@
 #ifndef WINTOGO_RUN_H
 #define WINTOGO_RUN_H
 
+#include <stddef.h>
+
 /* Runs argv[0] (looked up in PATH) with the given NULL-terminated argv and
  * extra environment entries ("NAME=value", NULL-terminated, may be NULL).
  * Its stdout is discarded; its stderr is kept.  On failure logs
  * "WHAT failed: PROGRAM exited with N: <its stderr>" and returns a negative
  * code. */
 int run_program(const char *what, const char *const argv[], const char *const env[]);
+
+/* The same, keeping its stdout: *out_ret (NUL-terminated, *len_ret bytes
+ * before the NUL; free it). */
+int run_program_output(const char *what, const char *const argv[], const char *const env[],
+		       char **out_ret, size_t *len_ret);
 
 #endif

@@ -1,7 +1,14 @@
 /* sink.h - where the disk goes: one interface, one backend per kind of
  * target (an image file now; block devices, QCOW2 and VHDX plug in as
  * further ops tables).  A sink receives the extents in strictly increasing
- * offset order and refuses anything else. */
+ * offset order and refuses anything else.
+ *
+ * The common part reads each extent from its stage file in blocks
+ * (BLOCK_BYTES, extents.h), hashes every block with SHA-256 as it hands it
+ * to the backend (the stage is read once), and can read the target back
+ * afterwards (verify.h).  One write may go back after the stream:
+ * sink_overwrite(), over bytes already sent, for the manifest in the ESP
+ * whose content is known only when every block is hashed. */
 #ifndef WINTOGO_SINK_H
 #define WINTOGO_SINK_H
 
@@ -11,6 +18,7 @@
 
 #include "wintogo/extents.h"
 #include "wintogo/progress.h"
+#include "wintogo/verify.h"
 
 struct sink;
 
@@ -18,8 +26,11 @@ struct sink_ops {
 	const char *name;
 	/* Prepares the target for a disk of size bytes. */
 	int (*open)(struct sink *sink);
-	/* Writes one extent: its offset is above every earlier one. */
-	int (*write)(struct sink *sink, const struct extent *e);
+	/* Writes len bytes at offset: in the stream, above every earlier write. */
+	int (*write)(struct sink *sink, uint64_t offset, const void *buf, size_t len);
+	/* Makes every byte written durable; *path_ret is what reads back as
+	 * the disk (the .partial file, the device). */
+	int (*sync)(struct sink *sink, const char **path_ret);
 	/* Makes the result durable and puts it in place. */
 	int (*finish)(struct sink *sink);
 	/* Removes whatever a failed run left (also after a failed open) and
@@ -35,6 +46,9 @@ struct sink {
 	unsigned flags;         /* SINK_* */
 	uint64_t next_offset;   /* every write starts at or after this */
 	FILE *trace;            /* "offset length what" per write, or NULL */
+	bool corrupt;           /* test hook: flip the byte at corrupt_at */
+	uint64_t corrupt_at;
+	uint8_t *buf;           /* one block from the stage */
 	void *priv;             /* the backend's state */
 };
 
@@ -46,14 +60,25 @@ extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;
 
 /* Opens the sink for target.  With force, an existing output is replaced.
- * The environment variable WINTOGO_WRITE_TRACE names a file that gets one
- * line per write (for tests that prove the writes are sequential). */
+ * Two environment variables are test hooks: WINTOGO_WRITE_TRACE names a
+ * file that gets one line per extent written ("offset length what"; an
+ * overwrite says "overwrite"), for tests that prove the writes are
+ * sequential; WINTOGO_TEST_CORRUPT_OFFSET=N flips byte N of the disk after
+ * it is hashed, on its way to the target, as a failing disk would (for
+ * tests that prove the read-back catches it). */
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret);
 
-/* Sends every extent, in order, with progress. */
+/* Sends every extent, in order, with progress, and appends the blocks it
+ * hashed (every extent not marked unhashed) to blocks. */
 int sink_write_all(struct sink *sink, const struct extent_list *list,
-		   const struct progress_sink *progress);
+		   struct block_list *blocks, const struct progress_sink *progress);
+
+/* After the stream: writes len bytes at offset, over bytes it sent. */
+int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len);
+
+/* Syncs the target and opens it for reading back past the page cache. */
+int sink_readback(struct sink *sink, struct readback *rb_ret);
 
 int sink_finish(struct sink *sink);
 /* Aborts (if not finished) and frees.  A finished sink's abort only frees. */

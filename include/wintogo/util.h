@@ -1,4 +1,5 @@
-/* util.h - small helpers: allocation that cannot fail, sizes as text. */
+/* util.h - small helpers: allocation that cannot fail, sizes as text,
+ * byte ranges, a durable rename. */
 #ifndef WINTOGO_UTIL_H
 #define WINTOGO_UTIL_H
 
@@ -14,6 +15,9 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+/* Memory aligned for O_DIRECT I/O, whatever the sector size; free() it. */
+#define IO_ALIGN 4096
+void *xaligned(size_t size);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses "32G", "64000M", "260MiB", "512K", "1T" or a plain byte count.
@@ -26,6 +30,15 @@ int parse_uint(const char *text, uint64_t max, uint64_t *value_ret);
 /* Formats bytes for people: "512 B", "14.2 MiB", "32.0 GiB". */
 #define SIZE_TEXT_MAX 32
 const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
+
+/* Syncs the folder of path, so that a rename into it lasts (logged). */
+int fsync_parent(const char *path);
+
+/* Bytes [offset, offset + length) of a file or disk. */
+struct byte_range {
+	uint64_t offset;
+	uint64_t length;
+};
 
 /* Rounds up to a multiple of align (a power of two or not). */
 static inline uint64_t round_up(uint64_t value, uint64_t align)

@@ -5,14 +5,22 @@
  * write_job_prepare() opens the image, picks the image to apply and plans
  * the layout; it refuses everything it can (a target too small, an output
  * that exists, an index out of range) before anything is written.
- * write_job_run() builds the partitions in a staging directory on the
- * host and sends the disk to the target as one increasing stream. */
+ * write_job_run() checks the image's SHA-256 when one was given (before
+ * anything is written: a mismatch is logged with both hashes and fails
+ * with -EBADMSG), builds the partitions in a staging directory on the
+ * host and sends the disk to the target as one increasing stream, hashing
+ * every block as it goes; then writes the manifest (manifest.h) into the
+ * ESP, reads everything back past the page cache and compares (unless
+ * no_verify; a mismatch is logged with the first byte that differs and
+ * its partition, and fails with -EIO), and puts the manifest next to
+ * TARGET as TARGET.manifest.json. */
 #ifndef WINTOGO_WRITE_H
 #define WINTOGO_WRITE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wintogo/digest.h"
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
 #include "wintogo/sink.h"
@@ -33,6 +41,12 @@ struct write_options {
 	bool force;
 	enum sink_kind sink_kind;  /* SINK_RAW_FILE for write, QCOW2 for vm */
 	unsigned sink_flags;
+	bool sha256_given;       /* the image must have this SHA-256 ... */
+	uint8_t sha256[SHA256_BYTES];
+	const char *sha256_file; /* ... or the one its entry in this SHA256SUMS says */
+	bool no_verify;          /* do not read the target back */
+	bool no_manifest;        /* no manifest (a VM image is checked with qemu-img) */
+	const char *tool;        /* "wintogo VERSION", for the manifest */
 };
 
 struct write_job {
@@ -42,11 +56,17 @@ struct write_job {
 	struct layout layout;
 	uint64_t min_disk_bytes;
 	const char *stage_parent;
+	bool check_source;       /* hash the image first and compare with: */
+	uint8_t expected_sha256[SHA256_BYTES];
+	char *manifest_path;     /* TARGET.manifest.json, or NULL without one */
 };
 
 struct write_result {
 	uint64_t bytes_written;
 	size_t extents;
+	size_t blocks;           /* hashed, in the manifest */
+	bool verified;           /* read back and compared */
+	const char *manifest;    /* the manifest written next to TARGET */
 	double seconds;
 };
 

@@ -9,11 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wintogo/copy.h"
 #include "wintogo/log.h"
 #include "wintogo/sink.h"
 #include "wintogo/util.h"
-
-#define COPY_CHUNK (8 * MIB)
 
 struct raw_state {
 	int fd;
@@ -49,53 +48,17 @@ static int raw_open(struct sink *sink)
 	return 0;
 }
 
-/* The buffered way, where copy_file_range cannot (other file systems). */
-static int copy_buffered(int in, uint64_t in_off, int out, uint64_t out_off, uint64_t len,
-			 const char *partial)
-{
-	char *buf = xmalloc(COPY_CHUNK);
-	int ret = 0;
-
-	while (len) {
-		size_t want = len < COPY_CHUNK ? len : COPY_CHUNK;
-		ssize_t n = pread(in, buf, want, (off_t)in_off);
-
-		if (n <= 0) {
-			ret = log_errno(n < 0 ? -errno : -EIO, "cannot read the stage");
-			break;
-		}
-		if (pwrite(out, buf, (size_t)n, (off_t)out_off) != n) {
-			ret = log_errno(-errno, "cannot write '%s'", partial);
-			break;
-		}
-		in_off += (uint64_t)n;
-		out_off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	free(buf);
-	return ret;
-}
-
 static int raw_write(struct sink *sink, const struct extent *e)
 {
 	struct raw_state *st = sink->priv;
-	loff_t in_off = (loff_t)e->src_offset, out_off = (loff_t)e->offset;
-	uint64_t left = e->length;
+	enum copy_side side;
+	int ret = copy_range(e->fd, e->src_offset, st->fd, e->offset, e->length, &side);
 
-	while (left) {
-		size_t want = left < COPY_CHUNK ? left : COPY_CHUNK;
-		ssize_t n = copy_file_range(e->fd, &in_off, st->fd, &out_off, want, 0);
-
-		if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-			      errno == EOPNOTSUPP))
-			return copy_buffered(e->fd, (uint64_t)in_off, st->fd, (uint64_t)out_off,
-					     left, st->partial);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return log_errno(n < 0 ? -errno : -EIO, "cannot write '%s'", st->partial);
-		left -= (uint64_t)n;
-	}
+	if (ret < 0 && side == COPY_READ)
+		return log_errno(ret == -ENODATA ? -EIO : ret, "cannot read the %s stage",
+				 e->what);
+	if (ret < 0)
+		return log_errno(ret, "cannot write '%s'", st->partial);
 	return 0;
 }
 

@@ -27,7 +27,7 @@ ASAN_OBJS := $(SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
-HEADERS := $(wildcard include/wintogo/*.h)
+HEADERS := $(wildcard include/wintogo/*.h src/*.h)
 MANPAGES := $(wildcard man/*.1)
 
 # Debian 12 packages: build, run, test oracles (see README.md).

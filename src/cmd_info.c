@@ -4,28 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
 #include "wintogo/json.h"
+#include "wintogo/source.h"
 #include "wintogo/util.h"
 #include "wintogo/wim.h"
 
 static const char help[] =
 	"Usage: wintogo info [OPTIONS] IMAGE\n"
 	"\n"
-	"Show the images inside a WIM, ESD or split SWM set: index, name,\n"
-	"edition, architecture, build, languages, file count and expanded size.\n"
+	"Show the images inside a WIM, ESD or split SWM set, or inside the\n"
+	"sources/install.wim, install.esd or install*.swm of a Windows ISO: index,\n"
+	"name, edition, architecture, build, languages, file count and expanded\n"
+	"size.\n"
 	"\n"
 	"Options:\n"
-	"  -i, --index N   show only image N\n"
-	"      --check     verify the file: its integrity table when it has one,\n"
-	"                  else the hash of every resource\n"
-	"  -j, --json      print one JSON document on stdout\n"
-	"  -h, --help      show this help and exit\n";
+	"  -i, --index N      show only image N\n"
+	"      --check        verify the file: its integrity table when it has one,\n"
+	"                     else the hash of every resource\n"
+	"      --wim-path P   the Windows image inside the ISO IMAGE is P\n"
+	"                     (default: sources/install.wim, .esd or .swm)\n"
+	"      --tmpdir DIR   copy what is read from an ISO into DIR (default\n"
+	"                     $TMPDIR, else /var/tmp)\n"
+	"  -j, --json         print one JSON document on stdout\n"
+	"  -h, --help         show this help and exit\n";
 
 struct info_options {
 	bool json;
 	bool check;
 	int index;  /* 0: all images */
+	struct source_options source;
 };
 
 static const char *format_name(enum wim_format f)
@@ -124,32 +133,77 @@ static void print_header(const struct wim_file *f, const char *check_method)
 	       "BUILD", "EDITION", "LANGUAGES", "FILES", "SIZE", "NAME");
 }
 
-static int show(const struct info_options *opt, const char *path)
+static void print_iso_json(struct json *j, const struct iso_info *iso)
 {
-	struct wim_source *source = NULL;
-	const struct wim_file *f;
-	const char *check_method = NULL;
+	json_begin_object(j, "iso");
+	json_string(j, "filesystem", iso_filesystem_name(iso->filesystem));
+	json_string(j, "image_path", iso->image_path);
+	json_uint(j, "image_size", iso->image_bytes);
+	json_uint(j, "files", iso->files);
+	json_end_object(j);
+}
+
+static void print_file_json(struct json *j, const char *path, const struct wim_file *f,
+			    const struct iso_info *iso, const char *check_method)
+{
+	json_string(j, "path", path);
+	if (iso)
+		print_iso_json(j, iso);
+	json_string(j, "format", format_name(f->format));
+	json_string(j, "compression", f->compression);
+	json_uint(j, "parts", f->parts);
+	json_bool(j, "integrity_table", f->integrity_table);
+	json_uint(j, "boot_index", f->boot_index);
+	json_uint(j, "image_count", f->image_count);
+	if (check_method) {
+		json_begin_object(j, "check");
+		json_string(j, "result", "ok");
+		json_string(j, "method", check_method);
+		json_end_object(j);
+	}
+}
+
+/* Opens the image (copying it out of an ISO first for --check) and
+ * verifies it when asked. */
+static int open_image(const struct info_options *opt, const char *path, struct source **src_ret,
+		      const char **check_method_ret)
+{
 	struct progress_ui ui;
 	struct progress_sink progress = { progress_ui_update, &ui };
+	int ret;
+
+	/* JSON progress lines would mix with the document on stdout */
+	progress_ui_init(&ui, false, opt->json);
+	ret = source_open(path, &opt->source, &progress, src_ret);
+	if (!ret && opt->check)
+		ret = source_fetch(*src_ret, &progress);
+	if (!ret && opt->check)
+		ret = wim_source_check(source_wim(*src_ret), &progress, check_method_ret);
+	if (ret < 0)
+		progress_ui_abort(&ui);
+	else
+		progress_ui_finish(&ui);
+	return ret;
+}
+
+static int show(const struct info_options *opt, const char *path)
+{
+	struct source *src = NULL;
+	struct wim_source *source;
+	const struct wim_file *f;
+	const char *check_method = NULL;
 	struct json j;
 	int first, last, status = EXIT_FAILED;
 
-	if (wim_source_open(path, &source) < 0)
+	cancel_install_handlers();
+	if (open_image(opt, path, &src, &check_method) < 0)
 		goto out;
+	source = source_wim(src);
 	f = wim_source_file(source);
 	if (opt->index > f->image_count) {
-		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", path,
+		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", f->path,
 			opt->index, f->image_count);
 		goto out;
-	}
-	if (opt->check) {
-		/* JSON progress lines would mix with the document on stdout */
-		progress_ui_init(&ui, false, opt->json);
-		if (wim_source_check(source, &progress, &check_method) < 0) {
-			progress_ui_abort(&ui);
-			goto out;
-		}
-		progress_ui_finish(&ui);
 	}
 	first = opt->index ? opt->index : 1;
 	last = opt->index ? opt->index : f->image_count;
@@ -157,19 +211,7 @@ static int show(const struct info_options *opt, const char *path)
 	if (opt->json) {
 		json_init(&j, stdout, true);
 		json_begin_object(&j, NULL);
-		json_string(&j, "path", f->path);
-		json_string(&j, "format", format_name(f->format));
-		json_string(&j, "compression", f->compression);
-		json_uint(&j, "parts", f->parts);
-		json_bool(&j, "integrity_table", f->integrity_table);
-		json_uint(&j, "boot_index", f->boot_index);
-		json_uint(&j, "image_count", f->image_count);
-		if (check_method) {
-			json_begin_object(&j, "check");
-			json_string(&j, "result", "ok");
-			json_string(&j, "method", check_method);
-			json_end_object(&j);
-		}
+		print_file_json(&j, path, f, source_iso(src), check_method);
 		json_begin_array(&j, "images");
 	} else {
 		print_header(f, check_method);
@@ -192,15 +234,19 @@ static int show(const struct info_options *opt, const char *path)
 	}
 	status = EXIT_OK;
 out:
-	wim_source_free(source);
+	source_free(src);
 	return status;
 }
+
+enum { OPT_CHECK = 256, OPT_WIM_PATH, OPT_TMPDIR };
 
 int cmd_info(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "index", required_argument, NULL, 'i' },
-		{ "check", no_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "wim-path", required_argument, NULL, OPT_WIM_PATH },
+		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -217,8 +263,14 @@ int cmd_info(int argc, char **argv)
 				return cli_usage_error("info", "--index wants an image number from 1, not '%s'", optarg);
 			opt.index = (int)n;
 			break;
-		case 'c':
+		case OPT_CHECK:
 			opt.check = true;
+			break;
+		case OPT_WIM_PATH:
+			opt.source.wim_path = optarg;
+			break;
+		case OPT_TMPDIR:
+			opt.source.tmpdir = optarg;
 			break;
 		case 'j':
 			opt.json = true;

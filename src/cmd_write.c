@@ -14,20 +14,23 @@
 static const char help[] =
 	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
 	"\n"
-	"Write image IMAGE (a WIM, ESD or split SWM set) to TARGET, a disk image\n"
-	"file, as a UEFI-bootable Windows To Go disk: GPT with an EFI system\n"
-	"partition (FAT32), an MSR and a Windows partition (NTFS).\n"
+	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
+	"TARGET, a disk image file, as a UEFI-bootable Windows To Go disk: GPT\n"
+	"with an EFI system partition (FAT32), an MSR and a Windows partition\n"
+	"(NTFS).\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N        apply image N of IMAGE (see 'wintogo info')\n"
 	"  -n, --name NAME      apply the image called NAME\n"
+	"      --wim-path P     the Windows image inside the ISO IMAGE is P\n"
+	"                       (default: sources/install.wim, .esd or .swm)\n"
 	"  -s, --size SIZE      size of the disk image, e.g. 32G or 64000M\n"
 	"                       (default: the image + 20 %, ESP and MSR, in whole GiB)\n"
 	"      --esp-size SIZE  size of the EFI system partition (default 260M)\n"
 	"      --seed N         derive the disk and partition GUIDs from N, so that\n"
 	"                       every run gives the same disk\n"
-	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
-	"                       /var/tmp)\n"
+	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
+	"                       DIR (default $TMPDIR, else /var/tmp)\n"
 	"  -f, --force          replace TARGET if it exists\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
@@ -140,8 +143,14 @@ static int run(struct write_cli *cli)
 	int ret;
 
 	cancel_install_handlers();
-	if (write_job_prepare(&cli->opt, &job) < 0)
+	/* nothing may come before the plan on stdout: JSON progress waits */
+	progress_ui_init(&ui, false, cli->quiet || cli->json);
+	ret = write_job_prepare(&cli->opt, &progress, &job);
+	if (ret < 0) {
+		progress_ui_abort(&ui);
 		return EXIT_FAILED;
+	}
+	progress_ui_finish(&ui);
 	if (cli->json)
 		plan_json(job);
 	else if (!cli->quiet)
@@ -167,13 +176,14 @@ static int run(struct write_cli *cli)
 	return ret == 0 ? EXIT_OK : EXIT_FAILED;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN };
+enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_WIM_PATH };
 
 int cmd_write(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "index", required_argument, NULL, 'i' },
 		{ "name", required_argument, NULL, 'n' },
+		{ "wim-path", required_argument, NULL, OPT_WIM_PATH },
 		{ "size", required_argument, NULL, 's' },
 		{ "esp-size", required_argument, NULL, OPT_ESP_SIZE },
 		{ "seed", required_argument, NULL, OPT_SEED },
@@ -199,6 +209,9 @@ int cmd_write(int argc, char **argv)
 			break;
 		case 'n':
 			cli.opt.name = optarg;
+			break;
+		case OPT_WIM_PATH:
+			cli.opt.wim_path = optarg;
 			break;
 		case 's':
 			if (parse_size(optarg, &cli.opt.disk_bytes) < 0 || !cli.opt.disk_bytes)

@@ -16,7 +16,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set" },
+	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set, or a Windows ISO" },
 	{ "write", cmd_write, "write an image to a disk image as a bootable Windows To Go disk" },
 };
 

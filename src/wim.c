@@ -45,7 +45,7 @@ int wim_error(int code, const char *path, const char *action)
 
 	switch (code) {
 	case WIMLIB_ERR_NOT_A_WIM_FILE:
-		return log_error(-EINVAL, "'%s' is not a WIM, ESD or SWM file (no WIM header); give a Windows image such as sources/install.wim",
+		return log_error(-EINVAL, "'%s' is not a WIM, ESD, SWM or ISO file (no WIM header, no ISO 9660 or UDF volume); give a Windows ISO or its sources/install.wim",
 				 path);
 	case WIMLIB_ERR_ABORTED_BY_PROGRESS:
 		return log_error(-ECANCELED, "interrupted while reading '%s'", path);
@@ -211,7 +211,10 @@ static int open_wim(struct wim_source *source)
 	close(fd);
 
 	err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);
-	if (err)
+	if (err == WIMLIB_ERR_NOT_A_WIM_FILE && source->prefix)
+		ret = log_error(-EINVAL, "'%s' is not a WIM, ESD or SWM file (no WIM header); the ISO holds something else there, name its Windows image with --wim-path",
+				source->file.path);
+	else if (err)
 		ret = wim_error(err, source->file.path, "open");
 	if (ret < 0)
 		return ret;

@@ -29,7 +29,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPERS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/asan/helpers/%)
-HEADERS := $(wildcard include/wintogo/*.h)
+HEADERS := $(wildcard include/wintogo/*.h src/*.h)
 MANPAGES := $(wildcard man/*.1)
 
 # Debian 12 packages: build, run, test oracles (see README.md).

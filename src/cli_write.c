@@ -74,6 +74,9 @@ int cli_image_option(int c, const char *arg, const char *cmd, struct write_optio
 	case CLI_OPT_SHA256_FILE:
 		opt->sha256_file = arg;
 		return 0;
+	case CLI_OPT_WIM_PATH:
+		opt->wim_path = arg;
+		return 0;
 	case CLI_OPT_NO_VERIFY:
 		opt->no_verify = true;
 		return 0;

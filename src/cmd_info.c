@@ -1,19 +1,21 @@
 /* cmd_info.c - `wintogo info IMAGE`: the images inside a Windows image. */
 #include <errno.h>
 #include <getopt.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wintogo/bcd_view.h"
+#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
+#include "wintogo/digest.h"
 #include "wintogo/esp.h"
+#include "wintogo/json.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
+#include "wintogo/source.h"
 #include "wintogo/stage.h"
-#include "wintogo/digest.h"
-#include "wintogo/json.h"
 #include "wintogo/util.h"
 #include "wintogo/wim.h"
 
@@ -21,19 +23,24 @@ static const char help[] =
 	"Usage: wintogo info [OPTIONS] IMAGE\n"
 	"       wintogo info --bcd STORE|DISK\n"
 	"\n"
-	"Show the images inside a WIM, ESD or split SWM set: index, name,\n"
-	"edition, architecture, build, languages, file count and expanded size.\n"
-	"With --bcd, show a BCD store: a file, or the \\EFI\\Microsoft\\Boot\\BCD of\n"
-	"a disk image's EFI system partition.\n"
+	"Show the images inside a WIM, ESD or split SWM set, or inside the\n"
+	"sources/install.wim, install.esd or install*.swm of a Windows ISO: index,\n"
+	"name, edition, architecture, build, languages, file count and expanded\n"
+	"size.  With --bcd, show a BCD store: a file, or the\n"
+	"\\EFI\\Microsoft\\Boot\\BCD of a disk image's EFI system partition.\n"
 	"\n"
 	"Options:\n"
-	"  -i, --index N   show only image N\n"
-	"      --bcd       show the BCD store of a disk image, or a store file\n"
-	"      --check     verify the file: its integrity table when it has one,\n"
-	"                  else the hash of every resource\n"
-	"      --sha256    print the SHA-256 of the file (as sha256sum does)\n"
-	"  -j, --json      print one JSON document on stdout\n"
-	"  -h, --help      show this help and exit\n";
+	"  -i, --index N      show only image N\n"
+	"      --bcd          show the BCD store of a disk image, or a store file\n"
+	"      --check        verify the file: its integrity table when it has one,\n"
+	"                     else the hash of every resource\n"
+	"      --wim-path P   the Windows image inside the ISO IMAGE is P\n"
+	"                     (default: sources/install.wim, .esd or .swm)\n"
+	"      --tmpdir DIR   copy what is read from an ISO into DIR (default\n"
+	"                     $TMPDIR, else /var/tmp)\n"
+	"      --sha256       print the SHA-256 of the file (as sha256sum does)\n"
+	"  -j, --json         print one JSON document on stdout\n"
+	"  -h, --help         show this help and exit\n";
 
 struct info_options {
 	bool json;
@@ -41,6 +48,7 @@ struct info_options {
 	bool bcd;
 	bool sha256;
 	int index;  /* 0: all images */
+	struct source_options source;
 };
 
 static const char *format_name(enum wim_format f)
@@ -141,44 +149,86 @@ static void print_header(const struct wim_file *f, const char *check_method, con
 	       "BUILD", "EDITION", "LANGUAGES", "FILES", "SIZE", "NAME");
 }
 
-static int show(const struct info_options *opt, const char *path)
+static void print_iso_json(struct json *j, const struct iso_info *iso)
 {
-	struct wim_source *source = NULL;
-	const struct wim_file *f;
-	const char *check_method = NULL;
-	const char *sha256 = NULL;
-	char hex[SHA256_HEX_MAX];
-	uint8_t sha[SHA256_BYTES];
+	json_begin_object(j, "iso");
+	json_string(j, "filesystem", iso_filesystem_name(iso->filesystem));
+	json_string(j, "image_path", iso->image_path);
+	json_uint(j, "image_size", iso->image_bytes);
+	json_uint(j, "files", iso->files);
+	json_end_object(j);
+}
+
+static void print_file_json(struct json *j, const char *path, const struct wim_file *f,
+			    const struct iso_info *iso, const char *check_method,
+			    const char *sha256)
+{
+	json_string(j, "path", path);
+	if (iso)
+		print_iso_json(j, iso);
+	json_string(j, "format", format_name(f->format));
+	json_string(j, "compression", f->compression);
+	json_uint(j, "parts", f->parts);
+	json_bool(j, "integrity_table", f->integrity_table);
+	json_uint(j, "boot_index", f->boot_index);
+	json_uint(j, "image_count", f->image_count);
+	if (check_method) {
+		json_begin_object(j, "check");
+		json_string(j, "result", "ok");
+		json_string(j, "method", check_method);
+		json_end_object(j);
+	}
+	if (sha256)
+		json_string(j, "sha256", sha256);
+}
+
+/* Opens the image (copying it out of an ISO first for --check), verifies
+ * it and hashes the file given when asked. */
+static int open_image(const struct info_options *opt, const char *path, struct source **src_ret,
+		      const char **check_method_ret, uint8_t sha256_ret[SHA256_BYTES])
+{
 	struct progress_ui ui;
 	struct progress_sink progress = { progress_ui_update, &ui };
+	int ret;
+
+	/* JSON progress lines would mix with the document on stdout */
+	progress_ui_init(&ui, false, opt->json);
+	ret = source_open(path, &opt->source, &progress, src_ret);
+	if (!ret && opt->check)
+		ret = source_fetch(*src_ret, &progress);
+	if (!ret && opt->check)
+		ret = wim_source_check(source_wim(*src_ret), &progress, check_method_ret);
+	if (!ret && opt->sha256)
+		ret = sha256_file(path, &progress, sha256_ret);
+	if (ret < 0)
+		progress_ui_abort(&ui);
+	else
+		progress_ui_finish(&ui);
+	return ret;
+}
+
+static int show(const struct info_options *opt, const char *path)
+{
+	struct source *src = NULL;
+	struct wim_source *source;
+	const struct wim_file *f;
+	const char *check_method = NULL, *sha256 = NULL;
+	char hex[SHA256_HEX_MAX];
+	uint8_t sha[SHA256_BYTES];
 	struct json j;
 	int first, last, status = EXIT_FAILED;
 
-	if (wim_source_open(path, &source) < 0)
+	cancel_install_handlers();
+	if (open_image(opt, path, &src, &check_method, sha) < 0)
 		goto out;
+	if (opt->sha256)
+		sha256 = sha256_hex(sha, hex);
+	source = source_wim(src);
 	f = wim_source_file(source);
 	if (opt->index > f->image_count) {
-		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", path,
+		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", f->path,
 			opt->index, f->image_count);
 		goto out;
-	}
-	if (opt->check) {
-		/* JSON progress lines would mix with the document on stdout */
-		progress_ui_init(&ui, false, opt->json);
-		if (wim_source_check(source, &progress, &check_method) < 0) {
-			progress_ui_abort(&ui);
-			goto out;
-		}
-		progress_ui_finish(&ui);
-	}
-	if (opt->sha256) {
-		progress_ui_init(&ui, false, opt->json);
-		if (sha256_file(path, &progress, sha) < 0) {
-			progress_ui_abort(&ui);
-			goto out;
-		}
-		progress_ui_finish(&ui);
-		sha256 = sha256_hex(sha, hex);
 	}
 	first = opt->index ? opt->index : 1;
 	last = opt->index ? opt->index : f->image_count;
@@ -186,21 +236,7 @@ static int show(const struct info_options *opt, const char *path)
 	if (opt->json) {
 		json_init(&j, stdout, true);
 		json_begin_object(&j, NULL);
-		json_string(&j, "path", f->path);
-		json_string(&j, "format", format_name(f->format));
-		json_string(&j, "compression", f->compression);
-		json_uint(&j, "parts", f->parts);
-		json_bool(&j, "integrity_table", f->integrity_table);
-		json_uint(&j, "boot_index", f->boot_index);
-		json_uint(&j, "image_count", f->image_count);
-		if (check_method) {
-			json_begin_object(&j, "check");
-			json_string(&j, "result", "ok");
-			json_string(&j, "method", check_method);
-			json_end_object(&j);
-		}
-		if (sha256)
-			json_string(&j, "sha256", sha256);
+		print_file_json(&j, path, f, source_iso(src), check_method, sha256);
 		json_begin_array(&j, "images");
 	} else {
 		print_header(f, check_method, sha256);
@@ -223,7 +259,7 @@ static int show(const struct info_options *opt, const char *path)
 	}
 	status = EXIT_OK;
 out:
-	wim_source_free(source);
+	source_free(src);
 	return status;
 }
 
@@ -360,13 +396,17 @@ static int show_bcd(const struct info_options *opt, const char *path)
 	return status;
 }
 
+enum { OPT_CHECK = 256, OPT_WIM_PATH, OPT_TMPDIR, OPT_BCD, OPT_SHA256 };
+
 int cmd_info(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "index", required_argument, NULL, 'i' },
-		{ "check", no_argument, NULL, 'c' },
-		{ "bcd", no_argument, NULL, 'b' },
-		{ "sha256", no_argument, NULL, 'S' },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "wim-path", required_argument, NULL, OPT_WIM_PATH },
+		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
+		{ "bcd", no_argument, NULL, OPT_BCD },
+		{ "sha256", no_argument, NULL, OPT_SHA256 },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -383,13 +423,19 @@ int cmd_info(int argc, char **argv)
 				return cli_usage_error("info", "--index wants an image number from 1, not '%s'", optarg);
 			opt.index = (int)n;
 			break;
-		case 'c':
+		case OPT_CHECK:
 			opt.check = true;
 			break;
-		case 'b':
+		case OPT_WIM_PATH:
+			opt.source.wim_path = optarg;
+			break;
+		case OPT_TMPDIR:
+			opt.source.tmpdir = optarg;
+			break;
+		case OPT_BCD:
 			opt.bcd = true;
 			break;
-		case 'S':
+		case OPT_SHA256:
 			opt.sha256 = true;
 			break;
 		case 'j':
@@ -404,7 +450,7 @@ int cmd_info(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
-	if (opt.bcd && (opt.check || opt.index))
-		return cli_usage_error("info", "--bcd takes neither --check nor --index");
+	if (opt.bcd && (opt.check || opt.index || opt.sha256))
+		return cli_usage_error("info", "--bcd takes neither --check, --index nor --sha256");
 	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
 }

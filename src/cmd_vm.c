@@ -19,8 +19,8 @@
 static const char help[] =
 	"Usage: wintogo vm [OPTIONS] SOURCE OUT\n"
 	"\n"
-	"Make a virtual machine disk OUT from SOURCE: a Windows image (WIM, ESD\n"
-	"or split SWM set), built as 'wintogo write' builds a disk, or a disk\n"
+	"Make a virtual machine disk OUT from SOURCE: a Windows image (WIM, ESD,\n"
+	"split SWM set or Windows ISO), built as 'wintogo write' builds a disk, or a disk\n"
 	"image (one that 'wintogo write' made, say), converted as it is.\n"
 	"\n"
 	"Options:\n"
@@ -40,6 +40,7 @@ static const char help[] =
 	"                       /var/tmp)\n"
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
+	"      --wim-path P     the Windows image inside an ISO SOURCE is P\n"
 	"  -f, --force          replace OUT (and the UTM bundle) if they exist\n"
 	"      --sha256 HEX     refuse SOURCE unless its SHA-256 is HEX\n"
 	"      --sha256-file SUMS  the same, with the hash from SOURCE's entry in SUMS\n"
@@ -151,7 +152,7 @@ static int from_image(struct vm_cli *cli, struct progress_ui *ui, const struct p
 {
 	struct write_job *job = NULL;
 	struct write_result result;
-	int ret = write_job_prepare(&cli->opt, &job);
+	int ret = write_job_prepare(&cli->opt, progress, &job);
 
 	if (!ret)
 		ret = check_utm(cli, job->image.name);

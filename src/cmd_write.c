@@ -15,7 +15,8 @@
 static const char help[] =
 	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
 	"\n"
-	"Write image IMAGE (a WIM, ESD or split SWM set) to TARGET, a disk image\n"
+	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
+	"TARGET, a disk image\n"
 	"file, as a UEFI-bootable Windows To Go disk: GPT with an EFI system\n"
 	"partition (FAT32), an MSR and a Windows partition (NTFS).\n"
 	"\n"
@@ -27,8 +28,10 @@ static const char help[] =
 	"      --esp-size SIZE  size of the EFI system partition (default 260M)\n"
 	"      --seed N         derive the disk and partition GUIDs from N, so that\n"
 	"                       every run gives the same disk\n"
-	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
-	"                       /var/tmp)\n"
+	"      --wim-path P     the Windows image inside an ISO IMAGE is P\n"
+	"                       (default: sources/install.wim, .esd or .swm)\n"
+	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
+	"                       DIR (default $TMPDIR, else /var/tmp)\n"
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
 	"                       the image's BCD-Template\n"
@@ -59,8 +62,14 @@ static int run(struct write_cli *cli)
 	int ret;
 
 	cancel_install_handlers();
-	if (write_job_prepare(&cli->opt, &job) < 0)
+	/* nothing may come before the plan on stdout: JSON progress waits */
+	progress_ui_init(&ui, false, cli->quiet || cli->json);
+	ret = write_job_prepare(&cli->opt, &progress, &job);
+	if (ret < 0) {
+		progress_ui_abort(&ui);
 		return EXIT_FAILED;
+	}
+	progress_ui_finish(&ui);
 	if (!cli->quiet || cli->json)
 		cli_print_plan(job, cli->json);
 	if (cli->dry_run) {

@@ -5,6 +5,7 @@ const char *progress_phase_name(enum progress_phase phase)
 {
 	static const char *const names[PROGRESS_PHASE_COUNT] = {
 		[PROGRESS_CHECK] = "check",   [PROGRESS_HASH] = "hash",
+		[PROGRESS_COPY] = "copy",
 		[PROGRESS_APPLY] = "apply",   [PROGRESS_ESP] = "esp",
 		[PROGRESS_WRITE] = "write",   [PROGRESS_VERIFY] = "verify",
 	};

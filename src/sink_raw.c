@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wintogo/copy.h"
 #include "wintogo/log.h"
 #include "wintogo/sink.h"
 #include "wintogo/util.h"

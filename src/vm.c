@@ -13,6 +13,7 @@
 
 #include "wintogo/esp.h"
 #include "wintogo/extents.h"
+#include "wintogo/iso.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/pe.h"
@@ -25,8 +26,11 @@ bool vm_is_disk_image(const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool disk;
 
-	if (fd < 0)
+	if (fd < 0 || iso_detect(path)) {  /* a hybrid ISO has an MBR too */
+		if (fd >= 0)
+			close(fd);
 		return false;
+	}
 	disk = pread(fd, sector, sizeof(sector), 0) == (ssize_t)sizeof(sector) &&
 	       (!memcmp(sector + 512, "EFI PART", 8) || (sector[510] == 0x55 && sector[511] == 0xaa));
 	close(fd);

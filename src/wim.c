@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <wimlib.h>
 
+#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
@@ -17,7 +18,10 @@
 
 struct wim_source {
 	WIMStruct *wim;
+	char *open_path;       /* the file opened; file.path is its name in messages */
+	char *prefix;          /* names are prefix + base name; NULL: the path */
 	char **part_paths;     /* every part of a split set, in order */
+	char **part_names;     /* and their names in messages */
 	unsigned n_parts;
 	struct wim_file file;
 	const struct progress_sink *progress;  /* valid during one call */
@@ -41,8 +45,10 @@ int wim_error(int code, const char *path, const char *action)
 
 	switch (code) {
 	case WIMLIB_ERR_NOT_A_WIM_FILE:
-		return log_error(-EINVAL, "'%s' is not a WIM, ESD or SWM file (no WIM header); give a Windows image such as sources/install.wim",
+		return log_error(-EINVAL, "'%s' is not a WIM, ESD, SWM or ISO file (no WIM header, no ISO 9660 or UDF volume); give a Windows ISO or its sources/install.wim",
 				 path);
+	case WIMLIB_ERR_ABORTED_BY_PROGRESS:
+		return log_error(-ECANCELED, "interrupted while reading '%s'", path);
 	case WIMLIB_ERR_UNEXPECTED_END_OF_FILE:
 	case WIMLIB_ERR_READ:
 	case WIMLIB_ERR_INVALID_HEADER:
@@ -91,7 +97,7 @@ static enum wimlib_progress_status relay_progress(enum wimlib_progress_msg msg,
 	default:
 		break;
 	}
-	return WIMLIB_PROGRESS_STATUS_CONTINUE;
+	return cancel_requested() ? WIMLIB_PROGRESS_STATUS_ABORT : WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
 /* "dir/install.swm" -> "dir/install*.swm": where the other parts are. */
@@ -105,6 +111,16 @@ static char *split_glob(const char *path)
 	return xasprintf("%.*s*%s", (int)(dot - path), path, dot);
 }
 
+/* The name of one of the source's files in messages. */
+static char *name_of(const struct wim_source *source, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	if (!source->prefix)
+		return xstrdup(path);
+	return xasprintf("%s%s", source->prefix, base ? base + 1 : path);
+}
+
 /* Finds every part of the split set that path belongs to, in part order:
  * the files next to it with the same GUID.  A missing part is an error
  * here, not a surprise halfway through writing. */
@@ -112,7 +128,7 @@ static int find_parts(struct wim_source *source, const struct wimlib_wim_info *f
 {
 	unsigned total = first->total_parts;
 	char **parts = xcalloc(total, sizeof(char *));
-	char *pattern = split_glob(source->file.path);
+	char *pattern = split_glob(source->open_path);
 	glob_t g = { 0 };
 	int ret = 0;
 
@@ -130,15 +146,22 @@ static int find_parts(struct wim_source *source, const struct wimlib_wim_info *f
 			continue;
 		parts[info.part_number - 1] = xstrdup(g.gl_pathv[i]);
 	}
+	source->part_paths = parts;
+	source->part_names = xcalloc(total, sizeof(char *));
+	source->n_parts = total;
 	for (unsigned i = 0; i < total && !ret; i++) {
-		if (!parts[i])
+		if (parts[i]) {
+			source->part_names[i] = name_of(source, parts[i]);
+		} else {
+			char *looked = name_of(source, pattern);
+
 			ret = log_error(-ENOENT, "part %u of the %u-part split WIM '%s' is missing; keep all its .swm parts in one folder (looked for %s)",
-					i + 1, total, source->file.path, pattern);
+					i + 1, total, source->file.path, looked);
+			free(looked);
+		}
 	}
 	globfree(&g);
 	free(pattern);
-	source->part_paths = parts;
-	source->n_parts = total;
 	return ret;
 }
 
@@ -149,6 +172,18 @@ static int reference_parts(struct wim_source *source)
 						  source->n_parts, 0, 0);
 
 	return err ? wim_error(err, source->file.path, "open the parts of") : 0;
+}
+
+static void release_parts(struct wim_source *source)
+{
+	for (unsigned i = 0; i < source->n_parts; i++) {
+		free(source->part_paths[i]);
+		free(source->part_names[i]);
+	}
+	free(source->part_paths);
+	free(source->part_names);
+	source->part_paths = source->part_names = NULL;
+	source->n_parts = 0;
 }
 
 static const char *compression_name(int type)
@@ -162,51 +197,73 @@ static const char *compression_name(int type)
 	}
 }
 
-int wim_source_open(const char *path, struct wim_source **source_ret)
+/* Opens source->open_path with wimlib and reads what wim_file says. */
+static int open_wim(struct wim_source *source)
 {
-	struct wim_source *source = xcalloc(1, sizeof(*source));
+	const char *path = source->open_path;
 	struct wimlib_wim_info info;
-	int fd, err, ret;
+	int fd, err, ret = 0;
 
 	/* wimlib reports a missing file only as "failed to open": ask first */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = log_errno(-errno, "cannot open '%s'", path);
-		goto out_free;
-	}
+	if (fd < 0)
+		return log_errno(-errno, "cannot open '%s'", source->file.path);
 	close(fd);
 
-	err = wimlib_open_wim_with_progress(path, 0, &source->wim,
-					    relay_progress, source);
-	if (err) {
-		ret = wim_error(err, path, "open");
-		goto out_free;
-	}
+	err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);
+	if (err == WIMLIB_ERR_NOT_A_WIM_FILE && source->prefix)
+		ret = log_error(-EINVAL, "'%s' is not a WIM, ESD or SWM file (no WIM header); the ISO holds something else there, name its Windows image with --wim-path",
+				source->file.path);
+	else if (err)
+		ret = wim_error(err, source->file.path, "open");
+	if (ret < 0)
+		return ret;
 	wimlib_get_wim_info(source->wim, &info);
-	source->file = (struct wim_file){
-		.path = xstrdup(path),
-		.compression = compression_name(info.compression_type),
-		.parts = info.total_parts,
-		.integrity_table = info.has_integrity_table,
-		.boot_index = info.boot_index,
-		.image_count = info.image_count,
-	};
+	source->file.compression = compression_name(info.compression_type);
+	source->file.parts = info.total_parts;
+	source->file.integrity_table = info.has_integrity_table;
+	source->file.boot_index = info.boot_index;
+	source->file.image_count = info.image_count;
+	source->file.format = WIM_FORMAT_WIM;
 	if (info.total_parts > 1) {
 		source->file.format = WIM_FORMAT_SWM;
 		ret = find_parts(source, &info);
 		if (!ret)
 			ret = reference_parts(source);
-		if (ret < 0)
-			goto out_free;
 	} else if (info.wim_version == WIM_VERSION_SOLID) {
 		source->file.format = WIM_FORMAT_ESD;
 	}
+	return ret;
+}
+
+int wim_source_open_as(const char *path, const char *prefix, struct wim_source **source_ret)
+{
+	struct wim_source *source = xcalloc(1, sizeof(*source));
+	int ret;
+
+	source->open_path = xstrdup(path);
+	source->prefix = prefix ? xstrdup(prefix) : NULL;
+	source->file.path = name_of(source, path);
+	ret = open_wim(source);
+	if (ret < 0) {
+		wim_source_free(source);
+		return ret;
+	}
 	*source_ret = source;
 	return 0;
+}
 
-out_free:
-	wim_source_free(source);
-	return ret;
+int wim_source_open(const char *path, struct wim_source **source_ret)
+{
+	return wim_source_open_as(path, NULL, source_ret);
+}
+
+int wim_source_reopen(struct wim_source *source)
+{
+	wimlib_free(source->wim);
+	source->wim = NULL;
+	release_parts(source);
+	return open_wim(source);
 }
 
 void wim_source_free(struct wim_source *source)
@@ -214,9 +271,9 @@ void wim_source_free(struct wim_source *source)
 	if (!source)
 		return;
 	wimlib_free(source->wim);
-	for (unsigned i = 0; i < source->n_parts; i++)
-		free(source->part_paths[i]);
-	free(source->part_paths);
+	release_parts(source);
+	free(source->open_path);
+	free(source->prefix);
 	free(source->file.path);
 	free(source);
 }
@@ -243,7 +300,7 @@ int wim_source_check(struct wim_source *source,
 	source->progress = progress;
 	if (source->file.integrity_table) {
 		/* wimlib checks the table while opening: open each part again */
-		const char *const single[] = { path };
+		const char *const single[] = { source->open_path };
 		const char *const *parts = source->n_parts ? (const char *const *)source->part_paths : single;
 		unsigned n = source->n_parts ? source->n_parts : 1;
 
@@ -255,8 +312,8 @@ int wim_source_check(struct wim_source *source,
 							    &checked, relay_progress, source);
 			wimlib_free(checked);
 			checked = NULL;
-			if (err)
-				path = parts[i];
+			if (err && source->n_parts)
+				path = source->part_names[i];
 		}
 	} else {
 		method = "resource hashes";

@@ -128,9 +128,11 @@ static int plan(struct write_job *job)
 	return layout_plan(&req, &job->layout);
 }
 
-int write_job_prepare(const struct write_options *opt, struct write_job **job_ret)
+int write_job_prepare(const struct write_options *opt, const struct progress_sink *progress,
+		      struct write_job **job_ret)
 {
 	struct write_job *job = xcalloc(1, sizeof(*job));
+	struct source_options source_opt = { .wim_path = opt->wim_path, .tmpdir = opt->tmpdir };
 	int index = 0, ret;
 
 	job->opt = *opt;
@@ -139,7 +141,9 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
 	ret = check_target(opt);
 	if (!ret)
-		ret = wim_source_open(opt->image_path, &job->source);
+		ret = source_open(opt->image_path, &source_opt, progress, &job->input);
+	if (!ret)
+		job->source = source_wim(job->input);
 	if (!ret)
 		ret = choose_image(job->source, opt, &index);
 	if (!ret)
@@ -166,7 +170,7 @@ void write_job_free(struct write_job *job)
 	if (!job)
 		return;
 	wim_image_release(&job->image);
-	wim_source_free(job->source);
+	source_free(job->input);
 	free(job->manifest_path);
 	free(job);
 }
@@ -467,9 +471,13 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = job->check_source ? check_source(job, progress) : 0;
+	/* an ISO's install image is copied whole into the stage first */
 	if (!ret)
-		ret = stage_check_space(job->stage_parent, job->image.expanded_size +
-				job->image.expanded_size / 10 + layout_bytes(l, PART_ESP) + STAGE_SLACK);
+		ret = stage_check_space(job->stage_parent, source_fetch_bytes(job->input) +
+					job->image.expanded_size + job->image.expanded_size / 10 +
+					layout_bytes(l, PART_ESP) + STAGE_SLACK);
+	if (!ret)
+		ret = source_fetch(job->input, progress);
 	if (!ret)
 		ret = stage_create(job->stage_parent, &s.dir);
 	if (ret < 0)

@@ -40,6 +40,7 @@ enum {
 	CLI_OPT_SHA256,
 	CLI_OPT_SHA256_FILE,
 	CLI_OPT_NO_VERIFY,
+	CLI_OPT_WIM_PATH,
 	CLI_OPT_FIRST_OWN,  /* commands number their own options from here */
 };
 
@@ -55,6 +56,7 @@ enum {
 	{ "sha256", required_argument, NULL, CLI_OPT_SHA256 },                   \
 	{ "sha256-file", required_argument, NULL, CLI_OPT_SHA256_FILE },         \
 	{ "no-verify", no_argument, NULL, CLI_OPT_NO_VERIFY },                   \
+	{ "wim-path", required_argument, NULL, CLI_OPT_WIM_PATH },               \
 	{ "force", no_argument, NULL, 'f' }
 #define CLI_IMAGE_SHORTOPTS "i:n:s:f"
 

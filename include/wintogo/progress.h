@@ -13,6 +13,7 @@
 enum progress_phase {
 	PROGRESS_CHECK,   /* verifying a WIM's integrity */
 	PROGRESS_HASH,    /* hashing the source image */
+	PROGRESS_COPY,    /* copying the install image out of an ISO */
 	PROGRESS_APPLY,   /* extracting the image onto the NTFS stage */
 	PROGRESS_ESP,     /* building the EFI system partition */
 	PROGRESS_WRITE,   /* sending the extents to the target */

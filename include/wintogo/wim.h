@@ -47,7 +47,7 @@ struct wim_image {
 enum wim_format { WIM_FORMAT_WIM, WIM_FORMAT_ESD, WIM_FORMAT_SWM };
 
 struct wim_file {
-	char *path;
+	char *path;                /* its name in messages */
 	enum wim_format format;
 	const char *compression;   /* "LZX", "LZMS", "XPRESS", "none" */
 	unsigned parts;            /* 1, or the parts of a split set */
@@ -62,6 +62,13 @@ struct wim_source;
  * ("install.swm" -> "install*.swm").  Returns 0 or a negative code after
  * printing an error that names the file. */
 int wim_source_open(const char *path, struct wim_source **source_ret);
+/* As wim_source_open, but the files are named (in messages and in
+ * wim_file.path) prefix + their base name: "win.iso:sources/" for a WIM
+ * copied out of an ISO into a staging directory. */
+int wim_source_open_as(const char *path, const char *prefix, struct wim_source **source_ret);
+/* Opens the same files again, after they changed under their names (a
+ * staged copy filled in); the source stays the same object. */
+int wim_source_reopen(struct wim_source *source);
 void wim_source_free(struct wim_source *source);
 
 const struct wim_file *wim_source_file(const struct wim_source *source);

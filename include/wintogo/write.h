@@ -24,10 +24,12 @@
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
 #include "wintogo/sink.h"
+#include "wintogo/source.h"
 #include "wintogo/wim.h"
 
 struct write_options {
-	const char *image_path;
+	const char *image_path;  /* a WIM, ESD, SWM or a Windows ISO */
+	const char *wim_path;    /* inside an ISO; NULL: sources/install.* */
 	const char *target;
 	int index;               /* 0: by name, or the only image */
 	const char *name;        /* NULL: by index */
@@ -51,7 +53,8 @@ struct write_options {
 
 struct write_job {
 	struct write_options opt;
-	struct wim_source *source;
+	struct source *input;        /* the image as given */
+	struct wim_source *source;   /* the WIM in it */
 	struct wim_image image;
 	struct layout layout;
 	uint64_t min_disk_bytes;
@@ -77,7 +80,10 @@ struct timespec;
 void write_result_set(struct write_result *result, const struct extent_list *list,
 		      const struct timespec *start);
 
-int write_job_prepare(const struct write_options *opt, struct write_job **job_ret);
+/* progress sees what opening takes: copying an install image out of an
+ * ISO whose file system can only be read as a stream. */
+int write_job_prepare(const struct write_options *opt, const struct progress_sink *progress,
+		      struct write_job **job_ret);
 int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		  struct write_result *result_ret);
 void write_job_free(struct write_job *job);

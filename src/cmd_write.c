@@ -9,6 +9,7 @@
 #include "wintogo/cli.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/unattend.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
 
@@ -29,9 +30,28 @@ static const char help[] =
 	"                       every run gives the same disk\n"
 	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
 	"                       /var/tmp)\n"
-	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
+	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's);\n"
+	"                       also Windows' input, system and user locale\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
 	"                       the image's BCD-Template\n"
+	"\n"
+	"Changes to Windows, made to the image in memory before it is applied:\n"
+	"      --san-policy POLICY  offline-internal (default): the PC's internal\n"
+	"                       disks stay offline; online-all: all come online\n"
+	"      --portable-flag  mark Windows as Windows To Go (PortableOperatingSystem):\n"
+	"                       no hibernation, no feature updates, no reset\n"
+	"      --drivers DIR|ARCHIVE  add the driver packages (folders with a .inf) of\n"
+	"                       DIR or of a zip, cab, tar or 7z archive; Windows\n"
+	"                       installs them at first boot (not boot-critical ones)\n"
+	"      --unattend FILE  use FILE as Windows\\Panther\\unattend.xml, as it is\n"
+	"      --user NAME      make local administrator NAME, with an empty password\n"
+	"                       to be changed at first logon\n"
+	"      --skip-oobe      hide the license page, send the least data\n"
+	"      --bypass-nro     let setup finish without a network connection\n"
+	"      --timezone ZONE  a Windows time zone ('tzutil /l' names), or host\n"
+	"      --computer-name NAME  the computer's name (at most 15 characters)\n"
+	"\n"
+	"Output:\n"
 	"  -f, --force          replace TARGET if it exists\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
@@ -44,6 +64,50 @@ struct write_cli {
 	bool json;
 	bool quiet;
 };
+
+static void changes_json(struct json *j, const struct servicing *sv)
+{
+	size_t n;
+	const struct servicing_change *c = servicing_changes(sv, &n);
+
+	json_begin_array(j, "changes");
+	for (size_t i = 0; i < n; i++, c++) {
+		json_begin_object(j, NULL);
+		json_string(j, "kind", servicing_change_kind_name(c->kind));
+		json_string(j, "where", c->where);
+		json_string(j, "name", c->name);
+		json_string(j, "type", c->type);
+		json_string(j, "old", c->old_value);
+		json_string(j, "new", c->new_value);
+		json_string(j, "why", c->why);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+/* Every change made to the image, one a line. */
+static void changes_text(const struct servicing *sv)
+{
+	size_t n;
+	const struct servicing_change *c = servicing_changes(sv, &n);
+
+	printf("  changes to the image, made before it is applied:%s\n", n ? "" : " none");
+	for (size_t i = 0; i < n; i++, c++) {
+		switch (c->kind) {
+		case CHANGE_REGISTRY:
+			printf("    %s\\%s = %s (%s, was %s): %s\n", c->where, c->name, c->new_value,
+			       c->type, c->old_value ? c->old_value : "not set", c->why);
+			break;
+		case CHANGE_FILE:
+			printf("    %s: %s%s%s: %s\n", c->where, c->new_value,
+			       c->old_value ? ", replacing " : "", c->old_value ? c->old_value : "", c->why);
+			break;
+		case CHANGE_ANSWER:
+			printf("      %s %s = %s\n", c->where, c->name, c->new_value);
+			break;
+		}
+	}
+}
 
 static void plan_json(const struct write_job *job)
 {
@@ -91,6 +155,7 @@ static void plan_json(const struct write_job *job)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	changes_json(&j, job->servicing);
 	json_end_object(&j);
 	json_end_object(&j);
 	json_finish(&j);
@@ -114,6 +179,7 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
 	}
+	changes_text(job->servicing);
 	fflush(stdout);
 }
 
@@ -184,7 +250,64 @@ static bool valid_locale(const char *s)
 	return true;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_LOCALE, OPT_BCD_FROM_SCRATCH };
+enum {
+	OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_LOCALE, OPT_BCD_FROM_SCRATCH,
+	OPT_SAN_POLICY, OPT_PORTABLE_FLAG, OPT_DRIVERS, OPT_UNATTEND, OPT_USER, OPT_SKIP_OOBE,
+	OPT_BYPASS_NRO, OPT_TIMEZONE, OPT_COMPUTER_NAME,
+};
+
+/* A name for Windows, unless problem says why it cannot be one. */
+static int take_name(const char **name_ret, const char *option, const char *arg,
+		     const char *problem, const char *what)
+{
+	if (problem)
+		return cli_usage_error("write", "%s '%s' cannot name a Windows %s: %s", option, arg, what,
+				       problem);
+	*name_ret = arg;
+	return 0;
+}
+
+/* The servicing options; 0, or a usage error's exit status. */
+static int service_option(struct servicing_options *sv, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_SAN_POLICY:
+		if (!strcmp(arg, "offline-internal"))
+			sv->san_policy = SAN_POLICY_OFFLINE_INTERNAL;
+		else if (!strcmp(arg, "online-all"))
+			sv->san_policy = SAN_POLICY_ONLINE_ALL;
+		else
+			return cli_usage_error("write", "--san-policy wants offline-internal or online-all, not '%s'", arg);
+		break;
+	case OPT_PORTABLE_FLAG:
+		sv->portable_flag = true;
+		break;
+	case OPT_DRIVERS:
+		sv->drivers_path = arg;
+		break;
+	case OPT_UNATTEND:
+		sv->unattend_path = arg;
+		break;
+	case OPT_USER:
+		return take_name(&sv->answers.user, "--user", arg, unattend_user_name_problem(arg),
+				 "account");
+	case OPT_SKIP_OOBE:
+		sv->answers.skip_oobe = true;
+		break;
+	case OPT_BYPASS_NRO:
+		sv->answers.bypass_nro = true;
+		break;
+	case OPT_TIMEZONE:
+		if (!*arg)
+			return cli_usage_error("write", "--timezone wants a Windows time zone name or host");
+		sv->answers.timezone = arg;
+		break;
+	case OPT_COMPUTER_NAME:
+		return take_name(&sv->answers.computer_name, "--computer-name", arg,
+				 unattend_computer_name_problem(arg), "computer");
+	}
+	return 0;
+}
 
 int cmd_write(int argc, char **argv)
 {
@@ -197,6 +320,15 @@ int cmd_write(int argc, char **argv)
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "locale", required_argument, NULL, OPT_LOCALE },
 		{ "bcd-from-scratch", no_argument, NULL, OPT_BCD_FROM_SCRATCH },
+		{ "san-policy", required_argument, NULL, OPT_SAN_POLICY },
+		{ "portable-flag", no_argument, NULL, OPT_PORTABLE_FLAG },
+		{ "drivers", required_argument, NULL, OPT_DRIVERS },
+		{ "unattend", required_argument, NULL, OPT_UNATTEND },
+		{ "user", required_argument, NULL, OPT_USER },
+		{ "skip-oobe", no_argument, NULL, OPT_SKIP_OOBE },
+		{ "bypass-nro", no_argument, NULL, OPT_BYPASS_NRO },
+		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
+		{ "computer-name", required_argument, NULL, OPT_COMPUTER_NAME },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, 'j' },
@@ -204,9 +336,12 @@ int cmd_write(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct write_cli cli = { 0 };
+	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
+	struct write_cli cli = { .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
+						  .usb_boot_flags = true } };
+	const struct unattend_answers *answers = &cli.opt.service.answers;
 	uint64_t n;
-	int c;
+	int c, ret;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+i:n:s:fjqh", longopts, NULL)) != -1) {
@@ -239,6 +374,7 @@ int cmd_write(int argc, char **argv)
 			if (!valid_locale(optarg))
 				return cli_usage_error("write", "--locale wants a language tag such as en-US, not '%s'", optarg);
 			cli.opt.locale = optarg;
+			cli.opt.service.answers.locale = optarg;
 			break;
 		case OPT_BCD_FROM_SCRATCH:
 			cli.opt.bcd_from_scratch = true;
@@ -258,10 +394,18 @@ int cmd_write(int argc, char **argv)
 		case 'h':
 			fputs(help, stdout);
 			return EXIT_OK;
-		default:
+		case '?':
 			return cli_usage_hint("write");
+		default:
+			ret = service_option(&cli.opt.service, c, optarg);
+			if (ret)
+				return ret;
 		}
 	}
+	if (cli.opt.service.unattend_path &&
+	    (answers->user || answers->skip_oobe || answers->bypass_nro || answers->timezone ||
+	     answers->computer_name))
+		return cli_usage_error("write", "--unattend is taken as it is: give its settings in the file, not with --user, --skip-oobe, --bypass-nro, --timezone or --computer-name");
 	if (cli.opt.index && cli.opt.name)
 		return cli_usage_error("write", "give --index or --name, not both");
 	if (argc - optind != 2)

@@ -102,7 +102,7 @@ static int plan(struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	uint64_t esp = opt->esp_bytes ? opt->esp_bytes : LAYOUT_ESP_DEFAULT;
-	uint64_t expanded = job->image.expanded_size;
+	uint64_t expanded = job->image.expanded_size + servicing_added_bytes(job->servicing);
 	struct layout_request req = {
 		.sector_size = 512,
 		.esp_bytes = esp,
@@ -139,6 +139,9 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 	if (!ret)
 		ret = wim_source_image(job->source, index, &job->image);
 	if (!ret)
+		ret = servicing_prepare(&opt->service, job->source, &job->image, job->stage_parent,
+					&job->servicing);
+	if (!ret)
 		ret = plan(job);
 	if (ret < 0) {
 		write_job_free(job);
@@ -152,6 +155,7 @@ void write_job_free(struct write_job *job)
 {
 	if (!job)
 		return;
+	servicing_free(job->servicing);
 	wim_image_release(&job->image);
 	wim_source_free(job->source);
 	free(job);
@@ -308,6 +312,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		ret = make_esp(job, &s, progress);
 	if (!ret && cancel_requested())
 		ret = log_error(-ECANCELED, "interrupted");
+	if (!ret)
+		ret = servicing_apply(job->servicing);
 	if (!ret) {
 		struct ntfs_request req = {
 			.path = s.ntfs,

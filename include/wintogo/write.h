@@ -2,8 +2,8 @@
  *
  *   source -> plan -> stage -> assemble -> sink
  *
- * write_job_prepare() opens the image, picks the image to apply and plans
- * the layout; it refuses everything it can (a target too small, an output
+ * write_job_prepare() opens the image, picks the image to apply, prepares
+ * the changes to it (servicing.h) and plans the layout; it refuses everything it can (a target too small, an output
  * that exists, an index out of range) before anything is written.
  * write_job_run() builds the partitions in a staging directory on the
  * host and sends the disk to the target as one increasing stream. */
@@ -15,6 +15,7 @@
 
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
+#include "wintogo/servicing.h"
 #include "wintogo/wim.h"
 
 struct write_options {
@@ -30,6 +31,7 @@ struct write_options {
 	const char *locale;      /* NULL: the image's default language */
 	bool bcd_from_scratch;   /* ignore the image's BCD-Template */
 	bool force;
+	struct servicing_options service;  /* changes to the image; zero: none */
 };
 
 struct write_job {
@@ -39,6 +41,7 @@ struct write_job {
 	struct layout layout;
 	uint64_t min_disk_bytes;
 	const char *stage_parent;
+	struct servicing *servicing;  /* NULL when the image is applied as it is */
 };
 
 struct write_result {

@@ -42,7 +42,7 @@ struct servicing {
 	char *dir;
 	struct servicing_change *changes;
 	size_t n_changes;
-	struct staged_file files[4];
+	struct staged_file files[4];  /* SYSTEM, SOFTWARE, drivers, unattend.xml */
 	size_t n_files;
 	struct driver_set drivers;
 	char *drivers_archive_dir;  /* where an archive is unpacked */

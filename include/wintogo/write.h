@@ -3,8 +3,9 @@
  *   source -> plan -> stage -> assemble -> sink
  *
  * write_job_prepare() opens the image, picks the image to apply, prepares
- * the changes to it (servicing.h) and plans the layout; it refuses everything it can (a target too small, an output
- * that exists, an index out of range) before anything is written.
+ * the changes to it (servicing.h) and plans the layout; it refuses
+ * everything it can (a target too small, an output that exists, an index
+ * out of range, a damaged hive) before anything is written.
  * write_job_run() builds the partitions in a staging directory on the
  * host and sends the disk to the target as one increasing stream. */
 #ifndef WINTOGO_WRITE_H

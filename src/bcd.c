@@ -7,11 +7,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <hivex.h>
-#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "wintogo/hive.h"
 #include "wintogo/log.h"
 #include "wintogo/regf.h"
 #include "wintogo/util.h"
@@ -114,27 +114,6 @@ static void set_value(struct store *s, hive_node_h node, const char *key, hive_t
 		fail(s, key);
 }
 
-/* UTF-8 to UTF-16LE with a terminating NUL: how the registry stores text. */
-static char *utf16(const char *text, size_t *len_ret)
-{
-	size_t in_left = strlen(text), out_size = 2 * in_left + 2, out_left = out_size;
-	char *out = xcalloc(1, out_size), *in = (char *)text, *p = out;
-	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
-
-	if (cd == (iconv_t)-1 || iconv(cd, &in, &in_left, &p, &out_left) == (size_t)-1) {
-		/* not UTF-8: keep the bytes as Latin-1, never fail a boot menu over it */
-		p = out;
-		for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-			*p++ = (char)*c;
-			*p++ = 0;
-		}
-	}
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
-	*len_ret = (size_t)(p - out) + 2;
-	return out;
-}
-
 static hive_node_h object(struct store *s, const char *guid, uint32_t type)
 {
 	hive_node_h obj = child(s, s->objects, guid);
@@ -164,7 +143,7 @@ static void set_device(struct store *s, hive_node_h obj, uint32_t code, const st
 static void set_text(struct store *s, hive_node_h node, const char *key, const char *text)
 {
 	size_t len;
-	char *data = utf16(text, &len);
+	char *data = hive_utf16(text, &len);
 
 	set_value(s, node, key, hive_t_REG_SZ, data, len);
 	free(data);
@@ -183,7 +162,7 @@ static void set_objects(struct store *s, hive_node_h obj, uint32_t code, const c
 
 	for (size_t i = 0; i < n; i++) {
 		size_t part_len;
-		char *part = utf16(guids[i], &part_len);
+		char *part = hive_utf16(guids[i], &part_len);
 
 		data = xrealloc(data, len + part_len);
 		memcpy(data + len, part, part_len);

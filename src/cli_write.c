@@ -7,6 +7,8 @@
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/json.h"
+#include "wintogo/servicing.h"
+#include "wintogo/unattend.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
 
@@ -62,6 +64,7 @@ int cli_image_option(int c, const char *arg, const char *cmd, struct write_optio
 		if (!valid_locale(arg))
 			return bad_value(cmd, "--locale wants a language tag such as en-US, not '%s'", arg);
 		opt->locale = arg;
+		opt->service.answers.locale = arg;  /* also Windows' own locales */
 		return 0;
 	case CLI_OPT_BCD_FROM_SCRATCH:
 		opt->bcd_from_scratch = true;
@@ -85,6 +88,50 @@ int cli_image_option(int c, const char *arg, const char *cmd, struct write_optio
 		return 0;
 	default:
 		return -1;
+	}
+}
+
+static void changes_json(struct json *j, const struct servicing *sv)
+{
+	size_t n;
+	const struct servicing_change *c = servicing_changes(sv, &n);
+
+	json_begin_array(j, "changes");
+	for (size_t i = 0; i < n; i++, c++) {
+		json_begin_object(j, NULL);
+		json_string(j, "kind", servicing_change_kind_name(c->kind));
+		json_string(j, "where", c->where);
+		json_string(j, "name", c->name);
+		json_string(j, "type", c->type);
+		json_string(j, "old", c->old_value);
+		json_string(j, "new", c->new_value);
+		json_string(j, "why", c->why);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+/* Every change made to the image, one a line. */
+static void changes_text(const struct servicing *sv)
+{
+	size_t n;
+	const struct servicing_change *c = servicing_changes(sv, &n);
+
+	printf("  changes to the image, made before it is applied:%s\n", n ? "" : " none");
+	for (size_t i = 0; i < n; i++, c++) {
+		switch (c->kind) {
+		case CHANGE_REGISTRY:
+			printf("    %s\\%s = %s (%s, was %s): %s\n", c->where, c->name, c->new_value,
+			       c->type, c->old_value ? c->old_value : "not set", c->why);
+			break;
+		case CHANGE_FILE:
+			printf("    %s: %s%s%s: %s\n", c->where, c->new_value,
+			       c->old_value ? ", replacing " : "", c->old_value ? c->old_value : "", c->why);
+			break;
+		case CHANGE_ANSWER:
+			printf("      %s %s = %s\n", c->where, c->name, c->new_value);
+			break;
+		}
 	}
 }
 
@@ -138,6 +185,7 @@ static void plan_json(const struct write_job *job)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	changes_json(&j, job->servicing);
 	json_bool(&j, "verify", !job->opt.no_verify);
 	json_string(&j, "manifest", job->manifest_path);
 	json_end_object(&j);
@@ -165,6 +213,7 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
 	}
+	changes_text(job->servicing);
 	if (job->manifest_path)
 		printf("  then: %s; manifest in \\wintogo\\manifest.json and %s\n",
 		       job->opt.no_verify ? "no read-back (--no-verify)"
@@ -212,4 +261,70 @@ void cli_print_result(const struct write_job *job, const struct write_result *r,
 		       format_size(r->bytes_written, size), r->extents,
 		       r->verified ? "read back and verified" : "not read back", r->seconds,
 		       r->manifest ? "; manifest " : "", r->manifest ? r->manifest : "");
+}
+
+static int take_name(const char **name_ret, const char *cmd, const char *option, const char *arg,
+		     const char *problem, const char *what)
+{
+	if (problem) {
+		cli_usage_error(cmd, "%s '%s' cannot name a Windows %s: %s", option, arg, what, problem);
+		return 1;
+	}
+	*name_ret = arg;
+	return 0;
+}
+
+int cli_service_option(int c, const char *arg, const char *cmd, struct servicing_options *sv)
+{
+	switch (c) {
+	case CLI_OPT_SAN_POLICY:
+		if (!strcmp(arg, "offline-internal"))
+			sv->san_policy = SAN_POLICY_OFFLINE_INTERNAL;
+		else if (!strcmp(arg, "online-all"))
+			sv->san_policy = SAN_POLICY_ONLINE_ALL;
+		else
+			return bad_value(cmd, "--san-policy wants offline-internal or online-all, not '%s'", arg);
+		return 0;
+	case CLI_OPT_PORTABLE_FLAG:
+		sv->portable_flag = true;
+		return 0;
+	case CLI_OPT_DRIVERS:
+		sv->drivers_path = arg;
+		return 0;
+	case CLI_OPT_UNATTEND:
+		sv->unattend_path = arg;
+		return 0;
+	case CLI_OPT_USER:
+		return take_name(&sv->answers.user, cmd, "--user", arg, unattend_user_name_problem(arg),
+				 "account");
+	case CLI_OPT_SKIP_OOBE:
+		sv->answers.skip_oobe = true;
+		return 0;
+	case CLI_OPT_BYPASS_NRO:
+		sv->answers.bypass_nro = true;
+		return 0;
+	case CLI_OPT_TIMEZONE:
+		if (!*arg) {
+			cli_usage_error(cmd, "--timezone wants a Windows time zone name or host");
+			return 1;
+		}
+		sv->answers.timezone = arg;
+		return 0;
+	case CLI_OPT_COMPUTER_NAME:
+		return take_name(&sv->answers.computer_name, cmd, "--computer-name", arg,
+				 unattend_computer_name_problem(arg), "computer");
+	default:
+		return -1;
+	}
+}
+
+bool cli_service_conflict(const char *cmd, const struct servicing_options *sv)
+{
+	const struct unattend_answers *a = &sv->answers;
+
+	if (!sv->unattend_path ||
+	    !(a->user || a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name))
+		return false;
+	cli_usage_error(cmd, "--unattend is taken as it is: give its settings in the file, not with --user, --skip-oobe, --bypass-nro, --timezone or --computer-name");
+	return true;
 }

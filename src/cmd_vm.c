@@ -41,6 +41,11 @@ static const char help[] =
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
 	"      --wim-path P     the Windows image inside an ISO SOURCE is P\n"
+	"\n"
+	"Changes to Windows (none by default; see 'wintogo write --help'):\n"
+	CLI_SERVICE_HELP
+	"\n"
+	"Output:\n"
 	"  -f, --force          replace OUT (and the UTM bundle) if they exist\n"
 	"      --sha256 HEX     refuse SOURCE unless its SHA-256 is HEX\n"
 	"      --sha256-file SUMS  the same, with the hash from SOURCE's entry in SUMS\n"
@@ -181,6 +186,7 @@ int cmd_vm(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_IMAGE_OPTIONS,
+		CLI_SERVICE_OPTIONS,
 		{ "format", required_argument, NULL, 'F' },
 		{ "compress", no_argument, NULL, 'c' },
 		{ "utm", required_argument, NULL, OPT_UTM },
@@ -243,6 +249,8 @@ int cmd_vm(int argc, char **argv)
 			return EXIT_OK;
 		default:
 			ret = cli_image_option(c, optarg, "vm", &cli.opt);
+			if (ret < 0)
+				ret = cli_service_option(c, optarg, "vm", &cli.opt.service);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("vm");
 		}
@@ -253,6 +261,8 @@ int cmd_vm(int argc, char **argv)
 		return cli_usage_error("vm", "--compress is for --format qcow2");
 	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
+	if (cli_service_conflict("vm", &cli.opt.service))
+		return EXIT_USAGE;
 	if (cli.opt.sha256_given && cli.opt.sha256_file)
 		return cli_usage_error("vm", "give --sha256 or --sha256-file, not both");
 	/* a QCOW2 is checked with qemu-img, not read back, and its compressed

@@ -16,9 +16,9 @@ static const char help[] =
 	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
 	"\n"
 	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
-	"TARGET, a disk image\n"
-	"file, as a UEFI-bootable Windows To Go disk: GPT with an EFI system\n"
-	"partition (FAT32), an MSR and a Windows partition (NTFS).\n"
+	"TARGET, a disk image file, as a UEFI-bootable Windows To Go disk: GPT\n"
+	"with an EFI system partition (FAT32), an MSR and a Windows partition\n"
+	"(NTFS).\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N        apply image N of IMAGE (see 'wintogo info')\n"
@@ -32,15 +32,21 @@ static const char help[] =
 	"                       (default: sources/install.wim, .esd or .swm)\n"
 	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
 	"                       DIR (default $TMPDIR, else /var/tmp)\n"
-	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
+	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's);\n"
+	"                       also Windows' input, system and user locale\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
 	"                       the image's BCD-Template\n"
-	"  -f, --force          replace TARGET if it exists\n"
 	"      --sha256 HEX     refuse IMAGE unless its SHA-256 is HEX (checked\n"
 	"                       before anything is written)\n"
 	"      --sha256-file SUMS  the same, with the hash from IMAGE's entry in\n"
 	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
 	"      --no-verify      do not read TARGET back after writing it\n"
+	"\n"
+	"Changes to Windows, made to the image in memory before it is applied:\n"
+	CLI_SERVICE_HELP
+	"\n"
+	"Output:\n"
+	"  -f, --force          replace TARGET if it exists\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -62,8 +68,8 @@ static int run(struct write_cli *cli)
 	int ret;
 
 	cancel_install_handlers();
-	/* nothing may come before the plan on stdout: JSON progress waits */
-	progress_ui_init(&ui, false, cli->quiet || cli->json);
+	/* copying an ISO's install image comes before the plan */
+	progress_ui_init(&ui, cli->json, cli->quiet);
 	ret = write_job_prepare(&cli->opt, &progress, &job);
 	if (ret < 0) {
 		progress_ui_abort(&ui);
@@ -95,13 +101,17 @@ int cmd_write(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_IMAGE_OPTIONS,
+		CLI_SERVICE_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION };
+	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
+	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION,
+				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
+						  .usb_boot_flags = true } };
 	int c, ret;
 
 	optind = 0;
@@ -121,12 +131,16 @@ int cmd_write(int argc, char **argv)
 			return EXIT_OK;
 		default:
 			ret = cli_image_option(c, optarg, "write", &cli.opt);
+			if (ret < 0)
+				ret = cli_service_option(c, optarg, "write", &cli.opt.service);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
 		}
 	}
 	if (cli.opt.index && cli.opt.name)
 		return cli_usage_error("write", "give --index or --name, not both");
+	if (cli_service_conflict("write", &cli.opt.service))
+		return EXIT_USAGE;
 	if (cli.opt.sha256_given && cli.opt.sha256_file)
 		return cli_usage_error("write", "give --sha256 or --sha256-file, not both");
 	if (argc - optind != 2)

@@ -106,7 +106,7 @@ static int plan(struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	uint64_t esp = opt->esp_bytes ? opt->esp_bytes : LAYOUT_ESP_DEFAULT;
-	uint64_t expanded = job->image.expanded_size;
+	uint64_t expanded = job->image.expanded_size + servicing_added_bytes(job->servicing);
 	struct layout_request req = {
 		.sector_size = 512,
 		.esp_bytes = esp,
@@ -148,6 +148,13 @@ int write_job_prepare(const struct write_options *opt, const struct progress_sin
 		ret = choose_image(job->source, opt, &index);
 	if (!ret)
 		ret = wim_source_image(job->source, index, &job->image);
+	/* servicing reads the image's hives: an ISO's install image must be
+	 * copied out whole first (for a WIM file this does nothing) */
+	if (!ret)
+		ret = source_fetch(job->input, progress);
+	if (!ret)
+		ret = servicing_prepare(&opt->service, job->source, &job->image, job->stage_parent,
+					&job->servicing);
 	if (!ret)
 		ret = plan(job);
 	if (!ret && (opt->sha256_given || opt->sha256_file)) {
@@ -169,6 +176,7 @@ void write_job_free(struct write_job *job)
 {
 	if (!job)
 		return;
+	servicing_free(job->servicing);
 	wim_image_release(&job->image);
 	source_free(job->input);
 	free(job->manifest_path);
@@ -497,6 +505,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		ret = make_esp(job, &s, progress);
 	if (!ret && cancel_requested())
 		ret = log_error(-ECANCELED, "interrupted");
+	if (!ret)
+		ret = servicing_apply(job->servicing);
 	if (!ret) {
 		struct ntfs_request req = {
 			.path = s.ntfs,

@@ -94,7 +94,7 @@ hive_is() { # HIVE KEY VALUE WANT
 
 ### Build (or reuse) ##########################################################
 
-EXPECTED="arm64.wim marker-arm64.efi marker-x64.efi multi.wim nobcd.wim noboot.wim split.swm split2.swm tree-arm64 tree-x64 x64.esd x64.wim"
+EXPECTED="arm64.wim badsystem.wim cs2.wim marker-arm64.efi marker-x64.efi multi.wim nobcd.wim noboot.wim split.swm split2.swm tree-arm64 tree-x64 x64.esd x64.wim"
 
 build() {
 	local start=$SECONDS
@@ -169,6 +169,20 @@ check "noboot.wim: properties" wimprops noboot.wim 1 "${X64[@]}"
 check "noboot.wim: Boot/Fonts but no Boot/EFI" has_lacks noboot.wim \
 	/Windows/Boot/Fonts/wgl4_boot.ttf /Windows/Boot/EFI
 
+# hive_of WIM: its SYSTEM hive, on stdout
+hive_of() { wimextract "$FX/$1" 1 /Windows/System32/config/SYSTEM --to-stdout; }
+cs2_current() {
+	hive_of cs2.wim >"$TMP/SYSTEM-cs2" &&
+		hive_is "$TMP/SYSTEM-cs2" '\Select' Current 2 &&
+		hivexget "$TMP/SYSTEM-cs2" '\ControlSet002\Services\partmgr' Start >/dev/null &&
+		! hivexget "$TMP/SYSTEM-cs2" '\ControlSet002\Services\partmgr\Parameters' 2>/dev/null
+}
+check "cs2.wim: properties" wimprops cs2.wim 1 "${X64[@]}"
+check "cs2.wim: SYSTEM's current control set is 2, without partmgr\\Parameters" cs2_current
+check "badsystem.wim: hivex cannot read its SYSTEM hive" \
+	bash -c "wimextract '$FX/badsystem.wim' 1 /Windows/System32/config/SYSTEM --to-stdout >'$TMP/SYSTEM-bad' &&
+		head -c 4 '$TMP/SYSTEM-bad' | grep -q regf && ! hivexget '$TMP/SYSTEM-bad' '\\Select' Current 2>/dev/null"
+
 ### Hives, extracted from the WIM ############################################
 
 HIVES=$TMP/hives
@@ -213,6 +227,8 @@ settings_objects() {
 check "SYSTEM: partmgr\\Parameters exists, no SanPolicy" partmgr_no_sanpolicy
 check "SYSTEM: HardwareConfig\\{guid}\\BootDriverFlags = 0" boot_driver_flags
 check "SOFTWARE: Windows 10 Pro, Professional, 19045, 10.0, Client" software_values
+check "SOFTWARE: DevicePath is %SystemRoot%\\inf, as Windows ships it" \
+	hive_is "$HIVES/SOFTWARE" '\Microsoft\Windows\CurrentVersion' DevicePath '%SystemRoot%\inf'
 check "BCD-Template: KeyName BCD00000001" hive_is "$HIVES/BCD-Template" '\Description' KeyName BCD00000001
 check "BCD-Template: {bootmgr} Type 0x10100002" \
 	hive_is "$HIVES/BCD-Template" "$bootmgr\\Description" Type $((0x10100002))

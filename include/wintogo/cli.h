@@ -41,6 +41,15 @@ enum {
 	CLI_OPT_SHA256_FILE,
 	CLI_OPT_NO_VERIFY,
 	CLI_OPT_WIM_PATH,
+	CLI_OPT_SAN_POLICY,
+	CLI_OPT_PORTABLE_FLAG,
+	CLI_OPT_DRIVERS,
+	CLI_OPT_UNATTEND,
+	CLI_OPT_USER,
+	CLI_OPT_SKIP_OOBE,
+	CLI_OPT_BYPASS_NRO,
+	CLI_OPT_TIMEZONE,
+	CLI_OPT_COMPUTER_NAME,
 	CLI_OPT_FIRST_OWN,  /* commands number their own options from here */
 };
 
@@ -60,6 +69,36 @@ enum {
 	{ "force", no_argument, NULL, 'f' }
 #define CLI_IMAGE_SHORTOPTS "i:n:s:f"
 
+/* The changes to Windows that write (and vm) make before applying. */
+#define CLI_SERVICE_OPTIONS                                                      \
+	{ "san-policy", required_argument, NULL, CLI_OPT_SAN_POLICY },           \
+	{ "portable-flag", no_argument, NULL, CLI_OPT_PORTABLE_FLAG },           \
+	{ "drivers", required_argument, NULL, CLI_OPT_DRIVERS },                 \
+	{ "unattend", required_argument, NULL, CLI_OPT_UNATTEND },               \
+	{ "user", required_argument, NULL, CLI_OPT_USER },                       \
+	{ "skip-oobe", no_argument, NULL, CLI_OPT_SKIP_OOBE },                   \
+	{ "bypass-nro", no_argument, NULL, CLI_OPT_BYPASS_NRO },                 \
+	{ "timezone", required_argument, NULL, CLI_OPT_TIMEZONE },               \
+	{ "computer-name", required_argument, NULL, CLI_OPT_COMPUTER_NAME }
+
+#define CLI_SERVICE_HELP                                                                   \
+	"      --san-policy POLICY  offline-internal: the PC's internal disks stay\n"         \
+	"                       offline; online-all: all come online\n"                      \
+	"      --portable-flag  mark Windows as Windows To Go (PortableOperatingSystem):\n"   \
+	"                       no hibernation, no feature updates, no reset\n"              \
+	"      --drivers DIR|ARCHIVE  add the driver packages (folders with a .inf) of\n"    \
+	"                       DIR or of a zip, cab, tar or 7z archive; Windows\n"          \
+	"                       installs them at first boot (not boot-critical ones)\n"      \
+	"      --unattend FILE  use FILE as Windows\\Panther\\unattend.xml, as it is\n"       \
+	"      --user NAME      make local administrator NAME, with an empty password\n"     \
+	"                       to be changed at first logon\n"                              \
+	"      --skip-oobe      hide the license page, send the least data\n"                \
+	"      --bypass-nro     let setup finish without a network connection\n"            \
+	"      --timezone ZONE  a Windows time zone ('tzutil /l' names), or host\n"         \
+	"      --computer-name NAME  the computer's name (at most 15 characters)\n"
+
+struct servicing_options;
+
 struct write_options;
 struct write_job;
 struct write_result;
@@ -67,6 +106,12 @@ struct write_result;
 /* Applies one of CLI_IMAGE_OPTIONS to opt: 0 done, 1 usage error
  * (printed), -1 not one of them. */
 int cli_image_option(int c, const char *arg, const char *cmd, struct write_options *opt);
+/* Applies one of CLI_SERVICE_OPTIONS: 0 done, 1 usage error (printed),
+ * -1 not one of them. */
+int cli_service_option(int c, const char *arg, const char *cmd, struct servicing_options *sv);
+/* --unattend with answers that belong in that file: a usage error (printed). */
+bool cli_service_conflict(const char *cmd, const struct servicing_options *sv);
+
 /* The plan before writing, as a table or a {"plan":...} JSON line. */
 void cli_print_plan(const struct write_job *job, bool json);
 /* The result after writing, as a line or a {"result":...} JSON line. */

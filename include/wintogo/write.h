@@ -2,9 +2,10 @@
  *
  *   source -> plan -> stage -> assemble -> sink
  *
- * write_job_prepare() opens the image, picks the image to apply and plans
- * the layout; it refuses everything it can (a target too small, an output
- * that exists, an index out of range) before anything is written.
+ * write_job_prepare() opens the image, picks the image to apply, prepares
+ * the changes to it (servicing.h) and plans the layout; it refuses
+ * everything it can (a target too small, an output that exists, an index
+ * out of range, a damaged hive) before anything is written.
  * write_job_run() checks the image's SHA-256 when one was given (before
  * anything is written: a mismatch is logged with both hashes and fails
  * with -EBADMSG), builds the partitions in a staging directory on the
@@ -25,6 +26,7 @@
 #include "wintogo/progress.h"
 #include "wintogo/sink.h"
 #include "wintogo/source.h"
+#include "wintogo/servicing.h"
 #include "wintogo/wim.h"
 
 struct write_options {
@@ -49,6 +51,7 @@ struct write_options {
 	bool no_verify;          /* do not read the target back */
 	bool no_manifest;        /* no manifest (a VM image is checked with qemu-img) */
 	const char *tool;        /* "wintogo VERSION", for the manifest */
+	struct servicing_options service;  /* changes to the image; zero: none */
 };
 
 struct write_job {
@@ -62,6 +65,7 @@ struct write_job {
 	bool check_source;       /* hash the image first and compare with: */
 	uint8_t expected_sha256[SHA256_BYTES];
 	char *manifest_path;     /* TARGET.manifest.json, or NULL without one */
+	struct servicing *servicing;  /* NULL when the image is applied as it is */
 };
 
 struct write_result {

@@ -36,9 +36,11 @@ static void read_stderr(int fd, char *buf, size_t size)
 			*p = ';';
 }
 
-int run_program(const char *what, const char *const argv[], const char *const env[])
+/* Runs argv; *status_ret gets its exit status, err_text its stderr.  A
+ * program that cannot be started or is killed is an error (logged). */
+static int run(const char *what, const char *const argv[], const char *const env[],
+	       int *status_ret, char err_text[STDERR_KEEP])
 {
-	char err_text[STDERR_KEEP];
 	int pipefd[2], status;
 	pid_t pid;
 
@@ -64,17 +66,37 @@ int run_program(const char *what, const char *const argv[], const char *const en
 		_exit(127);
 	}
 	close(pipefd[1]);
-	read_stderr(pipefd[0], err_text, sizeof(err_text));
+	read_stderr(pipefd[0], err_text, STDERR_KEEP);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return log_errno(-errno, "%s failed: cannot wait for %s", what, argv[0]);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
 	if (WIFSIGNALED(status))
 		return log_error(-ECANCELED, "%s failed: %s was killed by signal %d%s%s", what,
 				 argv[0], WTERMSIG(status), *err_text ? ": " : "", err_text);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return log_error(-ENOENT, "%s failed: %s", what, err_text);
+	*status_ret = WEXITSTATUS(status);
+	return 0;
+}
+
+int run_program(const char *what, const char *const argv[], const char *const env[])
+{
+	char err_text[STDERR_KEEP];
+	int status, ret;
+
+	ret = run(what, argv, env, &status, err_text);
+	if (ret < 0 || status == 0)
+		return ret;
 	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, argv[0],
-			 WEXITSTATUS(status), *err_text ? ": " : "", err_text);
+			 status, *err_text ? ": " : "", err_text);
+}
+
+int run_program_status(const char *what, const char *const argv[], const char *const env[],
+		       int *status_ret)
+{
+	char err_text[STDERR_KEEP];
+
+	return run(what, argv, env, status_ret, err_text);
 }

@@ -319,6 +319,55 @@ static void print_result(const struct host *h, const struct boot_facts *in,
 		print_vm(&r->vm, in);
 }
 
+/* --- write --host --- */
+
+int cli_probe_before_write(const char *host_name, const struct host *host,
+			   const struct wim_image *image, const char *image_path,
+			   bool json, bool force)
+{
+	const char *on = host->detected ? "this machine" : host_name;
+	struct boot_facts facts;
+	struct probe_result r;
+	struct json j;
+	int ret = 0;
+
+	boot_facts_from_image(image_path, image, &facts);
+	probe_run(host, &facts, &r);
+	if (json) {
+		json_init(&j, stdout, false);
+		json_begin_object(&j, NULL);
+		json_begin_object(&j, "probe");
+		host_json(&j, host);
+		reasons_json(&j, &r);
+		suggestion_json(&j, &r.vm);
+		json_end_object(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	}
+	if (r.verdict == PROBE_CANNOT_BOOT && !force) {
+		char ids[256] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; i < r.n_reasons; i++)
+			if (r.reasons[i].severity == PROBE_BLOCKER && len < sizeof(ids))
+				len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s",
+							len ? ", " : "", r.reasons[i].id);
+		ret = log_error(-EPERM, "image %d of '%s' cannot boot on %s (%s): %s; see `wintogo probe --host %s %s`%s, or give --force to write anyway",
+				image->index, image_path, on, host_kind_title(host->kind), ids,
+				host_name, image_path,
+				r.vm.suggested ? ", make a VM with `wintogo vm`" : "");
+		goto out;
+	}
+	for (size_t i = 0; i < r.n_reasons; i++)
+		if (r.reasons[i].severity != PROBE_NOTE)
+			log_warn("on %s: %s %s: %s [%s]", on, probe_severity_name(r.reasons[i].severity),
+				 r.reasons[i].id, r.reasons[i].message, r.reasons[i].fact);
+out:
+	probe_result_release(&r);
+	boot_facts_release(&facts);
+	return ret;
+}
+
 /* --- the command --- */
 
 static int run(const char *host_name, const struct host *host, const char *path, int index,

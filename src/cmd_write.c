@@ -7,6 +7,7 @@
 
 #include "wintogo/cancel.h"
 #include "wintogo/cli.h"
+#include "wintogo/host.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
@@ -32,7 +33,11 @@ static const char help[] =
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's)\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
 	"                       the image's BCD-Template\n"
-	"  -f, --force          replace TARGET if it exists\n"
+	"      --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
+	"                       disk needs to boot on HOST, refuse one that cannot\n"
+	"                       boot there (such as on Apple Silicon)\n"
+	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
+	"                       a disk that cannot boot there\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -40,6 +45,8 @@ static const char help[] =
 
 struct write_cli {
 	struct write_options opt;
+	const char *host_name;   /* --host, or NULL */
+	struct host host;
 	bool dry_run;
 	bool json;
 	bool quiet;
@@ -146,6 +153,11 @@ static int run(struct write_cli *cli)
 	cancel_install_handlers();
 	if (write_job_prepare(&cli->opt, &job) < 0)
 		return EXIT_FAILED;
+	if (cli->host_name && cli_probe_before_write(cli->host_name, &cli->host, &job->image,
+						     cli->opt.image_path, cli->json, cli->opt.force) < 0) {
+		write_job_free(job);
+		return EXIT_FAILED;
+	}
 	if (cli->json)
 		plan_json(job);
 	else if (!cli->quiet)
@@ -184,7 +196,7 @@ static bool valid_locale(const char *s)
 	return true;
 }
 
-enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_LOCALE, OPT_BCD_FROM_SCRATCH };
+enum { OPT_ESP_SIZE = 256, OPT_SEED, OPT_TMPDIR, OPT_DRY_RUN, OPT_LOCALE, OPT_BCD_FROM_SCRATCH, OPT_HOST };
 
 int cmd_write(int argc, char **argv)
 {
@@ -197,6 +209,7 @@ int cmd_write(int argc, char **argv)
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "locale", required_argument, NULL, OPT_LOCALE },
 		{ "bcd-from-scratch", no_argument, NULL, OPT_BCD_FROM_SCRATCH },
+		{ "host", required_argument, NULL, OPT_HOST },
 		{ "force", no_argument, NULL, 'f' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "json", no_argument, NULL, 'j' },
@@ -242,6 +255,11 @@ int cmd_write(int argc, char **argv)
 			break;
 		case OPT_BCD_FROM_SCRATCH:
 			cli.opt.bcd_from_scratch = true;
+			break;
+		case OPT_HOST:
+			if (cli_parse_host("write", optarg, &cli.host) != 0)
+				return EXIT_USAGE;
+			cli.host_name = optarg;
 			break;
 		case 'f':
 			cli.opt.force = true;

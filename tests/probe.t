@@ -1,7 +1,8 @@
 #!/bin/bash
 # wintogo probe: every host kind x {x64 image, arm64 image, written disk,
 # disk without ESP} gives its verdict, reasons and exit status; `auto`
-# detects fake sysfs trees (device tree, DMI, PCI, efivars).
+# detects fake sysfs trees (device tree, DMI, PCI, efivars); write --host
+# warns and refuses.
 . "$(dirname "$0")/lib.sh"
 need_fixtures
 PLAIN=$WINTOGO
@@ -242,4 +243,24 @@ WINTOGO_DATADIR=$TMP/none run_wintogo probe --host MacBookPro16,1
 is "$RC" 2 "without the table an older model name is a usage error"
 like "$ERR" "cannot find the Mac model table" "  that says the table is missing"
 
+# --- write --host ---
+OUTDIR=$TMP/written
+mkdir -p "$OUTDIR"
+refuses "write --host Mac14,2 refuses: it cannot boot there" \
+	"cannot boot on Mac14,2 \\(Apple Silicon Mac\\): apple-silicon-no-uefi, arch-mismatch; .*give --force" \
+	write --tmpdir "$TMP" --host Mac14,2 "$FIXTURES/x64.wim" "$OUTDIR/mac.img"
+check "and writes nothing" no_leftovers "$OUTDIR"
+run_wintogo write --host Mac14,2 --force --dry-run "$FIXTURES/x64.wim" "$OUTDIR/mac.img"
+is "$RC" 0 "with --force it goes on"
+like "$ERR" "warning: on Mac14,2: blocker apple-silicon-no-uefi" "  warning of every blocker"
+run_wintogo write --host intel-mac-t2 --dry-run --json "$FIXTURES/x64.wim" "$OUTDIR/t2.img"
+is "$RC $(head -1 <<<"$OUT" | jq -r '.probe | "\(.verdict) \([.reasons[].id] | join(" "))"')" \
+	"0 boots with conditions t2-external-boot t2-secure-boot bootcamp-drivers mac-unsupported mac-startup-manager" \
+	"write --host intel-mac-t2 --json: the probe is the first line"
+like "$ERR" "warning: on intel-mac-t2: condition t2-external-boot" "  and the conditions are warnings"
+check "  then the plan" jq -e .plan <<<"$(sed -n 2p <<<"$OUT")"
+run_wintogo write --host pc-uefi --dry-run "$FIXTURES/x64.wim" "$OUTDIR/pc.img"
+is "$RC:$ERR" "0:" "write --host pc-uefi: no warnings"
+run_wintogo write --host bogus "$FIXTURES/x64.wim" "$OUTDIR/pc.img"
+is "$RC" 2 "write --host bogus is a usage error"
 done_testing

@@ -25,10 +25,18 @@ int cmd_probe(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 
 struct host;
+struct wim_image;
 
 /* Resolves the --host argument of cmd; a name that is no host is a usage
  * error (reported: returns EXIT_USAGE), else 0. */
 int cli_parse_host(const char *cmd, const char *name, struct host *host_ret);
+
+/* `write --host`: probes image for host before anything is written.  Warns
+ * of every condition and blocker; refuses (logged, -EPERM) a "cannot boot"
+ * verdict unless force.  With json, writes a {"probe": ...} line. */
+int cli_probe_before_write(const char *host_name, const struct host *host,
+			   const struct wim_image *image, const char *image_path,
+			   bool json, bool force);
 
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)

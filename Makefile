@@ -9,6 +9,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
 BUILD ?= build
 
 CC ?= gcc
@@ -16,7 +17,9 @@ PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zl
 	libxml-2.0 icu-i18n
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude $(CFLAGS) \
+# Where `make install` puts data/ (the Mac model table); wintogo also looks
+# in ../share/wintogo and ../data next to its binary (see macmodels.h).
+ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude -DWINTOGO_DATADIR='"$(DATADIR)/wintogo"' $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS))
 LDLIBS = $(shell pkg-config --libs $(PKGS))
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -119,6 +122,7 @@ install: all
 	for m in $(MANPAGES); do \
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); \
 	done
+	install -D -m 0644 data/mac-models.tsv $(DESTDIR)$(DATADIR)/wintogo/mac-models.tsv
 
 clean:
 	rm -rf $(BUILD)

@@ -61,7 +61,7 @@ static int extract(struct wim_source *source, int index, const char *wim_path,
 	return 0;
 }
 
-static uint16_t machine_of(enum wim_arch arch)
+uint16_t boot_machine_of(enum wim_arch arch)
 {
 	switch (arch) {
 	case WIM_ARCH_X64: return PE_MACHINE_AMD64;
@@ -71,7 +71,17 @@ static uint16_t machine_of(enum wim_arch arch)
 	}
 }
 
-static const char *fallback_name(uint16_t machine)
+enum wim_arch boot_arch_of(uint16_t machine)
+{
+	switch (machine) {
+	case PE_MACHINE_AMD64: return WIM_ARCH_X64;
+	case PE_MACHINE_ARM64: return WIM_ARCH_ARM64;
+	case PE_MACHINE_I386: return WIM_ARCH_X86;
+	default: return WIM_ARCH_UNKNOWN;
+	}
+}
+
+const char *boot_fallback_name(uint16_t machine)
 {
 	switch (machine) {
 	case PE_MACHINE_AMD64: return "bootx64.efi";
@@ -121,13 +131,13 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 	ret = pe_read_machine(f.bootmgfw, &f.machine);
 	if (ret < 0)
 		goto out;
-	want = machine_of(arch);
+	want = boot_machine_of(arch);
 	if (want && f.machine != want) {
 		ret = log_error(-ENOEXEC, "image %d of '%s' says it is %s but its boot manager is built for %s; the image is inconsistent, use another",
 				index, wim_path, wim_arch_name(arch), pe_machine_name(f.machine));
 		goto out;
 	}
-	f.fallback_name = fallback_name(f.machine);
+	f.fallback_name = boot_fallback_name(f.machine);
 	if (!f.fallback_name) {
 		ret = log_error(-ENOEXEC, "the boot manager of image %d of '%s' is for machine type 0x%04x, which UEFI PCs do not run",
 				index, wim_path, f.machine);

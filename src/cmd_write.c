@@ -7,6 +7,7 @@
 
 #include "wintogo/cancel.h"
 #include "wintogo/cli.h"
+#include "wintogo/host.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
@@ -46,7 +47,11 @@ static const char help[] =
 	CLI_SERVICE_HELP
 	"\n"
 	"Output:\n"
-	"  -f, --force          replace TARGET if it exists\n"
+	"      --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
+	"                       disk needs to boot on HOST, refuse one that cannot\n"
+	"                       boot there (such as on Apple Silicon)\n"
+	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
+	"                       a disk that cannot boot there\n"
 	"      --dry-run        print the plan and stop\n"
 	"  -j, --json           print the plan, progress and result as JSON lines\n"
 	"  -q, --quiet          print nothing but errors\n"
@@ -54,6 +59,8 @@ static const char help[] =
 
 struct write_cli {
 	struct write_options opt;
+	const char *host_name;   /* --host, or NULL */
+	struct host host;
 	bool dry_run;
 	bool json;
 	bool quiet;
@@ -76,6 +83,11 @@ static int run(struct write_cli *cli)
 		return EXIT_FAILED;
 	}
 	progress_ui_finish(&ui);
+	if (cli->host_name && cli_probe_before_write(cli->host_name, &cli->host, &job->image,
+						     cli->opt.image_path, cli->json, cli->opt.force) < 0) {
+		write_job_free(job);
+		return EXIT_FAILED;
+	}
 	if (!cli->quiet || cli->json)
 		cli_print_plan(job, cli->json);
 	if (cli->dry_run) {
@@ -95,7 +107,7 @@ static int run(struct write_cli *cli)
 }
 
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN };
+enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_HOST };
 
 int cmd_write(int argc, char **argv)
 {
@@ -103,6 +115,7 @@ int cmd_write(int argc, char **argv)
 		CLI_IMAGE_OPTIONS,
 		CLI_SERVICE_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "host", required_argument, NULL, OPT_HOST },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,6 +132,11 @@ int cmd_write(int argc, char **argv)
 		switch (c) {
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
+			break;
+		case OPT_HOST:
+			if (cli_parse_host("write", optarg, &cli.host) != 0)
+				return EXIT_USAGE;
+			cli.host_name = optarg;
 			break;
 		case 'j':
 			cli.json = true;

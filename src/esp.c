@@ -120,12 +120,29 @@ int esp_build(const struct esp_request *req)
 	return ret;
 }
 
-int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest)
+static int mcopy_out(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+		     int *status_ret)
 {
 	char *source = xasprintf("%s@@%llu", image, (unsigned long long)offset);
 	const char *argv[] = { "mcopy", "-n", "-i", source, esp_path, dest, NULL };
-	int ret = run_program("reading a file from the ESP", argv, mtools_env);
+	int ret = status_ret ? run_program_status("reading a file from the ESP", argv, mtools_env, status_ret)
+			     : run_program("reading a file from the ESP", argv, mtools_env);
 
 	free(source);
+	return ret;
+}
+
+int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest)
+{
+	return mcopy_out(image, offset, esp_path, dest, NULL);
+}
+
+int esp_try_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+		      bool *found_ret)
+{
+	int status, ret = mcopy_out(image, offset, esp_path, dest, &status);
+
+	if (!ret)
+		*found_ret = status == 0;
 	return ret;
 }

@@ -3,6 +3,9 @@
 #include "wintogo/layout.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <libfdisk.h>
 
@@ -173,10 +176,31 @@ out:
 	return ret;
 }
 
-int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
-			  uint64_t *size_ret)
+static void add_found(struct layout_table *t, struct fdisk_partition *pa)
+{
+	struct fdisk_parttype *type = fdisk_partition_get_type(pa);
+	const char *guid = type ? fdisk_parttype_get_string(type) : NULL;
+	struct layout_found_partition *p;
+
+	if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa))
+		return;
+	t->parts = xrealloc(t->parts, (t->n_parts + 1) * sizeof(*t->parts));
+	p = &t->parts[t->n_parts++];
+	*p = (struct layout_found_partition){
+		.offset = fdisk_partition_get_start(pa) * t->sector_size,
+		.size = fdisk_partition_get_size(pa) * t->sector_size,
+		.bootable = fdisk_partition_is_bootable(pa) == 1,
+	};
+	if (guid)
+		snprintf(p->type, sizeof(p->type), "%s", guid);
+	else if (type)
+		snprintf(p->type, sizeof(p->type), "0x%02x", fdisk_parttype_get_code(type));
+}
+
+int layout_read_table(const char *path, struct layout_table *table_ret)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
+	struct layout_table t = { 0 };
 	struct fdisk_table *table = NULL;
 	struct fdisk_iter *it = NULL;
 	struct fdisk_partition *pa;
@@ -190,33 +214,62 @@ int layout_find_partition(const char *path, const char *type_guid, uint64_t *off
 		ret = log_errno(ret, "cannot open '%s'", path);
 		goto out;
 	}
-	if (!fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT)) {
-		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
-		goto out;
-	}
+	t.sector_size = fdisk_get_sector_size(cxt);
+	if (fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
+		t.label = "gpt";
+	else if (fdisk_is_labeltype(cxt, FDISK_DISKLABEL_DOS))
+		t.label = "dos";
+	if (!t.label)
+		goto done;
 	ret = fdisk_get_partitions(cxt, &table);
 	it = fdisk_new_iter(FDISK_ITER_FORWARD);
 	if (ret < 0 || !it) {
 		ret = log_errno(ret < 0 ? ret : -ENOMEM, "cannot read the partitions of '%s'", path);
 		goto out;
 	}
-	ret = -ENOENT;
-	while (fdisk_table_next_partition(table, it, &pa) == 0) {
-		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
-		const char *type = t ? fdisk_parttype_get_string(t) : NULL;
-
-		if (type && !strcasecmp(type, type_guid)) {
-			*offset_ret = fdisk_partition_get_start(pa) * fdisk_get_sector_size(cxt);
-			*size_ret = fdisk_partition_get_size(pa) * fdisk_get_sector_size(cxt);
-			ret = 0;
-			break;
-		}
-	}
-	if (ret == -ENOENT)
-		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
+	while (fdisk_table_next_partition(table, it, &pa) == 0)
+		add_found(&t, pa);
+done:
+	*table_ret = t;
+	t.parts = NULL;
+	ret = 0;
 out:
+	free(t.parts);
 	fdisk_free_iter(it);
 	fdisk_unref_table(table);
 	fdisk_unref_context(cxt);
+	return ret;
+}
+
+void layout_table_release(struct layout_table *table)
+{
+	free(table->parts);
+	*table = (struct layout_table){ 0 };
+}
+
+int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
+			  uint64_t *size_ret)
+{
+	struct layout_table t;
+	int ret = layout_read_table(path, &t);
+
+	if (ret < 0)
+		return ret;
+	if (!t.label || strcmp(t.label, "gpt")) {
+		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
+		goto out;
+	}
+	ret = -ENOENT;
+	for (size_t i = 0; i < t.n_parts && ret; i++) {
+		if (!strcasecmp(t.parts[i].type, type_guid)) {
+			*offset_ret = t.parts[i].offset;
+			*size_ret = t.parts[i].size;
+			ret = 0;
+		}
+	}
+	if (ret)
+		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
+out:
+	layout_table_release(&t);
 	return ret;
 }

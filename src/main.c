@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
 	{ "list", cmd_list, "list the disks that could be targets, and why each is safe or not" },
 	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set, or a Windows ISO" },
+	{ "probe", cmd_probe, "tell whether a disk boots on a machine (a Mac, a PC), and why not" },
 	{ "write", cmd_write, "write an image to a disk image as a bootable Windows To Go disk" },
 	{ "vm", cmd_vm, "make a QCOW2 or raw VM disk, and a UTM bundle, from an image or disk" },
 	{ "verify", cmd_verify, "check a disk wintogo wrote against its manifest, again" },
@@ -36,7 +37,8 @@ static void usage(FILE *out)
 	      "Run 'wintogo COMMAND --help' for a command's options, and\n"
 	      "'man wintogo-COMMAND' for its manual.\n"
 	      "\n"
-	      "Exit status: 0 success, 1 failure, 2 usage error.\n", out);
+	      "Exit status: 0 success, 1 failure, 2 usage error; probe's verdicts are\n"
+	      "0 boots, 3 boots with conditions, 4 cannot boot.\n", out);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -9,12 +9,47 @@
 
 #include "wintogo/log.h"
 
-/* MZ header: e_lfanew at 0x3c points at "PE\0\0", then the COFF header
- * whose first field is the machine type. */
-int pe_read_machine(const char *path, uint16_t *machine_ret)
+#define PE32_MAGIC 0x10b
+#define PE32PLUS_MAGIC 0x20b
+/* The data directory that holds the Authenticode certificate table. */
+#define PE_DIR_SECURITY 4
+
+static uint16_t le16(const uint8_t *p)
 {
-	uint8_t mz[64], pe[6];
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Whether the optional header (opt, opt_len bytes) names a certificate
+ * table: the security data directory has a size. */
+static bool has_certificates(const uint8_t *opt, size_t opt_len)
+{
+	size_t count_at, dirs_at;
+
+	if (opt_len < 2)
+		return false;
+	switch (le16(opt)) {
+	case PE32_MAGIC: count_at = 92; dirs_at = 96; break;
+	case PE32PLUS_MAGIC: count_at = 108; dirs_at = 112; break;
+	default: return false;
+	}
+	if (opt_len < dirs_at + (PE_DIR_SECURITY + 1) * 8 || le32(opt + count_at) <= PE_DIR_SECURITY)
+		return false;
+	return le32(opt + dirs_at + PE_DIR_SECURITY * 8 + 4) != 0;
+}
+
+/* MZ header: e_lfanew at 0x3c points at "PE\0\0", then the COFF header
+ * whose first field is the machine type, then the optional header. */
+int pe_read_info(const char *path, struct pe_info *info_ret)
+{
+	uint8_t mz[64], pe[24], opt[256];
 	uint32_t lfanew;
+	size_t opt_len;
+	ssize_t n;
 	int fd, ret = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -24,14 +59,31 @@ int pe_read_machine(const char *path, uint16_t *machine_ret)
 		ret = log_error(-ENOEXEC, "'%s' is not a PE image (no MZ header)", path);
 		goto out;
 	}
-	lfanew = mz[0x3c] | mz[0x3d] << 8 | mz[0x3e] << 16 | (uint32_t)mz[0x3f] << 24;
+	lfanew = le32(mz + 0x3c);
 	if (pread(fd, pe, sizeof(pe), lfanew) != sizeof(pe) || memcmp(pe, "PE\0\0", 4)) {
 		ret = log_error(-ENOEXEC, "'%s' is not a PE image (no PE signature)", path);
 		goto out;
 	}
-	*machine_ret = (uint16_t)(pe[4] | pe[5] << 8);
+	opt_len = le16(pe + 20);
+	if (opt_len > sizeof(opt))
+		opt_len = sizeof(opt);
+	n = pread(fd, opt, opt_len, (off_t)lfanew + sizeof(pe));
+	*info_ret = (struct pe_info){
+		.machine = le16(pe + 4),
+		.signed_ = n > 0 && has_certificates(opt, (size_t)n),
+	};
 out:
 	close(fd);
+	return ret;
+}
+
+int pe_read_machine(const char *path, uint16_t *machine_ret)
+{
+	struct pe_info info;
+	int ret = pe_read_info(path, &info);
+
+	if (!ret)
+		*machine_ret = info.machine;
 	return ret;
 }
 

@@ -63,9 +63,12 @@ static int read_all(int fd, const char *what, char **text_ret, size_t *len_ret)
 }
 
 /* Runs the program; its stdout goes to out_fd (or /dev/null when -1). */
-static int run(const char *what, const char *const argv[], const char *const env[], int out_fd)
+/* Runs argv with its stdout going to out_fd (or /dev/null when -1);
+ * *status_ret gets its exit status, err_text its stderr.  A program that
+ * cannot be started or is killed is an error (logged). */
+static int run(const char *what, const char *const argv[], const char *const env[], int out_fd,
+	       int *status_ret, char err_text[STDERR_KEEP])
 {
-	char err_text[STDERR_KEEP];
 	int pipefd[2], status;
 	pid_t pid;
 
@@ -91,35 +94,58 @@ static int run(const char *what, const char *const argv[], const char *const env
 		_exit(127);
 	}
 	close(pipefd[1]);
-	read_stderr(pipefd[0], err_text, sizeof(err_text));
+	read_stderr(pipefd[0], err_text, STDERR_KEEP);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return log_errno(-errno, "%s failed: cannot wait for %s", what, argv[0]);
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return 0;
 	if (WIFSIGNALED(status))
 		return log_error(-ECANCELED, "%s failed: %s was killed by signal %d%s%s", what,
 				 argv[0], WTERMSIG(status), *err_text ? ": " : "", err_text);
-	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, argv[0],
-			 WEXITSTATUS(status), *err_text ? ": " : "", err_text);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return log_error(-ENOENT, "%s failed: %s", what, err_text);
+	*status_ret = WEXITSTATUS(status);
+	return 0;
+}
+
+/* A non-zero exit status is a failure, with the program's stderr. */
+static int must_succeed(const char *what, const char *program, int ret, int status,
+			const char *err_text)
+{
+	if (ret < 0 || status == 0)
+		return ret;
+	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, program, status,
+			 *err_text ? ": " : "", err_text);
 }
 
 int run_program(const char *what, const char *const argv[], const char *const env[])
 {
-	return run(what, argv, env, -1);
+	char err_text[STDERR_KEEP];
+	int status = 0, ret = run(what, argv, env, -1, &status, err_text);
+
+	return must_succeed(what, argv[0], ret, status, err_text);
+}
+
+int run_program_status(const char *what, const char *const argv[], const char *const env[],
+		       int *status_ret)
+{
+	char err_text[STDERR_KEEP];
+
+	return run(what, argv, env, -1, status_ret, err_text);
 }
 
 int run_program_output(const char *what, const char *const argv[], const char *const env[],
 		       char **out_ret, size_t *len_ret)
 {
 	/* a memory file, not a pipe: a large output cannot block the child */
-	int fd = memfd_create("wintogo-output", MFD_CLOEXEC), ret;
+	int fd = memfd_create("wintogo-output", MFD_CLOEXEC), status = 0, ret;
+	char err_text[STDERR_KEEP];
 
 	if (fd < 0)
 		return log_errno(-errno, "%s failed: cannot make a file for its output", what);
-	ret = run(what, argv, env, fd);
+	ret = must_succeed(what, argv[0], run(what, argv, env, fd, &status, err_text), status,
+			   err_text);
 	if (!ret)
 		ret = read_all(fd, what, out_ret, len_ret);
 	close(fd);

@@ -26,4 +26,14 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 		       const char *stage_dir, struct boot_files *files_ret);
 void boot_files_release(struct boot_files *files);
 
+/* The PE machine type of an architecture's EFI applications (0 for none),
+ * and back (WIM_ARCH_UNKNOWN). */
+uint16_t boot_machine_of(enum wim_arch arch);
+enum wim_arch boot_arch_of(uint16_t machine);
+
+/* The loader UEFI firmware for machine starts from a removable disk, in
+ * \EFI\Boot: "bootx64.efi", "bootaa64.efi", "bootia32.efi"; NULL for
+ * other machines. */
+const char *boot_fallback_name(uint16_t machine);
+
 #endif

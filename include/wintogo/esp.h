@@ -11,6 +11,7 @@
 #ifndef WINTOGO_ESP_H
 #define WINTOGO_ESP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "wintogo/bootfiles.h"
@@ -30,5 +31,12 @@ int esp_build(const struct esp_request *req);
 /* Copies the file esp_path ("::/EFI/Microsoft/Boot/BCD") out of the FAT
  * file system that starts at byte offset of image into dest. */
 int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest);
+
+/* As esp_read_file, but a file that is not there is no error: *found_ret
+ * says whether it was copied.  The last part of esp_path may hold mtools
+ * wildcards (dest is then a directory).  Fails (logged) only when mcopy
+ * cannot run. */
+int esp_try_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+		      bool *found_ret);
 
 #endif

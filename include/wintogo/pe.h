@@ -2,11 +2,22 @@
 #ifndef WINTOGO_PE_H
 #define WINTOGO_PE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define PE_MACHINE_I386 0x014c
 #define PE_MACHINE_AMD64 0x8664
 #define PE_MACHINE_ARM64 0xaa64
+
+struct pe_info {
+	uint16_t machine;     /* COFF machine field */
+	bool signed_;         /* has a certificate table (an Authenticode
+				 signature); who signed it is not checked */
+};
+
+/* Reads the machine type and whether the image is signed.  Returns 0, or
+ * -ENOEXEC (logged) when the file is not a PE image. */
+int pe_read_info(const char *path, struct pe_info *info_ret);
 
 /* Reads the COFF machine field of the PE file at path.  Returns 0, or
  * -ENOEXEC (logged) when the file is not a PE image. */

@@ -17,4 +17,11 @@ int run_program(const char *what, const char *const argv[], const char *const en
 int run_program_output(const char *what, const char *const argv[], const char *const env[],
 		       char **out_ret, size_t *len_ret);
 
+/* As run_program, but an exit status other than 0 is no error: it goes to
+ * *status_ret (for programs whose failure is an answer, such as mcopy of a
+ * file that may be missing).  Fails (logged) only when the program cannot
+ * be run or is killed. */
+int run_program_status(const char *what, const char *const argv[], const char *const env[],
+		       int *status_ret);
+
 #endif

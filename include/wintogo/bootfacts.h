@@ -1,0 +1,70 @@
+/* bootfacts.h - what a Windows image or a written disk offers a machine's
+ * firmware, read for the probe:
+ *
+ *   a WIM, ESD or split SWM set   the image's architecture, build, edition
+ *                                 and name (wim.c)
+ *   a disk or disk image          its partition table (libfdisk), its EFI
+ *                                 system partition, the \EFI\Boot\boot*.efi
+ *                                 fallback loaders on it (mtools) with their
+ *                                 PE machine types and signatures, and
+ *                                 whether \EFI\Microsoft\Boot\BCD is there
+ *
+ * Nothing is written.  The Windows build of a disk is not read (it would
+ * take the NTFS partition's SOFTWARE hive): build stays 0 there. */
+#ifndef WINTOGO_BOOTFACTS_H
+#define WINTOGO_BOOTFACTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wintogo/wim.h"
+
+enum boot_input { BOOT_INPUT_IMAGE, BOOT_INPUT_DISK };
+
+#define BOOT_LOADERS_MAX 8
+
+struct boot_loader {
+	char name[32];           /* as on the ESP: "bootx64.efi", "BOOTAA64.EFI" */
+	enum wim_arch arch;      /* from its PE machine type; unknown if not PE */
+	uint16_t machine;
+	bool signed_;            /* carries an Authenticode signature */
+};
+
+struct boot_facts {
+	enum boot_input input;
+	char *path;
+
+	/* an image (and a disk's loaders): WIM_ARCH_UNKNOWN when not known */
+	enum wim_arch arch;
+	unsigned build;          /* 0: not known; for several images the lowest */
+	int index;               /* the image probed; 0: all of image_count */
+	int image_count;
+	char *image_name;        /* NULL for several images */
+	char *edition;
+
+	/* a disk */
+	const char *table;       /* "gpt", "dos", or NULL: no partition table */
+	bool esp;                /* an EFI system partition */
+	bool esp_fat;            /* its boot sector is FAT12/16/32 */
+	struct boot_loader loaders[BOOT_LOADERS_MAX];
+	size_t n_loaders;        /* \EFI\Boot\boot*.efi */
+	bool bcd;                /* \EFI\Microsoft\Boot\BCD, a registry hive */
+	bool mbr_active;         /* an MBR disk with an active partition */
+	bool block_device;
+	int removable;           /* a block device's removable flag; -1 unknown */
+};
+
+/* Reads path: a WIM/ESD/SWM (image index, 0 for every image; the images
+ * must then share one architecture), or else a disk or disk image.  Fails
+ * (logged) for a file that is neither, an ISO, an index out of range, or
+ * a disk that cannot be read. */
+int boot_facts_read(const char *path, int index, struct boot_facts *facts_ret);
+
+/* The facts of an image already opened (for `write --host`). */
+void boot_facts_from_image(const char *path, const struct wim_image *image,
+			   struct boot_facts *facts_ret);
+
+void boot_facts_release(struct boot_facts *facts);
+
+#endif

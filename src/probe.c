@@ -1,0 +1,407 @@
+/* probe.c - will the disk boot there, and why not (see probe.h).
+ *
+ * The facts behind the rules, with their sources, are in DESIGN.md ("The
+ * Apple Silicon probe, in facts") and reference/ANCHORS.md: Microsoft's
+ * Windows To Go FAQ, the Asahi Linux documentation, UTM's maintainers. */
+#include "wintogo/probe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "wintogo/bootfiles.h"
+#include "wintogo/util.h"
+
+static const char *const verdict_names[] = { "boots", "boots with conditions", "cannot boot" };
+static const char *const severity_names[] = { "note", "condition", "blocker" };
+
+const char *probe_verdict_name(enum probe_verdict verdict)
+{
+	return verdict_names[verdict];
+}
+
+const char *probe_severity_name(enum probe_severity severity)
+{
+	return severity_names[severity];
+}
+
+/* Adds a reason; fact and action are newly allocated (action may be NULL). */
+static void add(struct probe_result *r, const char *id, enum probe_severity severity,
+		const char *message, char *fact, char *action)
+{
+	if (r->n_reasons == PROBE_REASONS_MAX) {
+		free(fact);
+		free(action);
+		return;
+	}
+	r->reasons[r->n_reasons++] = (struct probe_reason){ id, severity, message, fact, action };
+	if (severity == PROBE_BLOCKER)
+		r->verdict = PROBE_CANNOT_BOOT;
+	else if (severity == PROBE_CONDITION && r->verdict == PROBE_BOOTS)
+		r->verdict = PROBE_BOOTS_WITH_CONDITIONS;
+}
+
+/* A reason whose fact is what the host was found (or named) to be. */
+static void add_host(struct probe_result *r, const struct host *h, const char *id,
+		     enum probe_severity severity, const char *message, const char *action)
+{
+	add(r, id, severity, message, xstrdup(h->evidence), action ? xstrdup(action) : NULL);
+}
+
+static bool has_reason(const struct probe_result *r, const char *id)
+{
+	for (size_t i = 0; i < r->n_reasons; i++)
+		if (!strcmp(r->reasons[i].id, id))
+			return true;
+	return false;
+}
+
+static const char *arch_text(enum wim_arch arch)
+{
+	return arch == WIM_ARCH_X86 ? "x86 (32-bit)" : wim_arch_name(arch);
+}
+
+static bool is_disk(const struct boot_facts *in)
+{
+	return in && in->input == BOOT_INPUT_DISK;
+}
+
+/* What the input is, for facts: "the image is x64", "the disk's loaders are
+ * x64". */
+static const char *input_subject(const struct boot_facts *in)
+{
+	return is_disk(in) ? "the disk's boot loaders are" : "the image is";
+}
+
+/* --- the disk's own boot files: what any UEFI (or a VM's) needs --- */
+
+static const struct boot_loader *find_loader(const struct boot_facts *in, const char *name)
+{
+	for (size_t i = 0; name && i < in->n_loaders; i++)
+		if (!strcasecmp(in->loaders[i].name, name))
+			return &in->loaders[i];
+	return NULL;
+}
+
+static char *loader_list(const struct boot_facts *in)
+{
+	char *list = xstrdup("");
+
+	for (size_t i = 0; i < in->n_loaders; i++) {
+		char *next = xasprintf("%s%s%s (%s)", list, i ? ", " : "", in->loaders[i].name,
+				       arch_text(in->loaders[i].arch));
+
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+/* A blocker of the disk itself, which only writing it again mends. */
+static void add_disk(struct probe_result *r, const char *id, const char *message, char *fact)
+{
+	add(r, id, PROBE_BLOCKER, message, fact, xstrdup("write the disk again with `wintogo write`"));
+}
+
+/* Partition table, ESP, a fallback loader, the BCD: blockers for any UEFI
+ * machine or VM.  Returns false when there is no ESP to look into. */
+static bool check_disk_basics(const struct boot_facts *in, struct probe_result *r)
+{
+	if (!in->table) {
+		add_disk(r, "no-partition-table",
+			 "firmware finds nothing to start on a disk without a partition table",
+			 xasprintf("'%s' has no partition table", in->path));
+		return false;
+	}
+	if (!in->esp) {
+		add_disk(r, "no-esp", "UEFI firmware starts Windows only from an EFI system partition",
+			 xasprintf("'%s' has a %s partition table without an EFI system partition",
+				   in->path, !strcmp(in->table, "gpt") ? "GPT" : "MBR"));
+		return false;
+	}
+	if (!in->esp_fat) {
+		add_disk(r, "esp-not-fat",
+			 "UEFI firmware reads an EFI system partition only when it holds a FAT file system",
+			 xasprintf("the EFI system partition of '%s' has no FAT boot sector", in->path));
+		return false;
+	}
+	if (!in->n_loaders)
+		add_disk(r, "no-boot-loader",
+			 "firmware starts a disk it has no boot entry for only through \\EFI\\Boot\\boot<arch>.efi",
+			 xasprintf("the EFI system partition of '%s' has no \\EFI\\Boot\\boot*.efi", in->path));
+	if (!in->bcd)
+		add_disk(r, "no-bcd", "Windows Boot Manager stops with an error when it finds no BCD store",
+			 xasprintf("the EFI system partition of '%s' has no \\EFI\\Microsoft\\Boot\\BCD registry hive",
+				   in->path));
+	return true;
+}
+
+/* --- UEFI: the loader for the firmware's architecture, Secure Boot --- */
+
+static char *arch_action(enum wim_arch want)
+{
+	return xasprintf("use an %s Windows image", wim_arch_name(want));
+}
+
+static void check_uefi_arch(const struct host *h, const struct boot_facts *in,
+			    struct probe_result *r, const struct boot_loader **loader_ret)
+{
+	enum wim_arch fa = h->firmware_arch;
+	const char *want = boot_fallback_name(boot_machine_of(fa));
+	const char *message = fa == WIM_ARCH_X86 && h->cpu_arch == WIM_ARCH_X64
+		? "32-bit UEFI firmware starts only 32-bit boot loaders, even on a 64-bit CPU"
+		: "UEFI firmware starts only boot loaders built for its own architecture";
+	const struct boot_loader *l;
+
+	*loader_ret = NULL;
+	if (!is_disk(in)) {
+		if (in && in->arch != WIM_ARCH_UNKNOWN && in->arch != fa)
+			add(r, "arch-mismatch", PROBE_BLOCKER, message,
+			    xasprintf("the image is %s; this machine's UEFI starts %s loaders",
+				      arch_text(in->arch), arch_text(fa)),
+			    arch_action(fa));
+		return;
+	}
+	if (!check_disk_basics(in, r) || !in->n_loaders)
+		return;
+	l = find_loader(in, want);
+	if (l && l->arch == fa) {
+		*loader_ret = l;
+	} else if (l) {
+		add(r, "arch-mismatch", PROBE_BLOCKER, message,
+		    xasprintf("\\EFI\\Boot\\%s on '%s' is built for %s (PE machine 0x%04x), not %s",
+			      l->name, in->path, arch_text(l->arch), l->machine, arch_text(fa)),
+		    arch_action(fa));
+	} else {
+		char *list = loader_list(in);
+
+		add(r, "arch-mismatch", PROBE_BLOCKER, message,
+		    xasprintf("%s %s; this machine's UEFI starts \\EFI\\Boot\\%s", input_subject(in),
+			      list, want ? want : "(none)"),
+		    arch_action(fa));
+		free(list);
+	}
+}
+
+static void check_secure_boot(const struct host *h, const struct boot_loader *l,
+			      const struct boot_facts *in, struct probe_result *r)
+{
+	bool t2 = h->kind == HOST_INTEL_MAC_T2;
+
+	if (l && !l->signed_ && h->secure_boot != 0) {
+		add(r, "unsigned-loader", h->secure_boot == 1 ? PROBE_BLOCKER : PROBE_CONDITION,
+		    "with Secure Boot on, firmware starts only signed boot loaders",
+		    xasprintf("\\EFI\\Boot\\%s on '%s' has no Authenticode signature; %s", l->name,
+			      in->path, h->secure_boot == 1 ? "Secure Boot is on" : "Secure Boot may be on"),
+		    xstrdup(t2 ? "set Secure Boot to \"No Security\" in Startup Security Utility"
+			       : "turn Secure Boot off in the firmware setup, or write the disk from a genuine Windows image"));
+	} else if (h->secure_boot == 1) {
+		add_host(r, h, "secure-boot", PROBE_NOTE,
+			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",
+			 NULL);
+	}
+}
+
+/* --- what Windows itself needs --- */
+
+static void check_windows(const struct boot_facts *in, struct probe_result *r)
+{
+	static const char message[] =
+		"Windows before 10 1703 mounts only the first partition of a disk that reports itself removable, and freezes while it boots from one";
+	static const char action[] =
+		"write it to a USB SSD or a stick that reports itself fixed, or use Windows 10 1703 or later";
+
+	if (!in || in->removable == 0 || in->build >= PROBE_BUILD_1703)
+		return;
+	if (in->build)
+		add(r, "removable-bit-before-1703", PROBE_CONDITION, message,
+		    xasprintf("the image is build %u, older than %d (Windows 10 1703)%s", in->build,
+			      PROBE_BUILD_1703, in->removable == 1 ? ", and the disk reports itself removable" : ""),
+		    xstrdup(action));
+	else if (in->removable == 1)
+		add(r, "removable-bit-before-1703", PROBE_NOTE, message,
+		    xasprintf("'%s' reports itself removable; the build of the Windows on it is not read",
+			      in->path),
+		    xstrdup(action));
+}
+
+/* --- the machines --- */
+
+static void mac_unsupported(const struct host *h, struct probe_result *r)
+{
+	add_host(r, h, "mac-unsupported", PROBE_NOTE,
+		 "Microsoft's Windows To Go FAQ says Windows To Go is not supported on a Mac", NULL);
+}
+
+/* OUT.qcow2, in the current directory: the input's name, its extension
+ * replaced. */
+static char *vm_out_name(const char *path)
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *dot = strrchr(base, '.');
+	int len = dot && dot > base ? (int)(dot - base) : (int)strlen(base);
+
+	return len ? xasprintf("%.*s.qcow2", len, base) : xstrdup("windows.qcow2");
+}
+
+static bool disk_cannot_start(const struct probe_result *r)
+{
+	static const char *const ids[] = { "no-partition-table", "no-esp", "esp-not-fat",
+					   "no-boot-loader", "no-bcd" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(ids); i++)
+		if (has_reason(r, ids[i]))
+			return true;
+	return false;
+}
+
+static void suggest_vm(const struct boot_facts *in, struct probe_result *r)
+{
+	struct probe_vm *vm = &r->vm;
+	size_t n = 0;
+
+	vm->suggested = true;
+	/* a disk that cannot start a PC cannot start a VM either */
+	vm->from_image = is_disk(in) && disk_cannot_start(r);
+	if (vm->from_image)
+		in = NULL;
+	vm->arch = in ? in->arch : WIM_ARCH_UNKNOWN;
+	vm->virtualize = vm->arch == WIM_ARCH_ARM64;
+	vm->placeholders = !in;
+	vm->argv[n++] = "wintogo";
+	vm->argv[n++] = "vm";
+	if (in && in->input == BOOT_INPUT_IMAGE && in->image_count > 1) {
+		vm->argv[n++] = "--index";
+		if (in->index)
+			snprintf(vm->index, sizeof(vm->index), "%d", in->index);
+		else
+			snprintf(vm->index, sizeof(vm->index), "N");
+		vm->placeholders |= !in->index;
+		vm->argv[n++] = vm->index;
+	}
+	vm->argv[n++] = "--utm";
+	vm->argv[n++] = ".";
+	vm->argv[n++] = in ? in->path : "IMAGE";
+	vm->out = vm_out_name(in ? in->path : "windows");
+	vm->argv[n++] = vm->out;
+	vm->argv[n] = NULL;
+}
+
+static void apple_silicon(const struct host *h, const struct boot_facts *in, struct probe_result *r)
+{
+	add_host(r, h, "apple-silicon-no-uefi", PROBE_BLOCKER,
+		 "Apple Silicon Macs start through iBoot, not UEFI: their boot picker never offers an external disk with an EFI boot loader",
+		 "run this Windows in a virtual machine instead (below)");
+	if (in && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_ARM64)
+		add(r, "arch-mismatch", PROBE_BLOCKER,
+		    "an Apple Silicon CPU runs ARM64 Windows, and only in a virtual machine; an x64 Windows runs there only emulated, slowly",
+		    xasprintf("%s %s", input_subject(in), arch_text(in->arch)),
+		    xstrdup("use an ARM64 Windows image: UTM virtualizes it at near native speed"));
+	if (is_disk(in))
+		check_disk_basics(in, r);
+	mac_unsupported(h, r);
+	suggest_vm(in, r);
+}
+
+static void intel_mac(const struct host *h, const struct boot_facts *in, struct probe_result *r)
+{
+	const struct boot_loader *l;
+
+	if (h->kind == HOST_INTEL_MAC_T2) {
+		add_host(r, h, "t2-external-boot", PROBE_CONDITION,
+			 "a Mac with a T2 chip starts no external disk until Startup Security Utility allows it",
+			 "start up in macOS Recovery (hold Command-R), open Utilities > Startup Security Utility and choose \"Allow booting from external or removable media\"");
+		add_host(r, h, "t2-secure-boot", PROBE_CONDITION,
+			 "a Mac with a T2 chip at \"Full Security\" does not start a Windows To Go disk",
+			 "in Startup Security Utility, set Secure Boot to \"Medium Security\" or \"No Security\"");
+	}
+	check_uefi_arch(h, in, r, &l);
+	if (h->kind == HOST_INTEL_MAC_T2)
+		check_secure_boot(h, l, in, r);
+	if (!has_reason(r, "arch-mismatch"))
+		add_host(r, h, "bootcamp-drivers", PROBE_CONDITION,
+			 "Windows has no drivers for a Mac's keyboard, trackpad and Wi-Fi; Apple's Boot Camp drivers have them",
+			 "in macOS, Boot Camp Assistant > Action > Download Windows Support Software; run its Setup.exe in Windows (a USB keyboard and mouse get you there)");
+	check_windows(in, r);
+	mac_unsupported(h, r);
+	add_host(r, h, "mac-startup-manager", PROBE_NOTE,
+		 "Intel Macs start an external disk from Startup Manager",
+		 "hold Option (Alt) at startup and choose \"EFI Boot\"");
+}
+
+static void pc_uefi(const struct host *h, const struct boot_facts *in, struct probe_result *r)
+{
+	const struct boot_loader *l;
+
+	check_uefi_arch(h, in, r, &l);
+	check_secure_boot(h, l, in, r);
+	check_windows(in, r);
+	add_host(r, h, "boot-menu", PROBE_NOTE,
+		 "PCs start an external disk from their firmware's boot menu",
+		 "choose the disk in the boot menu: a key such as F12, F11, F8 or Esc at power-on");
+}
+
+static void pc_bios(const struct host *h, const struct boot_facts *in, struct probe_result *r)
+{
+	if (is_disk(in) && !in->table) {
+		check_disk_basics(in, r);
+	} else if (is_disk(in) && !strcmp(in->table, "dos")) {
+		if (in->mbr_active)
+			add(r, "bios-boot-unchecked", PROBE_CONDITION,
+			    "BIOS starts an MBR disk through its boot code and active partition, which wintogo does not check",
+			    xasprintf("'%s' has an MBR partition table with an active partition", in->path),
+			    xstrdup("make sure the active partition holds bootmgr and Windows' boot sector (bootsect /nt60)"));
+		else
+			add(r, "bios-no-active-partition", PROBE_BLOCKER,
+			    "BIOS starts an MBR disk only from its active partition",
+			    xasprintf("'%s' has an MBR partition table without an active partition", in->path),
+			    xstrdup("boot the disk on a UEFI PC"));
+	} else {
+		add(r, "bios-no-gpt", PROBE_BLOCKER,
+		    "BIOS firmware cannot start Windows from a GPT disk: Windows starts from GPT only through UEFI",
+		    xasprintf("%s; %s", h->evidence,
+			      is_disk(in) ? "the disk has a GPT partition table"
+					  : "wintogo writes GPT disks with UEFI boot files"),
+		    xstrdup("switch the firmware to UEFI (turn CSM or Legacy boot off) if it has it, or boot the disk on a UEFI PC"));
+	}
+	if (in && !is_disk(in) && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_X64 &&
+	    in->arch != WIM_ARCH_X86)
+		add(r, "arch-mismatch", PROBE_BLOCKER,
+		    "a PC with BIOS has an x86 or x64 CPU, which runs only x86 and x64 Windows",
+		    xasprintf("the image is %s", arch_text(in->arch)), arch_action(WIM_ARCH_X64));
+	check_windows(in, r);
+}
+
+void probe_run(const struct host *host, const struct boot_facts *input,
+	       struct probe_result *result_ret)
+{
+	struct probe_result *r = result_ret;  /* built in place: argv points into it */
+
+	*r = (struct probe_result){ .verdict = PROBE_BOOTS };
+	switch (host->kind) {
+	case HOST_APPLE_SILICON:
+		apple_silicon(host, input, r);
+		break;
+	case HOST_INTEL_MAC:
+	case HOST_INTEL_MAC_T2:
+		intel_mac(host, input, r);
+		break;
+	case HOST_PC_UEFI:
+		pc_uefi(host, input, r);
+		break;
+	default:
+		pc_bios(host, input, r);
+		break;
+	}
+}
+
+void probe_result_release(struct probe_result *r)
+{
+	for (size_t i = 0; i < r->n_reasons; i++) {
+		free(r->reasons[i].fact);
+		free(r->reasons[i].action);
+	}
+	free(r->vm.out);
+	*r = (struct probe_result){ 0 };
+}

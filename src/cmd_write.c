@@ -1,6 +1,8 @@
 /* cmd_write.c - `wintogo write IMAGE TARGET`: a bootable Windows To Go disk. */
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +19,9 @@ static const char help[] =
 	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
 	"\n"
 	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
-	"TARGET, a disk image file, as a UEFI-bootable Windows To Go disk: GPT\n"
-	"with an EFI system partition (FAT32), an MSR and a Windows partition\n"
-	"(NTFS).\n"
+	"TARGET, a disk (see 'wintogo list') or a disk image file, as a\n"
+	"UEFI-bootable Windows To Go disk: GPT with an EFI system partition\n"
+	"(FAT32), an MSR and a Windows partition (NTFS).\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N        apply image N of IMAGE (see 'wintogo info')\n"
@@ -47,6 +49,7 @@ static const char help[] =
 	CLI_SERVICE_HELP
 	"\n"
 	"Output:\n"
+	"  -y, --yes            write a disk without asking for its name to be typed\n"
 	"      --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
 	"                       boot there (such as on Apple Silicon)\n"
@@ -59,12 +62,46 @@ static const char help[] =
 
 struct write_cli {
 	struct write_options opt;
+	bool yes;                /* --yes: no typed confirmation for a disk */
 	const char *host_name;   /* --host, or NULL */
 	struct host host;
 	bool dry_run;
 	bool json;
 	bool quiet;
 };
+
+/* Writing a disk erases it: the user types its name, as on a terminal
+ * only, unless --yes. */
+static int confirm(const struct write_cli *cli, const struct device *d)
+{
+	char size[SIZE_TEXT_MAX], answer[256];
+	size_t len;
+
+	if (cli->yes)
+		return 0;
+	if (!isatty(STDIN_FILENO))
+		return log_error(-EPERM, "writing %s erases everything on it; confirm on a terminal, or give --yes",
+				 d->path);
+	fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
+		d->vendor ? d->vendor : "", d->vendor ? " " : "", d->model ? d->model : "(no model)",
+		d->serial ? d->serial : "unknown", d->transport);
+	for (size_t i = 0; i < d->n_parts; i++)
+		fprintf(stderr, "  %s %s %s%s%s\n", d->parts[i].name, format_size(d->parts[i].size, size),
+			d->parts[i].fstype ? d->parts[i].fstype : "", d->parts[i].label ? " " : "",
+			d->parts[i].label ? d->parts[i].label : "");
+	fprintf(stderr, "Everything on %s will be erased. Type its name (%s) to go on: ", d->path,
+		d->path);
+	fflush(stderr);
+	if (!fgets(answer, sizeof(answer), stdin))
+		answer[0] = '\0';
+	len = strlen(answer);
+	while (len && (answer[len - 1] == '\n' || answer[len - 1] == '\r' || answer[len - 1] == ' '))
+		answer[--len] = '\0';
+	if (strcmp(answer, d->path) && strcmp(answer, cli->opt.target))
+		return log_error(-ECANCELED, "not confirmed ('%s' is not %s); nothing was written", answer,
+				 d->path);
+	return 0;
+}
 
 static int run(struct write_cli *cli)
 {
@@ -94,6 +131,10 @@ static int run(struct write_cli *cli)
 		write_job_free(job);
 		return EXIT_OK;
 	}
+	if (job->device && confirm(cli, job->device) < 0) {
+		write_job_free(job);
+		return EXIT_FAILED;
+	}
 	progress_ui_init(&ui, cli->json, cli->quiet);
 	ret = write_job_run(job, &progress, &result);
 	if (ret == 0)
@@ -102,6 +143,13 @@ static int run(struct write_cli *cli)
 		progress_ui_abort(&ui);
 	if (ret == 0 && (!cli->quiet || cli->json))
 		cli_print_result(job, &result, cli->json);
+	if (ret == -ECANCELED && cancel_requested()) {
+		if (job->device)
+			log_error(ret, "%s is now incomplete and will not boot; write it again before using it",
+				  job->device->path);
+		write_job_free(job);
+		return EXIT_INTERRUPTED;
+	}
 	write_job_free(job);
 	return ret == 0 ? EXIT_OK : EXIT_FAILED;
 }
@@ -115,6 +163,7 @@ int cmd_write(int argc, char **argv)
 		CLI_IMAGE_OPTIONS,
 		CLI_SERVICE_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "yes", no_argument, NULL, 'y' },
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -128,10 +177,13 @@ int cmd_write(int argc, char **argv)
 	int c, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+" CLI_IMAGE_SHORTOPTS "jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+" CLI_IMAGE_SHORTOPTS "yjqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
+			break;
+		case 'y':
+			cli.yes = true;
 			break;
 		case OPT_HOST:
 			if (cli_parse_host("write", optarg, &cli.host) != 0)

@@ -185,6 +185,7 @@ static void read_partitions(const char *dir, struct device *d)
 struct usage {
 	dev_t *mounted;
 	char **mountpoints;
+	char **sources;  /* what was mounted, as mount names it: "/dev/sdb1" */
 	size_t n_mounted;
 	char **swaps;  /* swap files and devices, as /proc/swaps names them */
 	size_t n_swaps;
@@ -216,14 +217,19 @@ static void read_usage(const struct device_roots *roots, struct usage *u)
 	free(path);
 	while (f && fgets(line, sizeof(line), f)) {
 		unsigned maj, min;
-		char mnt[4096];
+		char mnt[4096], source[4096] = "";
+		const char *dash = strstr(line, " - ");
 
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - FSTYPE SOURCE OPTIONS */
 		if (sscanf(line, "%*s %*s %u:%u %*s %4095s", &maj, &min, mnt) != 3)
 			continue;
+		if (dash)
+			sscanf(dash + 3, "%*s %4095s", source);
 		u->mounted = xrealloc(u->mounted, (u->n_mounted + 1) * sizeof(dev_t));
 		u->mountpoints = xrealloc(u->mountpoints, (u->n_mounted + 1) * sizeof(char *));
+		u->sources = xrealloc(u->sources, (u->n_mounted + 1) * sizeof(char *));
 		u->mounted[u->n_mounted] = makedev(maj, min);
+		u->sources[u->n_mounted] = unescape(source);
 		u->mountpoints[u->n_mounted++] = unescape(mnt);
 	}
 	if (f)
@@ -245,8 +251,11 @@ static void read_usage(const struct device_roots *roots, struct usage *u)
 
 static void release_usage(struct usage *u)
 {
-	for (size_t i = 0; i < u->n_mounted; i++)
+	for (size_t i = 0; i < u->n_mounted; i++) {
 		free(u->mountpoints[i]);
+		free(u->sources[i]);
+	}
+	free(u->sources);
 	for (size_t i = 0; i < u->n_swaps; i++)
 		free(u->swaps[i]);
 	free(u->mounted);
@@ -254,12 +263,30 @@ static void release_usage(struct usage *u)
 	free(u->swaps);
 }
 
-static const char *mountpoint_of(const struct usage *u, dev_t devno, bool *system)
+/* Whether mount i is of the device NAME: by number, or by the source a
+ * FUSE file system (ntfs-3g) names, as it has a number of its own. */
+static bool mount_is(const struct device_roots *roots, const struct usage *u, size_t i,
+		     dev_t devno, const char *name)
+{
+	char real[PATH_MAX];
+	const char *base;
+
+	if (u->mounted[i] == devno)
+		return true;
+	if (u->sources[i][0] != '/')
+		return false;
+	base = realpath(u->sources[i], real) ? strrchr(real, '/') : strrchr(u->sources[i], '/');
+	return base && !strcmp(base + 1, name) &&
+	       (!strncmp(u->sources[i], roots->dev, strlen(roots->dev)) || !strncmp(real, "/dev/", 5));
+}
+
+static const char *mountpoint_of(const struct device_roots *roots, const struct usage *u,
+				 dev_t devno, const char *name, bool *system)
 {
 	const char *first = NULL;
 
 	for (size_t i = 0; i < u->n_mounted; i++) {
-		if (u->mounted[i] != devno)
+		if (!mount_is(roots, u, i, devno, name))
 			continue;
 		if (!first)
 			first = u->mountpoints[i];
@@ -288,6 +315,32 @@ static bool is_swap(const struct device_roots *roots, const struct usage *u, con
 	return found;
 }
 
+/* The device name the mount holding path comes from ("sdb1"), or NULL. */
+static const char *image_mount_source(const struct usage *u, const char *path)
+{
+	char real[PATH_MAX];
+	size_t best = 0;
+	const char *source = NULL;
+
+	if (!path || !realpath(path, real))
+		return NULL;
+	for (size_t i = 0; i < u->n_mounted; i++) {
+		size_t len = strlen(u->mountpoints[i]);
+
+		if (len < best || strncmp(real, u->mountpoints[i], len) ||
+		    (real[len] != '/' && real[len] != '\0' && len > 1))
+			continue;
+		best = len;
+		source = u->sources[i];
+	}
+	if (source && source[0] == '/') {
+		const char *base = strrchr(source, '/');
+
+		return base + 1;
+	}
+	return NULL;
+}
+
 static void set_verdict(struct device *d, enum device_verdict v, char *reason)
 {
 	if (d->verdict != DEVICE_OK) {
@@ -312,7 +365,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	if (!strcmp(d->transport, "loop") && !d->backing_file)
 		set_verdict(d, DEVICE_NOT_A_DISK, xasprintf("%s is a loop device with no file behind it", d->path));
 
-	mp = mountpoint_of(u, d->devno, &system);
+	mp = mountpoint_of(roots, u, d->devno, d->name, &system);
 	if (mp)
 		d->mountpoint = xstrdup(mp);
 	d->swap = is_swap(roots, u, d->name);
@@ -322,7 +375,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 		dev_t devno = attr_devno(part_dir);
 
 		free(part_dir);
-		mp = mountpoint_of(u, devno, &system);
+		mp = mountpoint_of(roots, u, devno, p->name, &system);
 		if (mp)
 			p->mountpoint = xstrdup(mp);
 		p->swap = is_swap(roots, u, p->name);
@@ -339,6 +392,14 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 							d->path));
 	if (image_known && image.st_dev == d->devno)
 		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, ctx->image));
+	if (image_known) {
+		const char *from = image_mount_source(u, ctx->image);
+
+		for (size_t i = 0; from && i < d->n_parts; i++)
+			if (!strcmp(from, d->parts[i].name) || !strcmp(from, d->name))
+				set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s' (on %s)",
+									d->path, ctx->image, from));
+	}
 	if (d->mountpoint)
 		set_verdict(d, DEVICE_MOUNTED, xasprintf("%s is mounted at %s; unmount it first", d->path,
 							 d->mountpoint));

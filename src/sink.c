@@ -14,6 +14,8 @@ static const struct sink_ops *backend(enum sink_kind kind)
 	switch (kind) {
 	case SINK_QCOW2:
 		return &sink_qcow2_ops;
+	case SINK_BLOCK_DEVICE:
+		return &sink_blockdev_ops;
 	case SINK_RAW_FILE:
 	default:
 		return &sink_raw_ops;

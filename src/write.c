@@ -84,16 +84,48 @@ static int choose_image(struct wim_source *source, const struct write_options *o
 	return -EINVAL;
 }
 
-/* Refusals that need nothing but the target's name. */
-static int check_target(const struct write_options *opt)
+/* A disk as target: it must be a whole disk whose verdict is ok. */
+static int check_device(struct write_job *job)
 {
+	struct device_roots roots;
+	struct device_context ctx = { .image = job->opt.image_path };
+	struct device *d;
+	int ret;
+
+	device_roots_default(&roots);
+	device_list_release(&job->devices);
+	job->device = NULL;
+	ret = device_find(&roots, &ctx, job->opt.target, &job->devices, &d);
+	if (ret < 0)
+		return ret;
+	if (d->verdict != DEVICE_OK)
+		return log_error(-EPERM, "refusing to write %s: %s", d->path, d->reason);
+	if (d->logical_sector != 512 && d->logical_sector != 4096)
+		return log_error(-EINVAL, "%s has %u-byte sectors; wintogo writes 512-byte and 4Kn disks",
+				 d->path, d->logical_sector);
+	job->device = d;
+	return 0;
+}
+
+/* Refusals that need nothing but the target's name (and, for a disk,
+ * what the system knows of it). */
+static int check_target(struct write_job *job)
+{
+	const struct write_options *opt = &job->opt;
 	struct stat sb;
 
+	if (stat(opt->target, &sb) < 0 && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
+		return log_error(-ENODEV, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
+				 opt->target);
 	if (stat(opt->target, &sb) < 0)
 		return errno == ENOENT ? 0 : log_errno(-errno, "cannot look at '%s'", opt->target);
-	if (S_ISBLK(sb.st_mode))
-		return log_error(-EOPNOTSUPP, "'%s' is a block device; this version writes disk image files only (write an image, then check it with `wintogo probe`)",
-				 opt->target);
+	if (S_ISBLK(sb.st_mode)) {
+		if (opt->sink_kind != SINK_RAW_FILE)
+			return log_error(-EINVAL, "'%s' is a disk; a VM image is written to a file", opt->target);
+		if (opt->disk_bytes)
+			return log_error(-EINVAL, "--size is for disk image files; a disk keeps its own size");
+		return check_device(job);
+	}
 	if (S_ISDIR(sb.st_mode))
 		return log_error(-EISDIR, "'%s' is a directory; give the name of the disk image to write",
 				 opt->target);
@@ -108,7 +140,7 @@ static int plan(struct write_job *job)
 	uint64_t esp = opt->esp_bytes ? opt->esp_bytes : LAYOUT_ESP_DEFAULT;
 	uint64_t expanded = job->image.expanded_size + servicing_added_bytes(job->servicing);
 	struct layout_request req = {
-		.sector_size = 512,
+		.sector_size = job->device ? job->device->logical_sector : 512,
 		.esp_bytes = esp,
 		.seeded = opt->seeded,
 		.seed = opt->seed,
@@ -116,7 +148,11 @@ static int plan(struct write_job *job)
 	char have[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX], size[SIZE_TEXT_MAX];
 
 	job->min_disk_bytes = round_up(layout_disk_min_bytes(expanded, esp), MIB);
-	req.disk_bytes = opt->disk_bytes ? opt->disk_bytes : layout_disk_default_bytes(expanded, esp);
+	if (job->device)
+		req.disk_bytes = job->device->size;
+	else
+		req.disk_bytes = opt->disk_bytes ? opt->disk_bytes
+						 : layout_disk_default_bytes(expanded, esp);
 	if (req.disk_bytes % req.sector_size)
 		return log_error(-EINVAL, "disk size %llu is not a multiple of %u-byte sectors",
 				 (unsigned long long)req.disk_bytes, req.sector_size);
@@ -137,9 +173,11 @@ int write_job_prepare(const struct write_options *opt, const struct progress_sin
 
 	job->opt = *opt;
 	job->stage_parent = stage_default_parent(opt->tmpdir);
-	if (!opt->no_manifest)
+	ret = check_target(job);
+	job->manifest_in_esp = !opt->no_manifest;
+	/* a disk has no folder to put the manifest beside; it is in its ESP */
+	if (!ret && !opt->no_manifest && !job->device)
 		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
-	ret = check_target(opt);
 	if (!ret)
 		ret = source_open(opt->image_path, &source_opt, progress, &job->input);
 	if (!ret)
@@ -180,6 +218,7 @@ void write_job_free(struct write_job *job)
 	wim_image_release(&job->image);
 	source_free(job->input);
 	free(job->manifest_path);
+	device_list_release(&job->devices);
 	free(job);
 }
 
@@ -495,8 +534,11 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
 
-	ret = sink_open(job->opt.sink_kind, job->opt.target, l->disk_bytes, job->opt.force,
-			job->opt.sink_flags, &sink);
+	ret = sink_open(job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
+			l->disk_bytes, job->opt.force, job->opt.sink_flags, &sink);
+	/* the disk is ours now (O_EXCL): judge it again, things may have changed */
+	if (!ret && job->device)
+		ret = check_device(job);
 	if (!ret)
 		ret = boot_files_extract(job->source, job->image.index, job->image.arch, s.dir, &s.boot);
 	if (!ret)
@@ -521,14 +563,14 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	}
 	if (!ret)
 		ret = assemble(job, &s, &list);
-	if (!ret && job->manifest_path)
+	if (!ret && job->manifest_in_esp)
 		ret = reserve_manifest(job, &s, &list, &man, &reserved);
 	if (!ret)
 		ret = sink_write_all(sink, &list, &man.blocks, progress);
 	for (size_t i = 0; i < man.blocks.count && !ret; i++)
 		*blocks_add(&check, man.blocks.items[i].offset, man.blocks.items[i].length,
 			    man.blocks.items[i].what) = man.blocks.items[i];
-	if (!ret && job->manifest_path)
+	if (!ret && job->manifest_in_esp)
 		ret = write_manifest(job, &s, sink, &man, reserved, &check, &text, &text_len);
 	if (!ret && !job->opt.no_verify)
 		ret = read_back(job, sink, &list, &man, &check, progress);

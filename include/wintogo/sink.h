@@ -52,12 +52,13 @@ struct sink {
 	void *priv;             /* the backend's state */
 };
 
-enum sink_kind { SINK_RAW_FILE, SINK_QCOW2 };
+enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE };
 
 #define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
 
 extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;
+extern const struct sink_ops sink_blockdev_ops;
 
 /* Opens the sink for target.  With force, an existing output is replaced.
  * Two environment variables are test hooks: WINTOGO_WRITE_TRACE names a

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wintogo/devices.h"
 #include "wintogo/digest.h"
 #include "wintogo/layout.h"
 #include "wintogo/progress.h"
@@ -64,8 +65,11 @@ struct write_job {
 	const char *stage_parent;
 	bool check_source;       /* hash the image first and compare with: */
 	uint8_t expected_sha256[SHA256_BYTES];
+	bool manifest_in_esp;    /* \wintogo\manifest.json on the ESP */
 	char *manifest_path;     /* TARGET.manifest.json, or NULL without one */
 	struct servicing *servicing;  /* NULL when the image is applied as it is */
+	struct device_list devices;   /* when TARGET is a disk: */
+	struct device *device;   /* its facts and verdict, NULL for a file */
 };
 
 struct write_result {

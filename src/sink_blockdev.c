@@ -75,28 +75,19 @@ out:
 static int bd_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
 	struct blockdev *bd = sink->priv;
-	const char *p = buf;
+	int ret;
 
 	/* wiped here, not at open: a failure while staging leaves the disk as it was */
 	if (!bd->wiped) {
-		int ret = wipe_signatures(sink, bd->fd);
-
+		ret = wipe_signatures(sink, bd->fd);
 		if (ret < 0)
 			return ret;
 		bd->wiped = true;
 	}
-	while (len) {
-		ssize_t n = pwrite(bd->fd, p, len, (off_t)offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return log_errno(n < 0 ? -errno : -EIO, "cannot write '%s' at byte %llu",
-					 sink->target, (unsigned long long)offset);
-		p += n;
-		offset += (uint64_t)n;
-		len -= (size_t)n;
-	}
+	ret = pwrite_all(bd->fd, buf, len, offset);
+	if (ret < 0)
+		return log_errno(ret, "cannot write '%s' at byte %llu", sink->target,
+				 (unsigned long long)offset);
 	return 0;
 }
 

@@ -50,20 +50,9 @@ static int raw_open(struct sink *sink)
 static int raw_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
 	struct raw_state *st = sink->priv;
-	const char *p = buf;
+	int ret = pwrite_all(st->fd, buf, len, offset);
 
-	while (len) {
-		ssize_t n = pwrite(st->fd, p, len, (off_t)offset);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return log_errno(n < 0 ? -errno : -EIO, "cannot write '%s'", st->partial);
-		p += n;
-		offset += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return ret < 0 ? log_errno(ret, "cannot write '%s'", st->partial) : 0;
 }
 
 static int raw_sync(struct sink *sink, const char **path_ret)

@@ -145,3 +145,21 @@ int fsync_parent(const char *path)
 	free(copy);
 	return ret;
 }
+
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

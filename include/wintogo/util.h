@@ -31,6 +31,10 @@ int parse_uint(const char *text, uint64_t max, uint64_t *value_ret);
 #define SIZE_TEXT_MAX 32
 const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
 
+/* pwrite until all len bytes are written (short writes and EINTR go on).
+ * Returns 0 or -errno (-EIO for a write of nothing); not logged. */
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+
 /* Syncs the folder of path, so that a rename into it lasts (logged). */
 int fsync_parent(const char *path);
 

@@ -1,6 +1,6 @@
 /* sink.h - where the disk goes: one interface, one backend per kind of
- * target (an image file now; block devices, QCOW2 and VHDX plug in as
- * further ops tables).  A sink receives the extents in strictly increasing
+ * target (a raw image file, QCOW2, VHDX; block devices plug in as a
+ * further ops table).  A sink receives the extents in strictly increasing
  * offset order and refuses anything else. */
 #ifndef WINTOGO_SINK_H
 #define WINTOGO_SINK_H
@@ -13,6 +13,14 @@
 #include "wintogo/progress.h"
 
 struct sink;
+
+/* What a VM disk format records about the disk besides its data (VHDX);
+ * 0 means the default. */
+struct sink_format {
+	unsigned logical_sector;   /* 512 (default) or 4096 */
+	unsigned physical_sector;  /* 4096 (default) or 512, never below logical */
+	uint32_t block_size;       /* VHDX: 1 MiB (default) to 256 MiB, a power of two */
+};
 
 struct sink_ops {
 	const char *name;
@@ -35,21 +43,27 @@ struct sink {
 	unsigned flags;         /* SINK_* */
 	uint64_t next_offset;   /* every write starts at or after this */
 	FILE *trace;            /* "offset length what" per write, or NULL */
+	struct sink_format format;  /* with the defaults filled in */
 	void *priv;             /* the backend's state */
 };
 
-enum sink_kind { SINK_RAW_FILE, SINK_QCOW2 };
+enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_VHDX };
 
 #define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
 
 extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;
+extern const struct sink_ops sink_vhdx_ops;
 
 /* Opens the sink for target.  With force, an existing output is replaced.
  * The environment variable WINTOGO_WRITE_TRACE names a file that gets one
  * line per write (for tests that prove the writes are sequential). */
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret);
+/* The same with the disk's format (NULL: the defaults); refuses (logged)
+ * sector and block sizes it cannot write. */
+int sink_open_format(enum sink_kind kind, const char *target, uint64_t size, bool force,
+		     unsigned flags, const struct sink_format *format, struct sink **sink_ret);
 
 /* Sends every extent, in order, with progress. */
 int sink_write_all(struct sink *sink, const struct extent_list *list,

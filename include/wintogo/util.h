@@ -2,8 +2,10 @@
 #ifndef WINTOGO_UTIL_H
 #define WINTOGO_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB (UINT64_C(1) << 20)
@@ -26,6 +28,14 @@ int parse_uint(const char *text, uint64_t max, uint64_t *value_ret);
 /* Formats bytes for people: "512 B", "14.2 MiB", "32.0 GiB". */
 #define SIZE_TEXT_MAX 32
 const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
+
+/* True when all len (> 0) bytes at p are zero. */
+static inline bool mem_is_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	return b[0] == 0 && !memcmp(b, b + 1, len - 1);
+}
 
 /* Rounds up to a multiple of align (a power of two or not). */
 static inline uint64_t round_up(uint64_t value, uint64_t align)

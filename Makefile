@@ -12,7 +12,7 @@ MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 
 CC ?= gcc
-PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zlib
+PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zlib libvhdi
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude $(CFLAGS) \
@@ -35,11 +35,11 @@ MANPAGES := $(wildcard man/*.1)
 # Debian 12 packages: build, run, test oracles (see README.md).
 DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-dev \
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
-	libudf-dev libiso9660-dev zlib1g-dev
+	libudf-dev libiso9660-dev zlib1g-dev libvhdi-dev
 DEPS_RUN := ntfs-3g dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
-	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw
+	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw libvhdi-utils
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 FIXTURES := $(BUILD)/fixtures

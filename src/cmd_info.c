@@ -14,6 +14,7 @@
 #include "wintogo/stage.h"
 #include "wintogo/json.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx.h"
 #include "wintogo/wim.h"
 
 static const char help[] =
@@ -22,6 +23,8 @@ static const char help[] =
 	"\n"
 	"Show the images inside a WIM, ESD or split SWM set: index, name,\n"
 	"edition, architecture, build, languages, file count and expanded size.\n"
+	"For a VHDX: the virtual disk (size, sector and block sizes, allocated\n"
+	"blocks), its partitions and the Windows on its NTFS partitions.\n"
 	"With --bcd, show a BCD store: a file, or the \\EFI\\Microsoft\\Boot\\BCD of\n"
 	"a disk image's EFI system partition.\n"
 	"\n"
@@ -383,5 +386,8 @@ int cmd_info(int argc, char **argv)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
 	if (opt.bcd && (opt.check || opt.index))
 		return cli_usage_error("info", "--bcd takes neither --check nor --index");
+	if (!opt.bcd && vhdx_is_vhdx(argv[optind]))
+		return opt.check || opt.index ? cli_usage_error("info", "--check and --index are for WIM files; a VHDX is checked whenever it is read")
+					      : cli_info_vhdx(argv[optind], opt.json);
 	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
 }

@@ -8,7 +8,7 @@
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
-static void append(struct extent_list *list, const struct extent *e)
+void extents_append(struct extent_list *list, const struct extent *e)
 {
 	if (list->count == list->capacity) {
 		list->capacity = list->capacity ? list->capacity * 2 : 64;
@@ -38,7 +38,7 @@ int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, u
 			return log_errno(-errno, "cannot find the holes of the %s stage", what);
 		if ((uint64_t)hole > length)
 			hole = (off_t)length;
-		append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
+		extents_append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
 					       fd, (uint64_t)data, what });
 		pos = hole;
 	}

@@ -3,6 +3,9 @@
 #include "wintogo/layout.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <libfdisk.h>
 
@@ -173,25 +176,54 @@ out:
 	return ret;
 }
 
-int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
-			  uint64_t *size_ret)
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+static void read_entry(struct fdisk_context *cxt, struct fdisk_partition *pa,
+		       struct layout_entry *e)
+{
+	struct fdisk_parttype *t = fdisk_partition_get_type(pa);
+	const char *type = t ? fdisk_parttype_get_string(t) : NULL;
+	unsigned long ss = fdisk_get_sector_size(cxt);
+
+	*e = (struct layout_entry){
+		.number = (unsigned)fdisk_partition_get_partno(pa) + 1,
+		.offset = fdisk_partition_get_start(pa) * ss,
+		.size = fdisk_partition_get_size(pa) * ss,
+		.type_name = dup_or_null(t ? fdisk_parttype_get_name(t) : NULL),
+		.name = dup_or_null(fdisk_partition_get_name(pa)),
+		.uuid = dup_or_null(fdisk_partition_get_uuid(pa)),
+	};
+	if (type)
+		snprintf(e->type, sizeof(e->type), "%s", type);
+	else
+		snprintf(e->type, sizeof(e->type), "0x%02x", t ? fdisk_parttype_get_code(t) : 0);
+}
+
+int layout_read_table(const char *path, unsigned sector_size, struct layout_table *out)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
 	struct fdisk_table *table = NULL;
 	struct fdisk_iter *it = NULL;
 	struct fdisk_partition *pa;
+	char *id = NULL;
 	int ret;
 
+	*out = (struct layout_table){ 0 };
 	if (!cxt)
 		return log_error(-ENOMEM, "cannot read '%s': out of memory", path);
 	fdisk_disable_dialogs(cxt, 1);
-	ret = fdisk_assign_device(cxt, path, 1);
+	ret = sector_size ? fdisk_save_user_sector_size(cxt, sector_size, sector_size) : 0;
+	if (!ret)
+		ret = fdisk_assign_device(cxt, path, 1);
 	if (ret < 0) {
 		ret = log_errno(ret, "cannot open '%s'", path);
 		goto out;
 	}
-	if (!fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT)) {
-		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
+	if (!fdisk_has_label(cxt)) {
+		ret = -ENOENT;
 		goto out;
 	}
 	ret = fdisk_get_partitions(cxt, &table);
@@ -200,23 +232,58 @@ int layout_find_partition(const char *path, const char *type_guid, uint64_t *off
 		ret = log_errno(ret < 0 ? ret : -ENOMEM, "cannot read the partitions of '%s'", path);
 		goto out;
 	}
-	ret = -ENOENT;
+	snprintf(out->label, sizeof(out->label), "%s", fdisk_label_get_name(fdisk_get_label(cxt, NULL)));
+	if (fdisk_get_disklabel_id(cxt, &id) == 0)
+		out->id = id;
+	out->sector_size = (unsigned)fdisk_get_sector_size(cxt);
 	while (fdisk_table_next_partition(table, it, &pa) == 0) {
-		struct fdisk_parttype *t = fdisk_partition_get_type(pa);
-		const char *type = t ? fdisk_parttype_get_string(t) : NULL;
+		if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa))
+			continue;
+		out->entries = xrealloc(out->entries, (out->count + 1) * sizeof(*out->entries));
+		read_entry(cxt, pa, &out->entries[out->count++]);
+	}
+out:
+	fdisk_free_iter(it);
+	fdisk_unref_table(table);
+	fdisk_unref_context(cxt);
+	if (ret < 0)
+		layout_table_release(out);
+	return ret;
+}
 
-		if (type && !strcasecmp(type, type_guid)) {
-			*offset_ret = fdisk_partition_get_start(pa) * fdisk_get_sector_size(cxt);
-			*size_ret = fdisk_partition_get_size(pa) * fdisk_get_sector_size(cxt);
+void layout_table_release(struct layout_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->entries[i].type_name);
+		free(t->entries[i].name);
+		free(t->entries[i].uuid);
+	}
+	free(t->entries);
+	free(t->id);
+	*t = (struct layout_table){ 0 };
+}
+
+int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
+			  uint64_t *size_ret)
+{
+	struct layout_table t;
+	int ret = layout_read_table(path, 0, &t);
+
+	if (ret == -ENOENT || (!ret && strcmp(t.label, "gpt")))
+		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
+	if (ret < 0)
+		goto out;
+	ret = -ENOENT;
+	for (size_t i = 0; i < t.count && ret; i++) {
+		if (!strcasecmp(t.entries[i].type, type_guid)) {
+			*offset_ret = t.entries[i].offset;
+			*size_ret = t.entries[i].size;
 			ret = 0;
-			break;
 		}
 	}
 	if (ret == -ENOENT)
 		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
 out:
-	fdisk_free_iter(it);
-	fdisk_unref_table(table);
-	fdisk_unref_context(cxt);
+	layout_table_release(&t);
 	return ret;
 }

@@ -16,9 +16,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set" },
+	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set, or a VHDX" },
 	{ "write", cmd_write, "write an image to a disk image as a bootable Windows To Go disk" },
-	{ "vm", cmd_vm, "make a QCOW2 or raw VM disk, and a UTM bundle, from an image or disk" },
+	{ "vm", cmd_vm, "make a QCOW2, VHDX or raw VM disk, and a UTM bundle, from an image or disk" },
 };
 
 static void usage(FILE *out)

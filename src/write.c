@@ -19,6 +19,7 @@
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx_windows.h"
 
 /* Room in the stage beyond the image itself: the ESP, NTFS metadata. */
 #define STAGE_SLACK (64 * MIB)
@@ -132,7 +133,9 @@ int write_job_prepare(const struct write_options *opt, struct write_job **job_re
 	job->opt = *opt;
 	job->stage_parent = stage_default_parent(opt->tmpdir);
 	ret = check_target(opt);
-	if (!ret)
+	if (!ret && vhdx_is_vhdx(opt->image_path))
+		ret = vhdx_windows_capture(opt->image_path, opt->tmpdir, &job->source);
+	else if (!ret)
 		ret = wim_source_open(opt->image_path, &job->source);
 	if (!ret)
 		ret = choose_image(job->source, opt, &index);
@@ -297,6 +300,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
 	struct extent_list list = { 0 };
 	struct sink *sink = NULL;
+	struct sink_format format;
 	struct timespec t0;
 	int ret;
 
@@ -312,8 +316,10 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
 
-	ret = sink_open(job->opt.sink_kind, job->opt.target, l->disk_bytes, job->opt.force,
-			job->opt.sink_flags, &sink);
+	format = job->opt.sink_format;
+	format.logical_sector = l->sector_size;
+	ret = sink_open_format(job->opt.sink_kind, job->opt.target, l->disk_bytes, job->opt.force,
+			       job->opt.sink_flags, &format, &sink);
 	if (!ret)
 		ret = boot_files_extract(job->source, job->image.index, job->image.arch, s.dir, &s.boot);
 	if (!ret)

@@ -22,6 +22,9 @@ int cmd_info(int argc, char **argv);
 int cmd_write(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
+/* `info X.vhdx`: the virtual disk, its partitions and their Windows. */
+int cli_info_vhdx(const char *path, bool json);
+
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

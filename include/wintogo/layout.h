@@ -88,4 +88,29 @@ int layout_find_partition(const char *path, const char *type_guid, uint64_t *off
 
 #define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 
+/* A partition of an existing disk, as libfdisk reads it. */
+struct layout_entry {
+	unsigned number;          /* 1-based */
+	uint64_t offset, size;    /* in bytes */
+	char type[GUID_STR_LEN];  /* a GUID (GPT) or "0x07" (MBR) */
+	char *type_name;          /* "EFI System", or NULL */
+	char *name;               /* the GPT name, or NULL */
+	char *uuid;               /* the GPT partition GUID, or NULL */
+};
+
+struct layout_table {
+	char label[8];            /* "gpt" or "dos" */
+	char *id;                 /* the disk GUID or MBR signature */
+	unsigned sector_size;
+	struct layout_entry *entries;
+	size_t count;
+};
+
+/* Reads the partition table of the disk (image) at path with libfdisk,
+ * with sector_size-byte sectors (0: what the device says, 512 for a
+ * file).  Returns -ENOENT, not logged, when it has none (the caller knows
+ * what the disk is); other failures are logged. */
+int layout_read_table(const char *path, unsigned sector_size, struct layout_table *table_ret);
+void layout_table_release(struct layout_table *table);
+
 #endif

@@ -57,12 +57,20 @@ struct wim_file {
 };
 
 struct wim_source;
+struct WIMStruct;
 
 /* Opens path.  The other parts of a split set are found next to it
  * ("install.swm" -> "install*.swm").  Returns 0 or a negative code after
  * printing an error that names the file. */
 int wim_source_open(const char *path, struct wim_source **source_ret);
 void wim_source_free(struct wim_source *source);
+
+/* Wraps a WIMStruct that exists only in memory (an image wimlib has just
+ * captured from a volume, see vhdx_windows.h); path names its origin in
+ * messages.  The source owns wim; release(ctx), if given, runs after the
+ * WIMStruct is freed (to remove the volume it was captured from). */
+int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *ctx),
+		     void *ctx, struct wim_source **source_ret);
 
 const struct wim_file *wim_source_file(const struct wim_source *source);
 

@@ -33,6 +33,7 @@ struct write_options {
 	bool force;
 	enum sink_kind sink_kind;  /* SINK_RAW_FILE for write, QCOW2 for vm */
 	unsigned sink_flags;
+	struct sink_format sink_format;  /* the sector size comes from the layout */
 };
 
 struct write_job {

@@ -87,12 +87,12 @@ for f in b1m:disk b32m:disk k1m:disk4k k32m:disk4k; do
 	src=$TMP/${f#*:}.img
 	run_wintogo vm --quiet "$TMP/$name.vhdx" "$OUTDIR/$name.qcow2"
 	is "$RC" 0 "vm $name.vhdx $name.qcow2"
+	# qemu-img 7.2 opens no 4Kn VHDX: compare with the disk it was made from
+	[ "$src" = "$disk" ] && src=$TMP/$name.vhdx
 	like "$(qemu-img compare "$src" "$OUTDIR/$name.qcow2" 2>&1)" "Images are identical" \
-		"qemu-img compare: $name.qcow2 holds exactly the disk the VHDX holds"
+		"qemu-img compare ${src##*/} $name.qcow2: identical"
 	rm -f "$OUTDIR/$name.qcow2"
 done
-like "$(qemu-img compare "$TMP/b32m.vhdx" "$disk" 2>&1)" "Images are identical" \
-	"(qemu-img reads the 512-byte fixtures as that disk too)"
 run_wintogo vm --quiet --format raw "$TMP/b32m.vhdx" "$OUTDIR/raw.img"
 check "--format raw gives the disk back byte for byte" cmp "$disk" "$OUTDIR/raw.img"
 check "and as sparse as the source: only the stored data was written" \
@@ -199,6 +199,9 @@ for bad in truncated:"is truncated: its .* ends at byte [0-9]+ but the file has"
 done
 WINTOGO=$ASAN refuses "the sanitizer build refuses the BAT past the end too" "past the end" \
 	vm "$TMP/pastend.vhdx" "$OUTDIR/x.qcow2"
+qemu-img create -q -f vhdx "$TMP/blank.vhdx" 100M
+WINTOGO=$ASAN refuses "a VHDX without a partition table is refused" "has no partition table.*is Windows installed" \
+	write --tmpdir "$STAGE" "$TMP/blank.vhdx" "$OUTDIR/blank.img"
 check "no refusal wrote a file or left a stage" no_leftovers "$OUTDIR" "$STAGE"
 
 run_wintogo vm --format vhdx --vhdx-block-size 3M "$disk" "$OUTDIR/x.vhdx"

@@ -18,6 +18,7 @@
 
 #define COPY_CHUNK MIB
 #define ZERO_RUN (64 * 1024)   /* zero runs this long stay holes in a copy */
+#define METADATA_READ_MAX (16 * MIB)
 
 struct vhdx {
 	char *path;
@@ -201,7 +202,10 @@ static int read_metadata(struct vhdx *v, const struct regions *r)
 			     page83_id[] = VHDX_GUID_PAGE83_DATA,
 			     logical_id[] = VHDX_GUID_LOGICAL_SECTOR_SIZE,
 			     physical_id[] = VHDX_GUID_PHYSICAL_SECTOR_SIZE;
-	uint8_t *region = xmalloc(r->metadata_length);
+	/* items are at most 1 MiB each: read no more than this of the region */
+	uint32_t length = r->metadata_length < METADATA_READ_MAX ? r->metadata_length
+								  : METADATA_READ_MAX;
+	uint8_t *region = xmalloc(length);
 	struct vhdx_disk_info *info = &v->info;
 	struct vhdx_file_parameters params;
 	uint8_t disk_id[16];
@@ -209,18 +213,18 @@ static int read_metadata(struct vhdx *v, const struct regions *r)
 	uint32_t logical, physical, block;
 	int ret;
 
-	ret = read_at(v, region, r->metadata_length, r->metadata_offset, "metadata region");
+	ret = read_at(v, region, length, r->metadata_offset, "metadata region");
 	if (ret < 0)
 		goto out;
 	if (memcmp(region, VHDX_METADATA_SIGNATURE, 8)) {
 		ret = damaged(v, "its metadata table has no signature");
 		goto out;
 	}
-	if (!find_item(region, r->metadata_length, params_id, &params, sizeof(params)) ||
-	    !find_item(region, r->metadata_length, size_id, &size, sizeof(size)) ||
-	    !find_item(region, r->metadata_length, page83_id, disk_id, sizeof(disk_id)) ||
-	    !find_item(region, r->metadata_length, logical_id, &logical, sizeof(logical)) ||
-	    !find_item(region, r->metadata_length, physical_id, &physical, sizeof(physical))) {
+	if (!find_item(region, length, params_id, &params, sizeof(params)) ||
+	    !find_item(region, length, size_id, &size, sizeof(size)) ||
+	    !find_item(region, length, page83_id, disk_id, sizeof(disk_id)) ||
+	    !find_item(region, length, logical_id, &logical, sizeof(logical)) ||
+	    !find_item(region, length, physical_id, &physical, sizeof(physical))) {
 		ret = damaged(v, "a required metadata item is missing");
 		goto out;
 	}
@@ -299,6 +303,9 @@ static int lib_error(const struct vhdx *v, libvhdi_error_t *error, const char *a
 		libvhdi_error_sprint(error, text, sizeof(text));
 		libvhdi_error_free(&error);
 	}
+	for (char *c = text; *c; c++)  /* one line */
+		if (*c == '\n')
+			*c = ' ';
 	return log_error(-EIO, "libvhdi cannot %s '%s': %s", action, v->path, text);
 }
 

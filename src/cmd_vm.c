@@ -129,6 +129,8 @@ static int from_disk(struct vm_cli *cli, const char *disk, const struct progress
 	char size[SIZE_TEXT_MAX];
 	int ret;
 
+	req.format.seeded = cli->opt.seeded;
+	req.format.seed = cli->opt.seed;
 	dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';

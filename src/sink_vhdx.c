@@ -158,7 +158,7 @@ static int write_metadata(struct vhdx_out *v, const struct sink *sink)
 
 	memcpy(h->signature, VHDX_METADATA_SIGNATURE, 8);
 	h->entry_count = htole16(5);
-	ret = guid_make(&disk_id, false, 0, "vhdx page 83");
+	ret = guid_make(&disk_id, sink->format.seeded, sink->format.seed, "vhdx page 83");
 	if (ret < 0)
 		goto out;
 	meta_entry(&e[0], params_id, VHDX_METADATA_TABLE_SIZE, 8, VHDX_META_IS_REQUIRED);
@@ -207,14 +207,14 @@ static int write_region_tables(struct vhdx_out *v, uint64_t bat_offset, uint32_t
 }
 
 /* Both headers, the second one current (the higher sequence number). */
-static int write_headers(struct vhdx_out *v)
+static int write_headers(struct vhdx_out *v, const struct sink_format *f)
 {
 	struct vhdx_header *h = xcalloc(1, sizeof(*h));
 	struct guid file_write, data_write;
-	int ret = guid_make(&file_write, false, 0, "vhdx file write");
+	int ret = guid_make(&file_write, f->seeded, f->seed, "vhdx file write");
 
 	if (!ret)
-		ret = guid_make(&data_write, false, 0, "vhdx data write");
+		ret = guid_make(&data_write, f->seeded, f->seed, "vhdx data write");
 	h->signature = htole32(VHDX_HEADER_SIGNATURE);
 	guid_to_mixed_endian(&file_write, h->file_write_guid);
 	guid_to_mixed_endian(&data_write, h->data_write_guid);
@@ -254,7 +254,7 @@ static int vhdx_finish(struct sink *sink)
 	if (!ret)
 		ret = write_region_tables(v, bat_offset, bat_length);
 	if (!ret)
-		ret = write_headers(v);
+		ret = write_headers(v, &sink->format);
 	if (!ret)
 		ret = write_identifier(v);
 	if (!ret)

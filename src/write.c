@@ -318,6 +318,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 
 	format = job->opt.sink_format;
 	format.logical_sector = l->sector_size;
+	format.seeded = job->opt.seeded;
+	format.seed = job->opt.seed;
 	ret = sink_open_format(job->opt.sink_kind, job->opt.target, l->disk_bytes, job->opt.force,
 			       job->opt.sink_flags, &format, &sink);
 	if (!ret)

@@ -121,8 +121,11 @@ check_disk "$OUTDIR/from-4k.img" "$FIXTURES/x64.wim" 1 "from k32m.vhdx"
 rm -f "$OUTDIR/from-4k.img"
 
 # --- our VHDX ---
-run_wintogo vm --quiet --format vhdx "$disk" "$OUTDIR/our.vhdx"
+run_wintogo vm --quiet --format vhdx --seed 3 "$disk" "$OUTDIR/our.vhdx"
 is "$RC" 0 "vm --format vhdx DISK.img OUT.vhdx"
+run_wintogo vm --quiet --format vhdx --seed 3 "$disk" "$OUTDIR/same.vhdx"
+check "the same --seed gives the same file, byte for byte" cmp "$OUTDIR/our.vhdx" "$OUTDIR/same.vhdx"
+rm -f "$OUTDIR/same.vhdx"
 like "$(qemu-img check "$OUTDIR/our.vhdx" 2>&1)" "No errors were found" "qemu-img check finds no errors"
 like "$(qemu-img compare "$disk" "$OUTDIR/our.vhdx" 2>&1)" "Images are identical" "qemu-img compare: identical to the disk"
 qemu-img info --output=json "$OUTDIR/our.vhdx" >"$TMP/qinfo.json"

@@ -20,6 +20,8 @@ struct sink_format {
 	unsigned logical_sector;   /* 512 (default) or 4096 */
 	unsigned physical_sector;  /* 4096 (default) or 512, never below logical */
 	uint32_t block_size;       /* VHDX: 1 MiB (default) to 256 MiB, a power of two */
+	bool seeded;               /* the format's GUIDs (VHDX) derived from seed */
+	uint64_t seed;
 };
 
 struct sink_ops {

@@ -386,8 +386,9 @@ int cmd_info(int argc, char **argv)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
 	if (opt.bcd && (opt.check || opt.index))
 		return cli_usage_error("info", "--bcd takes neither --check nor --index");
+	if (!opt.bcd && vhdx_is_vhdx(argv[optind]) && (opt.check || opt.index))
+		return cli_usage_error("info", "--check and --index are for WIM files; a VHDX is checked whenever it is read");
 	if (!opt.bcd && vhdx_is_vhdx(argv[optind]))
-		return opt.check || opt.index ? cli_usage_error("info", "--check and --index are for WIM files; a VHDX is checked whenever it is read")
-					      : cli_info_vhdx(argv[optind], opt.json);
+		return cli_info_vhdx(argv[optind], opt.json);
 	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
 }

@@ -176,7 +176,14 @@ static int from_image(struct vm_cli *cli, struct progress_ui *ui, const struct p
 	return ret;
 }
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_UTM, OPT_VM_NAME, OPT_CPUS, OPT_MEMORY, OPT_BLOCK_SIZE };
+enum {
+	OPT_DRY_RUN = CLI_OPT_FIRST_OWN,
+	OPT_UTM,
+	OPT_VM_NAME,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_BLOCK_SIZE,
+};
 
 int cmd_vm(int argc, char **argv)
 {

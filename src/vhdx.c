@@ -156,7 +156,7 @@ static int read_regions(struct vhdx *v, struct regions *r)
 			r->metadata_offset = offset;
 			r->metadata_length = length;
 		} else if (le32toh(e[i].required) & 1) {
-			ret = log_error(-ENOTSUP, "'%s' has a required VHDX region wintogo does not know; convert it with qemu-img first",
+			ret = log_error(-ENOTSUP, "'%s' has a required VHDX region that wintogo does not know; it is from a newer VHDX version wintogo cannot read",
 					v->path);
 		}
 		if (!ret && offset + length > v->info.file_size)
@@ -229,7 +229,7 @@ static int read_metadata(struct vhdx *v, const struct regions *r)
 		goto out;
 	}
 	if (le32toh(params.flags) & VHDX_PARAM_HAS_PARENT) {
-		ret = log_error(-ENOTSUP, "'%s' is a differencing VHDX (it has a parent disk); merge it into one disk first (Merge-VHD in Hyper-V, or qemu-img convert)",
+		ret = log_error(-ENOTSUP, "'%s' is a differencing VHDX (it has a parent disk); merge it into its parent first (Merge-VHD, or Edit Disk in Hyper-V Manager)",
 				v->path);
 		goto out;
 	}

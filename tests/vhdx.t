@@ -193,7 +193,7 @@ vhdx_meta "$TMP/child.vhdx" params 2
 for bad in truncated:"is truncated: its .* ends at byte [0-9]+ but the file has" \
 	badcrc:"has no valid VHDX header \(bad signature or CRC-32C\)" \
 	pastend:"is damaged: block [0-9]+ of its BAT points to byte [0-9]+, past the end" \
-	child:"is a differencing VHDX \(it has a parent disk\); merge it"; do
+	child:"is a differencing VHDX \(it has a parent disk\); merge it into its parent"; do
 	name=${bad%%:*}
 	regex=${bad#*:}
 	refuses "info refuses $name.vhdx" "$regex" info "$TMP/$name.vhdx"

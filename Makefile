@@ -14,7 +14,7 @@ BUILD ?= build
 
 CC ?= gcc
 PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zlib jansson \
-	libxml-2.0 icu-i18n
+	libxml-2.0 icu-i18n libvhdi
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 # Where `make install` puts data/ (the Mac model table); wintogo also looks
@@ -39,12 +39,12 @@ MANPAGES := $(wildcard man/*.1)
 # Debian 12 packages: build, run, test oracles (see README.md).
 DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-dev \
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
-	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev
+	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev
 DEPS_RUN := ntfs-3g dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
-	libxml2-utils zip
+	libxml2-utils zip libvhdi-utils
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 FIXTURES := $(BUILD)/fixtures

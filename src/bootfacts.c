@@ -213,17 +213,19 @@ static int read_disk(const char *path, const struct stat *sb, struct boot_facts 
 	uint64_t esp_offset = 0;
 	int fd, ret;
 
-	ret = layout_read_table(path, &t);
-	if (ret < 0)
+	ret = layout_read_table(path, 0, &t);
+	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	if (!t.label && !f.block_device) {
+	if (ret == -ENOENT && !f.block_device) {
 		ret = log_error(-EINVAL, "'%s' is neither a Windows image (WIM, ESD, SWM) nor a disk image with a partition table",
 					path);
 		goto out;
 	}
-	f.table = t.label;
-	for (size_t i = 0; i < t.n_parts; i++) {
-		const struct layout_found_partition *p = &t.parts[i];
+	ret = 0;
+	/* names that outlive the table */
+	f.table = !strcmp(t.label, "gpt") ? "gpt" : !strcmp(t.label, "dos") ? "dos" : NULL;
+	for (size_t i = 0; i < t.count; i++) {
+		const struct layout_entry *p = &t.entries[i];
 
 		if (!f.esp && (!strcasecmp(p->type, LAYOUT_TYPE_ESP) || !strcmp(p->type, LAYOUT_MBR_TYPE_ESP))) {
 			f.esp = true;

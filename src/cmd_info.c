@@ -17,6 +17,7 @@
 #include "wintogo/source.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx.h"
 #include "wintogo/wim.h"
 
 static const char help[] =
@@ -26,8 +27,10 @@ static const char help[] =
 	"Show the images inside a WIM, ESD or split SWM set, or inside the\n"
 	"sources/install.wim, install.esd or install*.swm of a Windows ISO: index,\n"
 	"name, edition, architecture, build, languages, file count and expanded\n"
-	"size.  With --bcd, show a BCD store: a file, or the\n"
-	"\\EFI\\Microsoft\\Boot\\BCD of a disk image's EFI system partition.\n"
+	"size.  For a VHDX: the virtual disk (size, sector and block sizes,\n"
+	"allocated blocks), its partitions and the Windows on its NTFS partitions.\n"
+	"With --bcd, show a BCD store: a file, or the \\EFI\\Microsoft\\Boot\\BCD of\n"
+	"a disk image's EFI system partition.\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N      show only image N\n"
@@ -452,5 +455,9 @@ int cmd_info(int argc, char **argv)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
 	if (opt.bcd && (opt.check || opt.index || opt.sha256))
 		return cli_usage_error("info", "--bcd takes neither --check, --index nor --sha256");
+	if (!opt.bcd && vhdx_is_vhdx(argv[optind]) && (opt.check || opt.index || opt.sha256))
+		return cli_usage_error("info", "--check, --index and --sha256 are for Windows images; a VHDX is checked whenever it is read");
+	if (!opt.bcd && vhdx_is_vhdx(argv[optind]))
+		return cli_info_vhdx(argv[optind], opt.json);
 	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
 }

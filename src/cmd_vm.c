@@ -1,5 +1,5 @@
 /* cmd_vm.c - `wintogo vm SOURCE OUT`: the same Windows as a VM disk
- * (QCOW2 or raw), and a UTM bundle for a Mac. */
+ * (QCOW2, VHDX or raw), and a UTM bundle for a Mac. */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -20,12 +20,15 @@ static const char help[] =
 	"Usage: wintogo vm [OPTIONS] SOURCE OUT\n"
 	"\n"
 	"Make a virtual machine disk OUT from SOURCE: a Windows image (WIM, ESD,\n"
-	"split SWM set or Windows ISO), built as 'wintogo write' builds a disk, or a disk\n"
-	"image (one that 'wintogo write' made, say), converted as it is.\n"
+	"split SWM set or Windows ISO), built as 'wintogo write' builds a disk,\n"
+	"or a disk image (one that 'wintogo write' made, say) or a VHDX,\n"
+	"converted as it is.\n"
 	"\n"
 	"Options:\n"
-	"  -F, --format FORMAT  qcow2 (default) or raw\n"
+	"  -F, --format FORMAT  qcow2 (default), vhdx (dynamic, for Hyper-V) or raw\n"
 	"  -c, --compress       compress QCOW2 clusters with zlib (smaller, slower)\n"
+	"      --vhdx-block-size SIZE  VHDX block size, a power of two from 1M to\n"
+	"                       256M (default 1M: the smallest file)\n"
 	"      --utm DIR        also write a UTM bundle DIR/NAME.utm for a Mac\n"
 	"      --vm-name NAME   the VM's name in UTM (default: the image's name)\n"
 	"      --cpus N         virtual CPUs of the UTM VM (default 4)\n"
@@ -127,6 +130,7 @@ static int from_disk(struct vm_cli *cli, const char *disk, const struct progress
 		.target = cli->opt.target,
 		.kind = cli->opt.sink_kind,
 		.flags = cli->opt.sink_flags,
+		.format = cli->opt.sink_format,
 		.force = cli->opt.force,
 	};
 	struct write_result result;
@@ -135,6 +139,8 @@ static int from_disk(struct vm_cli *cli, const char *disk, const struct progress
 	char size[SIZE_TEXT_MAX];
 	int ret;
 
+	req.format.seeded = cli->opt.seeded;
+	req.format.seed = cli->opt.seed;
 	dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';
@@ -180,7 +186,14 @@ static int from_image(struct vm_cli *cli, struct progress_ui *ui, const struct p
 	return ret;
 }
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_UTM, OPT_VM_NAME, OPT_CPUS, OPT_MEMORY };
+enum {
+	OPT_DRY_RUN = CLI_OPT_FIRST_OWN,
+	OPT_UTM,
+	OPT_VM_NAME,
+	OPT_CPUS,
+	OPT_MEMORY,
+	OPT_BLOCK_SIZE,
+};
 
 int cmd_vm(int argc, char **argv)
 {
@@ -189,6 +202,7 @@ int cmd_vm(int argc, char **argv)
 		CLI_SERVICE_OPTIONS,
 		{ "format", required_argument, NULL, 'F' },
 		{ "compress", no_argument, NULL, 'c' },
+		{ "vhdx-block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "utm", required_argument, NULL, OPT_UTM },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
@@ -212,13 +226,20 @@ int cmd_vm(int argc, char **argv)
 		case 'F':
 			if (!strcmp(optarg, "qcow2"))
 				cli.opt.sink_kind = SINK_QCOW2;
+			else if (!strcmp(optarg, "vhdx"))
+				cli.opt.sink_kind = SINK_VHDX;
 			else if (!strcmp(optarg, "raw"))
 				cli.opt.sink_kind = SINK_RAW_FILE;
 			else
-				return cli_usage_error("vm", "--format is qcow2 or raw, not '%s'", optarg);
+				return cli_usage_error("vm", "--format is qcow2, vhdx or raw, not '%s'", optarg);
 			break;
 		case 'c':
 			cli.opt.sink_flags |= SINK_COMPRESS;
+			break;
+		case OPT_BLOCK_SIZE:
+			if (parse_size(optarg, &n) < 0 || n < MIB || n > 256 * MIB || (n & (n - 1)))
+				return cli_usage_error("vm", "--vhdx-block-size wants a power of two from 1M to 256M, not '%s'", optarg);
+			cli.opt.sink_format.block_size = (uint32_t)n;
 			break;
 		case OPT_UTM:
 			cli.utm_dir = optarg;
@@ -259,15 +280,18 @@ int cmd_vm(int argc, char **argv)
 		return cli_usage_error("vm", "give --index or --name, not both");
 	if ((cli.opt.sink_flags & SINK_COMPRESS) && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "--compress is for --format qcow2");
+	if (cli.opt.sink_format.block_size && cli.opt.sink_kind != SINK_VHDX)
+		return cli_usage_error("vm", "--vhdx-block-size is for --format vhdx");
 	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
 	if (cli_service_conflict("vm", &cli.opt.service))
 		return EXIT_USAGE;
 	if (cli.opt.sha256_given && cli.opt.sha256_file)
 		return cli_usage_error("vm", "give --sha256 or --sha256-file, not both");
-	/* a QCOW2 is checked with qemu-img, not read back, and its compressed
-	 * clusters cannot take the manifest written over them afterwards */
-	if (cli.opt.sink_kind == SINK_QCOW2)
+	/* a QCOW2 or VHDX is checked with qemu-img, not read back (its file is
+	 * not the disk), and compressed clusters cannot take the manifest
+	 * written over them afterwards */
+	if (cli.opt.sink_kind == SINK_QCOW2 || cli.opt.sink_kind == SINK_VHDX)
 		cli.opt.no_verify = cli.opt.no_manifest = true;
 	if (argc - optind != 2)
 		return cli_usage_error("vm", argc - optind < 2 ? "SOURCE and OUT are needed"

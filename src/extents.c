@@ -17,7 +17,7 @@ static void *grow(void *items, size_t *capacity, size_t count, size_t size)
 	return xrealloc(items, *capacity * size);
 }
 
-static void append(struct extent_list *list, const struct extent *e)
+void extents_append(struct extent_list *list, const struct extent *e)
 {
 	list->items = grow(list->items, &list->capacity, list->count, sizeof(*e));
 	list->items[list->count++] = *e;
@@ -44,8 +44,8 @@ int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, u
 			return log_errno(-errno, "cannot find the holes of the %s stage", what);
 		if ((uint64_t)hole > length)
 			hole = (off_t)length;
-		append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
-					       fd, (uint64_t)data, what, false });
+		extents_append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
+						       fd, (uint64_t)data, what, false });
 		pos = hole;
 	}
 	return 0;
@@ -89,7 +89,7 @@ static void append_part(struct extent_list *list, const struct extent *e, uint64
 	part.length = to - from;
 	part.src_offset = e->src_offset + (from - e->offset);
 	part.unhashed = e->unhashed || unhashed;
-	append(list, &part);
+	extents_append(list, &part);
 }
 
 int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t length)
@@ -104,7 +104,7 @@ int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t le
 		uint64_t to = e_end < end ? e_end : end;
 
 		if (from >= to) {
-			append(&out, e);
+			extents_append(&out, e);
 			continue;
 		}
 		append_part(&out, e, e->offset, from, false);

@@ -176,100 +176,116 @@ out:
 	return ret;
 }
 
-static void add_found(struct layout_table *t, struct fdisk_partition *pa)
+static char *dup_or_null(const char *s)
 {
-	struct fdisk_parttype *type = fdisk_partition_get_type(pa);
-	const char *guid = type ? fdisk_parttype_get_string(type) : NULL;
-	struct layout_found_partition *p;
-
-	if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa))
-		return;
-	t->parts = xrealloc(t->parts, (t->n_parts + 1) * sizeof(*t->parts));
-	p = &t->parts[t->n_parts++];
-	*p = (struct layout_found_partition){
-		.offset = fdisk_partition_get_start(pa) * t->sector_size,
-		.size = fdisk_partition_get_size(pa) * t->sector_size,
-		.bootable = fdisk_partition_is_bootable(pa) == 1,
-	};
-	if (guid)
-		snprintf(p->type, sizeof(p->type), "%s", guid);
-	else if (type)
-		snprintf(p->type, sizeof(p->type), "0x%02x", fdisk_parttype_get_code(type));
+	return s && *s ? xstrdup(s) : NULL;
 }
 
-int layout_read_table(const char *path, struct layout_table *table_ret)
+static void read_entry(struct fdisk_context *cxt, struct fdisk_partition *pa,
+		       struct layout_entry *e)
+{
+	struct fdisk_parttype *t = fdisk_partition_get_type(pa);
+	const char *type = t ? fdisk_parttype_get_string(t) : NULL;
+	unsigned long ss = fdisk_get_sector_size(cxt);
+
+	*e = (struct layout_entry){
+		.number = (unsigned)fdisk_partition_get_partno(pa) + 1,
+		.offset = fdisk_partition_get_start(pa) * ss,
+		.size = fdisk_partition_get_size(pa) * ss,
+		.type_name = dup_or_null(t ? fdisk_parttype_get_name(t) : NULL),
+		.name = dup_or_null(fdisk_partition_get_name(pa)),
+		.uuid = dup_or_null(fdisk_partition_get_uuid(pa)),
+		.bootable = fdisk_partition_is_bootable(pa) == 1,
+	};
+	if (type)
+		snprintf(e->type, sizeof(e->type), "%s", type);
+	else
+		snprintf(e->type, sizeof(e->type), "0x%02x", t ? fdisk_parttype_get_code(t) : 0);
+}
+
+int layout_read_table(const char *path, unsigned sector_size, struct layout_table *out)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
-	struct layout_table t = { 0 };
 	struct fdisk_table *table = NULL;
 	struct fdisk_iter *it = NULL;
 	struct fdisk_partition *pa;
+	char *id = NULL;
 	int ret;
 
+	*out = (struct layout_table){ 0 };
 	if (!cxt)
 		return log_error(-ENOMEM, "cannot read '%s': out of memory", path);
 	fdisk_disable_dialogs(cxt, 1);
-	ret = fdisk_assign_device(cxt, path, 1);
+	ret = sector_size ? fdisk_save_user_sector_size(cxt, sector_size, sector_size) : 0;
+	if (!ret)
+		ret = fdisk_assign_device(cxt, path, 1);
 	if (ret < 0) {
 		ret = log_errno(ret, "cannot open '%s'", path);
 		goto out;
 	}
-	t.sector_size = fdisk_get_sector_size(cxt);
-	if (fdisk_is_labeltype(cxt, FDISK_DISKLABEL_GPT))
-		t.label = "gpt";
-	else if (fdisk_is_labeltype(cxt, FDISK_DISKLABEL_DOS))
-		t.label = "dos";
-	if (!t.label)
-		goto done;
+	if (!fdisk_has_label(cxt)) {
+		ret = -ENOENT;
+		goto out;
+	}
 	ret = fdisk_get_partitions(cxt, &table);
 	it = fdisk_new_iter(FDISK_ITER_FORWARD);
 	if (ret < 0 || !it) {
 		ret = log_errno(ret < 0 ? ret : -ENOMEM, "cannot read the partitions of '%s'", path);
 		goto out;
 	}
-	while (fdisk_table_next_partition(table, it, &pa) == 0)
-		add_found(&t, pa);
-done:
-	*table_ret = t;
-	t.parts = NULL;
-	ret = 0;
+	snprintf(out->label, sizeof(out->label), "%s", fdisk_label_get_name(fdisk_get_label(cxt, NULL)));
+	if (fdisk_get_disklabel_id(cxt, &id) == 0)
+		out->id = id;
+	out->sector_size = (unsigned)fdisk_get_sector_size(cxt);
+	while (fdisk_table_next_partition(table, it, &pa) == 0) {
+		if (!fdisk_partition_has_start(pa) || !fdisk_partition_has_size(pa))
+			continue;
+		out->entries = xrealloc(out->entries, (out->count + 1) * sizeof(*out->entries));
+		read_entry(cxt, pa, &out->entries[out->count++]);
+	}
 out:
-	free(t.parts);
 	fdisk_free_iter(it);
 	fdisk_unref_table(table);
 	fdisk_unref_context(cxt);
+	if (ret < 0)
+		layout_table_release(out);
 	return ret;
 }
 
-void layout_table_release(struct layout_table *table)
+void layout_table_release(struct layout_table *t)
 {
-	free(table->parts);
-	*table = (struct layout_table){ 0 };
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->entries[i].type_name);
+		free(t->entries[i].name);
+		free(t->entries[i].uuid);
+	}
+	free(t->entries);
+	free(t->id);
+	*t = (struct layout_table){ 0 };
 }
 
 int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
 			  uint64_t *size_ret)
 {
 	struct layout_table t;
-	int ret = layout_read_table(path, &t);
+	int ret = layout_read_table(path, 0, &t);
 
-	if (ret < 0)
-		return ret;
-	if (!t.label || strcmp(t.label, "gpt")) {
+	if (ret == -ENOENT || (!ret && strcmp(t.label, "gpt")))
 		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
+	if (ret < 0)
 		goto out;
-	}
 	ret = -ENOENT;
-	for (size_t i = 0; i < t.n_parts && ret; i++) {
-		if (!strcasecmp(t.parts[i].type, type_guid)) {
-			*offset_ret = t.parts[i].offset;
-			*size_ret = t.parts[i].size;
+	for (size_t i = 0; i < t.count && ret; i++) {
+		if (!strcasecmp(t.entries[i].type, type_guid)) {
+			*offset_ret = t.entries[i].offset;
+			*size_ret = t.entries[i].size;
 			ret = 0;
 		}
 	}
-	if (ret)
+	if (ret == -ENOENT)
 		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
 out:
 	layout_table_release(&t);
 	return ret;
 }
+

@@ -16,14 +16,48 @@ static const struct sink_ops *backend(enum sink_kind kind)
 		return &sink_qcow2_ops;
 	case SINK_BLOCK_DEVICE:
 		return &sink_blockdev_ops;
+	case SINK_VHDX:
+		return &sink_vhdx_ops;
 	case SINK_RAW_FILE:
 	default:
 		return &sink_raw_ops;
 	}
 }
 
+/* The format with its defaults, or a logged refusal. */
+static int check_format(const struct sink_format *in, const char *target,
+			struct sink_format *format_ret)
+{
+	struct sink_format f = in ? *in : (struct sink_format){ 0 };
+	char size[SIZE_TEXT_MAX];
+
+	if (!f.logical_sector)
+		f.logical_sector = 512;
+	if (!f.physical_sector)
+		f.physical_sector = 4096;
+	if (f.physical_sector < f.logical_sector)
+		f.physical_sector = f.logical_sector;
+	if (!f.block_size)
+		f.block_size = MIB;
+	if ((f.logical_sector != 512 && f.logical_sector != 4096) ||
+	    (f.physical_sector != 512 && f.physical_sector != 4096))
+		return log_error(-EINVAL, "cannot write '%s' with %u/%u-byte sectors; disks have 512 or 4096",
+				 target, f.logical_sector, f.physical_sector);
+	if (f.block_size < MIB || f.block_size > 256 * MIB || (f.block_size & (f.block_size - 1)))
+		return log_error(-EINVAL, "cannot write '%s' with %s blocks; give a power of two from 1M to 256M",
+				 target, format_size(f.block_size, size));
+	*format_ret = f;
+	return 0;
+}
+
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret)
+{
+	return sink_open_format(kind, target, size, force, flags, NULL, sink_ret);
+}
+
+int sink_open_format(enum sink_kind kind, const char *target, uint64_t size, bool force,
+		     unsigned flags, const struct sink_format *format, struct sink **sink_ret)
 {
 	struct sink *sink = xcalloc(1, sizeof(*sink));
 	const char *trace = getenv("WINTOGO_WRITE_TRACE");
@@ -35,6 +69,9 @@ int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force
 	sink->size = size;
 	sink->force = force;
 	sink->flags = flags;
+	ret = check_format(format, target, &sink->format);
+	if (ret < 0)
+		goto fail;
 	if (trace && *trace) {
 		sink->trace = fopen(trace, "we");
 		if (!sink->trace) {

@@ -89,11 +89,6 @@ static int write_at(struct qcow2 *q, const void *buf, size_t len, uint64_t offse
 	return 0;
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	return p[0] == 0 && !memcmp(p, p + 1, len - 1);
-}
-
 /* Raw deflate of one cluster; returns the length, or 0 when it does not
  * get smaller (then the cluster is stored as it is, as qemu does). */
 static size_t deflate_cluster(const uint8_t *in, uint8_t *out)
@@ -127,7 +122,7 @@ static int flush_cluster(struct qcow2 *q)
 	size_t clen;
 	int ret;
 
-	if (q->cluster_index < 0 || all_zero(q->cluster, CLUSTER_SIZE))
+	if (q->cluster_index < 0 || mem_is_zero(q->cluster, CLUSTER_SIZE))
 		goto out;
 	clen = q->compress ? deflate_cluster(q->cluster, q->deflated) : 0;
 	if (clen) {

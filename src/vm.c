@@ -19,10 +19,26 @@
 #include "wintogo/pe.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx.h"
+#include "wintogo/vhdx_windows.h"
+
+static bool has_gpt_at(int fd, off_t offset)
+{
+	char sig[8];
+
+	return pread(fd, sig, sizeof(sig), offset) == (ssize_t)sizeof(sig) &&
+	       !memcmp(sig, "EFI PART", 8);
+}
+
+/* 512, or 4096 when the GPT header is in the second 4 KiB sector. */
+static unsigned disk_sector_size(int fd)
+{
+	return !has_gpt_at(fd, 512) && has_gpt_at(fd, 4096) ? 4096 : 512;
+}
 
 bool vm_is_disk_image(const char *path)
 {
-	uint8_t sector[1024];
+	uint8_t mbr[512];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	bool disk;
 
@@ -31,10 +47,10 @@ bool vm_is_disk_image(const char *path)
 			close(fd);
 		return false;
 	}
-	disk = pread(fd, sector, sizeof(sector), 0) == (ssize_t)sizeof(sector) &&
-	       (!memcmp(sector + 512, "EFI PART", 8) || (sector[510] == 0x55 && sector[511] == 0xaa));
+	disk = (pread(fd, mbr, sizeof(mbr), 0) == (ssize_t)sizeof(mbr) && mbr[510] == 0x55 &&
+		mbr[511] == 0xaa) || has_gpt_at(fd, 512) || has_gpt_at(fd, 4096);
 	close(fd);
-	return disk;
+	return disk || vhdx_is_vhdx(path);
 }
 
 /* The first file in dir whose name starts "boot" and ends ".efi". */
@@ -58,18 +74,25 @@ static char *find_fallback_loader(const char *dir)
 
 int vm_disk_arch(const char *disk, const char *tmpdir, enum wim_arch *arch_ret)
 {
-	uint64_t offset, size;
-	char *stage = NULL, *dest = NULL, *loader = NULL;
+	uint64_t offset = 0, size;
+	char *stage = NULL, *dest = NULL, *loader = NULL, *esp = NULL;
 	uint16_t machine;
 	int ret;
 
-	ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
-	if (!ret)
-		ret = stage_create(stage_default_parent(tmpdir), &stage);
+	ret = stage_create(stage_default_parent(tmpdir), &stage);
+	if (ret < 0)
+		goto out;
+	if (vhdx_is_vhdx(disk)) {
+		esp = stage_path(stage, "esp.img");
+		ret = vhdx_stage_esp(disk, esp);
+	} else {
+		esp = xstrdup(disk);
+		ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
+	}
 	if (ret < 0)
 		goto out;
 	dest = stage_path(stage, "Boot");
-	ret = esp_read_file(disk, offset, "::/EFI/Boot", dest);
+	ret = esp_read_file(esp, offset, "::/EFI/Boot", dest);
 	loader = ret ? NULL : find_fallback_loader(dest);
 	if (!ret && !loader)
 		ret = log_error(-ENOENT, "the ESP of '%s' has no \\EFI\\Boot\\boot*.efi; it is not a bootable disk",
@@ -89,6 +112,7 @@ int vm_disk_arch(const char *disk, const char *tmpdir, enum wim_arch *arch_ret)
 out:
 	free(loader);
 	free(dest);
+	free(esp);
 	stage_remove(stage);
 	return ret;
 }
@@ -106,8 +130,11 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 	struct extent_list list = { 0 };
 	struct block_list blocks = { 0 };  /* hashed as sent; nothing keeps them here */
 	struct sink *sink = NULL;
+	struct sink_format format;
+	struct vhdx *vhdx = NULL;
 	struct timespec t0;
 	struct stat sb;
+	uint64_t size;
 	int fd, ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -120,12 +147,27 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 		ret = log_error(-EINVAL, "'%s' is the source disk itself; give another OUT", req->target);
 		goto out;
 	}
-	ret = extents_add_file(&list, fd, 0, (uint64_t)sb.st_size, "disk");
+	format = req->format;
+	if (vhdx_is_vhdx(req->disk)) {
+		ret = vhdx_open(req->disk, &vhdx);
+		if (!ret) {
+			const struct vhdx_disk_info *in = vhdx_info(vhdx);
+
+			format.logical_sector = in->logical_sector;
+			format.physical_sector = in->physical_sector;
+			size = in->virtual_size;
+			ret = vhdx_add_extents(vhdx, &list);
+		}
+	} else {
+		format.logical_sector = disk_sector_size(fd);
+		size = (uint64_t)sb.st_size;
+		ret = extents_add_file(&list, fd, 0, size, "disk");
+	}
 	if (!ret)
 		ret = extents_finish(&list);
 	if (!ret)
-		ret = sink_open(req->kind, req->target, (uint64_t)sb.st_size, req->force, req->flags,
-				&sink);
+		ret = sink_open_format(req->kind, req->target, size, req->force, req->flags, &format,
+				       &sink);
 	if (!ret)
 		ret = sink_write_all(sink, &list, &blocks, progress);
 	if (!ret)
@@ -136,6 +178,7 @@ out:
 	sink_free(sink);
 	extents_release(&list);
 	blocks_release(&blocks);
+	vhdx_close(vhdx);
 	if (fd >= 0)
 		close(fd);
 	return ret;

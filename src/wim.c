@@ -25,6 +25,8 @@ struct wim_source {
 	unsigned n_parts;
 	struct wim_file file;
 	const struct progress_sink *progress;  /* valid during one call */
+	void (*release)(void *ctx);            /* after wimlib_free, or NULL */
+	void *release_ctx;
 };
 
 const char *wim_arch_name(enum wim_arch arch)
@@ -266,11 +268,33 @@ int wim_source_reopen(struct wim_source *source)
 	return open_wim(source);
 }
 
+int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *ctx),
+		     void *ctx, struct wim_source **source_ret)
+{
+	struct wim_source *source = xcalloc(1, sizeof(*source));
+	struct wimlib_wim_info info;
+
+	wimlib_get_wim_info(wim, &info);
+	source->wim = wim;
+	source->release = release;
+	source->release_ctx = ctx;
+	source->file = (struct wim_file){
+		.path = xstrdup(path),
+		.compression = compression_name(info.compression_type),
+		.parts = 1,
+		.image_count = info.image_count,
+	};
+	*source_ret = source;
+	return 0;
+}
+
 void wim_source_free(struct wim_source *source)
 {
 	if (!source)
 		return;
 	wimlib_free(source->wim);
+	if (source->release)
+		source->release(source->release_ctx);
 	release_parts(source);
 	free(source->open_path);
 	free(source->prefix);

@@ -23,6 +23,7 @@
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
 #include "wintogo/verify.h"
+#include "wintogo/vhdx_windows.h"
 
 /* Room in the stage beyond the image itself: the ESP, NTFS metadata. */
 #define STAGE_SLACK (64 * MIB)
@@ -178,9 +179,12 @@ int write_job_prepare(const struct write_options *opt, const struct progress_sin
 	/* a disk has no folder to put the manifest beside; it is in its ESP */
 	if (!ret && !opt->no_manifest && !job->device)
 		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
-	if (!ret)
+	/* a VHDX: the Windows on it, captured into a WIM that lives in memory */
+	if (!ret && vhdx_is_vhdx(opt->image_path))
+		ret = vhdx_windows_capture(opt->image_path, opt->tmpdir, &job->source);
+	else if (!ret)
 		ret = source_open(opt->image_path, &source_opt, progress, &job->input);
-	if (!ret)
+	if (!ret && job->input)
 		job->source = source_wim(job->input);
 	if (!ret)
 		ret = choose_image(job->source, opt, &index);
@@ -188,7 +192,7 @@ int write_job_prepare(const struct write_options *opt, const struct progress_sin
 		ret = wim_source_image(job->source, index, &job->image);
 	/* servicing reads the image's hives: an ISO's install image must be
 	 * copied out whole first (for a WIM file this does nothing) */
-	if (!ret)
+	if (!ret && job->input)
 		ret = source_fetch(job->input, progress);
 	if (!ret)
 		ret = servicing_prepare(&opt->service, job->source, &job->image, job->stage_parent,
@@ -216,7 +220,10 @@ void write_job_free(struct write_job *job)
 		return;
 	servicing_free(job->servicing);
 	wim_image_release(&job->image);
-	source_free(job->input);
+	if (job->input)
+		source_free(job->input);  /* and the WIM in it */
+	else
+		wim_source_free(job->source);
 	free(job->manifest_path);
 	device_list_release(&job->devices);
 	free(job);
@@ -513,6 +520,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	char *text = NULL;
 	size_t text_len = 0, reserved = 0;
 	struct sink *sink = NULL;
+	struct sink_format format;
 	struct timespec t0;
 	int ret;
 
@@ -520,10 +528,11 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	ret = job->check_source ? check_source(job, progress) : 0;
 	/* an ISO's install image is copied whole into the stage first */
 	if (!ret)
-		ret = stage_check_space(job->stage_parent, source_fetch_bytes(job->input) +
+		ret = stage_check_space(job->stage_parent,
+					(job->input ? source_fetch_bytes(job->input) : 0) +
 					job->image.expanded_size + job->image.expanded_size / 10 +
 					layout_bytes(l, PART_ESP) + STAGE_SLACK);
-	if (!ret)
+	if (!ret && job->input)
 		ret = source_fetch(job->input, progress);
 	if (!ret)
 		ret = stage_create(job->stage_parent, &s.dir);
@@ -534,8 +543,12 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
 
-	ret = sink_open(job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
-			l->disk_bytes, job->opt.force, job->opt.sink_flags, &sink);
+	format = job->opt.sink_format;
+	format.logical_sector = l->sector_size;
+	format.seeded = job->opt.seeded;
+	format.seed = job->opt.seed;
+	ret = sink_open_format(job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
+			       l->disk_bytes, job->opt.force, job->opt.sink_flags, &format, &sink);
 	/* the disk is ours now (O_EXCL): judge it again, things may have changed */
 	if (!ret && job->device)
 		ret = check_device(job);

@@ -42,6 +42,9 @@ int cli_probe_before_write(const char *host_name, const struct host *host,
 			   const struct wim_image *image, const char *image_path,
 			   bool json, bool force);
 
+/* `info X.vhdx`: the virtual disk, its partitions and their Windows. */
+int cli_info_vhdx(const char *path, bool json);
+
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

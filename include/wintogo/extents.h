@@ -45,6 +45,9 @@ struct extent_list {
 int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
 		     const char *what);
 
+/* Adds one extent as it is. */
+void extents_append(struct extent_list *list, const struct extent *e);
+
 /* Sorts by target offset and checks that no two extents overlap. */
 int extents_finish(struct extent_list *list);
 

@@ -86,28 +86,33 @@ int layout_write_gpt(const struct layout *l, const char *path);
 int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
 			  uint64_t *size_ret);
 
-/* A partition table as found on a disk, whoever wrote it. */
-struct layout_found_partition {
-	char type[40];          /* GPT: the type GUID, upper case; MBR: "0xef" */
-	uint64_t offset;        /* bytes */
-	uint64_t size;
-	bool bootable;          /* MBR: the active flag */
+#define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define LAYOUT_MBR_TYPE_ESP "0xef"
+
+/* A partition of an existing disk, as libfdisk reads it. */
+struct layout_entry {
+	unsigned number;          /* 1-based */
+	uint64_t offset, size;    /* in bytes */
+	char type[GUID_STR_LEN];  /* a GUID (GPT) or "0x07" (MBR) */
+	char *type_name;          /* "EFI System", or NULL */
+	char *name;               /* the GPT name, or NULL */
+	char *uuid;               /* the GPT partition GUID, or NULL */
+	bool bootable;            /* MBR: the active flag */
 };
 
 struct layout_table {
-	const char *label;      /* "gpt", "dos", or NULL: no partition table */
+	char label[8];            /* "gpt" or "dos" */
+	char *id;                 /* the disk GUID or MBR signature */
 	unsigned sector_size;
-	struct layout_found_partition *parts;
-	size_t n_parts;
+	struct layout_entry *entries;
+	size_t count;
 };
 
-/* Reads the partition table of the disk (or disk image) at path with
- * libfdisk.  A disk without one is no error (label NULL); fails (logged)
- * only when path cannot be read. */
-int layout_read_table(const char *path, struct layout_table *table_ret);
+/* Reads the partition table of the disk (image) at path with libfdisk,
+ * with sector_size-byte sectors (0: what the device says, 512 for a
+ * file).  Returns -ENOENT, not logged, when it has none (the caller knows
+ * what the disk is); other failures are logged. */
+int layout_read_table(const char *path, unsigned sector_size, struct layout_table *table_ret);
 void layout_table_release(struct layout_table *table);
-
-#define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-#define LAYOUT_MBR_TYPE_ESP "0xef"
 
 #endif

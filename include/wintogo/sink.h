@@ -1,7 +1,6 @@
 /* sink.h - where the disk goes: one interface, one backend per kind of
- * target (an image file now; block devices, QCOW2 and VHDX plug in as
- * further ops tables).  A sink receives the extents in strictly increasing
- * offset order and refuses anything else.
+ * target (a raw image file, a disk, QCOW2, VHDX).  A sink receives the
+ * extents in strictly increasing offset order and refuses anything else.
  *
  * The common part reads each extent from its stage file in blocks
  * (BLOCK_BYTES, extents.h), hashes every block with SHA-256 as it hands it
@@ -21,6 +20,16 @@
 #include "wintogo/verify.h"
 
 struct sink;
+
+/* What a VM disk format records about the disk besides its data (VHDX);
+ * 0 means the default. */
+struct sink_format {
+	unsigned logical_sector;   /* 512 (default) or 4096 */
+	unsigned physical_sector;  /* 4096 (default) or 512, never below logical */
+	uint32_t block_size;       /* VHDX: 1 MiB (default) to 256 MiB, a power of two */
+	bool seeded;               /* the format's GUIDs (VHDX) derived from seed */
+	uint64_t seed;
+};
 
 struct sink_ops {
 	const char *name;
@@ -49,16 +58,18 @@ struct sink {
 	bool corrupt;           /* test hook: flip the byte at corrupt_at */
 	uint64_t corrupt_at;
 	uint8_t *buf;           /* one block from the stage */
+	struct sink_format format;  /* with the defaults filled in */
 	void *priv;             /* the backend's state */
 };
 
-enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE };
+enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE, SINK_VHDX };
 
 #define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
 
 extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;
+extern const struct sink_ops sink_vhdx_ops;
 
 /* Opens the sink for target.  With force, an existing output is replaced.
  * Two environment variables are test hooks: WINTOGO_WRITE_TRACE names a
@@ -69,6 +80,10 @@ extern const struct sink_ops sink_blockdev_ops;
  * tests that prove the read-back catches it). */
 int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret);
+/* The same with the disk's format (NULL: the defaults); refuses (logged)
+ * sector and block sizes it cannot write. */
+int sink_open_format(enum sink_kind kind, const char *target, uint64_t size, bool force,
+		     unsigned flags, const struct sink_format *format, struct sink **sink_ret);
 
 /* Sends every extent, in order, with progress, and appends the blocks it
  * hashed (every extent not marked unhashed) to blocks. */

@@ -3,8 +3,10 @@
 #ifndef WINTOGO_UTIL_H
 #define WINTOGO_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB (UINT64_C(1) << 20)
@@ -43,6 +45,14 @@ struct byte_range {
 	uint64_t offset;
 	uint64_t length;
 };
+
+/* True when all len (> 0) bytes at p are zero. */
+static inline bool mem_is_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	return b[0] == 0 && !memcmp(b, b + 1, len - 1);
+}
 
 /* Rounds up to a multiple of align (a power of two or not). */
 static inline uint64_t round_up(uint64_t value, uint64_t align)

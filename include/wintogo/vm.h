@@ -1,5 +1,6 @@
-/* vm.h - a disk image that `write` (or anything else) made, turned into a
- * VM disk: its data ranges sent through a sink (QCOW2, raw) as they are. */
+/* vm.h - a disk image that `write` (or anything else) made, or the virtual
+ * disk inside a VHDX, turned into a VM disk: its data ranges (a VHDX's
+ * stored blocks) sent through a sink (QCOW2, VHDX, raw) as they are. */
 #ifndef WINTOGO_VM_H
 #define WINTOGO_VM_H
 
@@ -10,8 +11,8 @@
 #include "wintogo/wim.h"
 #include "wintogo/write.h"
 
-/* True when path holds a partitioned disk (a GPT, or an MBR boot
- * signature) rather than a Windows image. */
+/* True when path holds a disk (a GPT, an MBR boot signature, or a VHDX
+ * virtual disk) rather than a Windows image. */
 bool vm_is_disk_image(const char *path);
 
 /* The architecture of the Windows on a disk image, from the PE machine
@@ -24,6 +25,7 @@ struct vm_convert_request {
 	const char *target;
 	enum sink_kind kind;
 	unsigned flags;
+	struct sink_format format;  /* the sector sizes come from the disk */
 	bool force;
 };
 

@@ -57,6 +57,7 @@ struct wim_file {
 };
 
 struct wim_source;
+struct WIMStruct;
 
 /* Opens path.  The other parts of a split set are found next to it
  * ("install.swm" -> "install*.swm").  Returns 0 or a negative code after
@@ -70,6 +71,13 @@ int wim_source_open_as(const char *path, const char *prefix, struct wim_source *
  * staged copy filled in); the source stays the same object. */
 int wim_source_reopen(struct wim_source *source);
 void wim_source_free(struct wim_source *source);
+
+/* Wraps a WIMStruct that exists only in memory (an image wimlib has just
+ * captured from a volume, see vhdx_windows.h); path names its origin in
+ * messages.  The source owns wim; release(ctx), if given, runs after the
+ * WIMStruct is freed (to remove the volume it was captured from). */
+int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *ctx),
+		     void *ctx, struct wim_source **source_ret);
 
 const struct wim_file *wim_source_file(const struct wim_source *source);
 

@@ -53,6 +53,7 @@ struct write_options {
 	bool no_manifest;        /* no manifest (a VM image is checked with qemu-img) */
 	const char *tool;        /* "wintogo VERSION", for the manifest */
 	struct servicing_options service;  /* changes to the image; zero: none */
+	struct sink_format sink_format;  /* the sector size comes from the layout */
 };
 
 struct write_job {

@@ -1,0 +1,59 @@
+/* vhdx.h - a VHDX virtual disk (Hyper-V, Disk2vhd, Windows dev VMs) opened
+ * for reading.
+ *
+ * libvhdi reads the virtual disk; but libvhdi (20210425, Debian 12) tells
+ * neither the block size, nor the physical sector size, nor which blocks
+ * are stored, and it opens files whose BAT points past their end.  So the
+ * headers, region tables, metadata and BAT are also read here (with their
+ * CRC-32C), and every file wintogo cannot read completely is refused when
+ * opened, before anything is written: a file that is not VHDX, truncated,
+ * with no valid header or region table, with a BAT entry past the end, a
+ * differencing disk (it has a parent), a log still to replay. */
+#ifndef WINTOGO_VHDX_H
+#define WINTOGO_VHDX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "wintogo/extents.h"
+#include "wintogo/guid.h"
+
+struct vhdx_disk_info {
+	uint64_t virtual_size;
+	uint32_t logical_sector;
+	uint32_t physical_sector;
+	uint32_t block_size;
+	uint64_t blocks;             /* of the virtual disk */
+	uint64_t stored_blocks;      /* FULLY_PRESENT: the others read as zeros */
+	bool fixed;                  /* blocks stay allocated (a fixed VHDX) */
+	struct guid disk_id;         /* page 83 data */
+	uint64_t file_size;
+};
+
+struct vhdx;
+
+/* True when path starts with the VHDX file identifier ("vhdxfile"). */
+bool vhdx_is_vhdx(const char *path);
+
+/* Opens and checks path (see above).  Every refusal is logged as one line
+ * naming the file and saying what to do. */
+int vhdx_open(const char *path, struct vhdx **vhdx_ret);
+void vhdx_close(struct vhdx *vhdx);
+
+const struct vhdx_disk_info *vhdx_info(const struct vhdx *vhdx);
+const char *vhdx_path(const struct vhdx *vhdx);
+
+/* Adds the stored blocks to list as extents of the virtual disk, read
+ * straight from the VHDX file (a block is one run in the file). */
+int vhdx_add_extents(struct vhdx *vhdx, struct extent_list *list);
+
+/* Reads length bytes of the virtual disk at offset into buf (libvhdi). */
+int vhdx_read(struct vhdx *vhdx, uint64_t offset, void *buf, size_t length);
+
+/* Copies bytes [offset, offset + length) of the virtual disk into fd at
+ * fd_offset: only the stored blocks, and of those only what is not zero,
+ * so fd stays as sparse as the virtual disk. */
+int vhdx_copy_range(struct vhdx *vhdx, uint64_t offset, uint64_t length, int fd,
+		    uint64_t fd_offset);
+
+#endif

@@ -1,0 +1,350 @@
+/* vhdx_windows.c - the partitions of a VHDX's virtual disk and the Windows
+ * on them (see vhdx_windows.h). */
+#include "wintogo/vhdx_windows.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <wimlib.h>
+
+#include "wintogo/log.h"
+#include "wintogo/stage.h"
+#include "wintogo/util.h"
+
+#define MBR_TYPE_ESP "0xef"
+
+/* Makes file (sparse, size bytes) and copies the virtual disk's bytes
+ * [offset, offset + length) into it at file_offset. */
+static int stage_range(struct vhdx *v, const char *file, uint64_t size, uint64_t offset,
+		       uint64_t length, uint64_t file_offset)
+{
+	int fd, ret = access(file, F_OK) == 0 ? 0 : stage_make_file(file, size);
+
+	if (ret < 0)
+		return ret;
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return log_errno(-errno, "cannot open '%s'", file);
+	ret = vhdx_copy_range(v, offset, length, fd, file_offset);
+	close(fd);
+	return ret;
+}
+
+/* libfdisk reads the table from a copy of the first and the last MiB. */
+static int read_table(struct vhdx *v, const char *file, struct layout_table *t)
+{
+	const struct vhdx_disk_info *in = vhdx_info(v);
+	uint64_t size = in->virtual_size, tail = size > MIB ? size - MIB : 0;
+	int ret;
+
+	ret = stage_range(v, file, size, 0, MIB, 0);
+	if (!ret)
+		ret = stage_range(v, file, size, tail, size - tail, tail);
+	if (!ret)
+		ret = layout_read_table(file, in->logical_sector, t);
+	if (ret == -ENOENT)
+		ret = log_error(-ENOENT, "the virtual disk in '%s' has no partition table (no GPT, no MBR); is Windows installed on it?",
+				vhdx_path(v));
+	return ret;
+}
+
+static const char *filesystem(struct vhdx *v, const struct layout_entry *e)
+{
+	uint8_t boot[512];
+
+	if (e->size < sizeof(boot) || vhdx_read(v, e->offset, boot, sizeof(boot)) < 0)
+		return NULL;
+	if (!memcmp(boot + 3, "NTFS    ", 8))
+		return "ntfs";
+	if (!memcmp(boot + 82, "FAT32   ", 8) || !memcmp(boot + 54, "FAT1", 4))
+		return "vfat";
+	return NULL;
+}
+
+/* Copies partition e into file and captures it into a new in-memory WIM. */
+static int capture(struct vhdx *v, const struct layout_entry *e, const char *file,
+		   WIMStruct **wim_ret)
+{
+	const struct vhdx_disk_info *in = vhdx_info(v);
+	char what[64];
+	WIMStruct *wim = NULL;
+	char *dir = xstrdup(file), *slash = strrchr(dir, '/');
+	int err, ret;
+
+	if (slash)
+		*slash = '\0';
+	snprintf(what, sizeof(what), "capture partition %u of", e->number);
+	ret = stage_check_space(dir, in->stored_blocks * in->block_size);
+	if (!ret)
+		ret = stage_range(v, file, e->size, e->offset, e->size, 0);
+	free(dir);
+	if (ret < 0)
+		return ret;
+	err = wimlib_create_new_wim(WIMLIB_COMPRESSION_TYPE_NONE, &wim);
+	if (!err)
+		err = wimlib_add_image(wim, file, "Windows", NULL, WIMLIB_ADD_FLAG_NTFS);
+	if (err) {
+		wimlib_free(wim);
+		return wim_error(err, vhdx_path(v), what);
+	}
+	*wim_ret = wim;
+	return 0;
+}
+
+static bool has_windows(WIMStruct *wim)
+{
+	return wimlib_get_image_property(wim, 1, "WINDOWS/ARCH") != NULL;
+}
+
+struct totals {
+	uint64_t bytes, files, dirs;
+};
+
+static int count_entry(const struct wimlib_dir_entry *d, void *ctx)
+{
+	struct totals *t = ctx;
+
+	if (d->attributes & WIMLIB_FILE_ATTRIBUTE_DIRECTORY)
+		t->dirs++;
+	else
+		t->files++;
+	for (uint32_t i = 0; i <= d->num_named_streams; i++)
+		t->bytes += d->streams[i].resource.uncompressed_size;
+	return 0;
+}
+
+/* "Windows 11 Pro": Windows 11 still says "Windows 10" in ProductName, so
+ * client names come from the build and the edition. */
+static char *windows_name(WIMStruct *wim)
+{
+	static const char *const editions[][2] = {
+		{ "Core", "Home" },
+		{ "CoreN", "Home N" },
+		{ "CoreSingleLanguage", "Home Single Language" },
+		{ "Professional", "Pro" },
+		{ "ProfessionalN", "Pro N" },
+		{ "ProfessionalWorkstation", "Pro for Workstations" },
+		{ "ProfessionalEducation", "Pro Education" },
+	};
+	const char *product = wimlib_get_image_property(wim, 1, "WINDOWS/PRODUCTNAME");
+	const char *edition = wimlib_get_image_property(wim, 1, "WINDOWS/EDITIONID");
+	const char *type = wimlib_get_image_property(wim, 1, "WINDOWS/INSTALLATIONTYPE");
+	const char *major = wimlib_get_image_property(wim, 1, "WINDOWS/VERSION/MAJOR");
+	const char *build = wimlib_get_image_property(wim, 1, "WINDOWS/VERSION/BUILD");
+
+	if (edition && type && !strcmp(type, "Client") && major && !strcmp(major, "10")) {
+		for (size_t i = 0; i < ARRAY_SIZE(editions); i++)
+			if (!strcasecmp(edition, editions[i][0]))
+				edition = editions[i][1];
+		return xasprintf("Windows %s %s", build && atol(build) >= 22000 ? "11" : "10", edition);
+	}
+	return xstrdup(product && *product ? product : "Windows");
+}
+
+/* What wimlib fills in only when it writes a WIM: the totals, and a name. */
+static int describe(WIMStruct *wim, const char *path)
+{
+	struct totals t = { 0 };
+	char *name = windows_name(wim);
+	char num[3][24];
+	int err;
+
+	err = wimlib_iterate_dir_tree(wim, 1, "", WIMLIB_ITERATE_DIR_TREE_FLAG_RECURSIVE, count_entry,
+				      &t);
+	snprintf(num[0], sizeof(num[0]), "%llu", (unsigned long long)t.bytes);
+	snprintf(num[1], sizeof(num[1]), "%llu", (unsigned long long)t.files);
+	snprintf(num[2], sizeof(num[2]), "%llu", (unsigned long long)t.dirs);
+	if (!err)
+		err = wimlib_set_image_property(wim, 1, "TOTALBYTES", num[0]);
+	if (!err)
+		err = wimlib_set_image_property(wim, 1, "FILECOUNT", num[1]);
+	if (!err)
+		err = wimlib_set_image_property(wim, 1, "DIRCOUNT", num[2]);
+	if (!err)
+		err = wimlib_set_image_name(wim, 1, name);
+	if (!err)
+		err = wimlib_set_image_property(wim, 1, "DISPLAYNAME", name);
+	free(name);
+	return err ? wim_error(err, path, "describe the Windows in") : 0;
+}
+
+static void remove_stage(void *dir)
+{
+	stage_remove(dir);
+}
+
+/* Opens the VHDX, makes a stage and reads the partition table. */
+static int open_disk(const char *path, const char *tmpdir, struct vhdx_disk *d, char **stage_ret)
+{
+	char *table = NULL;
+	int ret = vhdx_open(path, &d->vhdx);
+
+	if (!ret)
+		ret = stage_create(stage_default_parent(tmpdir), stage_ret);
+	if (!ret) {
+		table = stage_path(*stage_ret, "table.img");
+		ret = read_table(d->vhdx, table, &d->table);
+		unlink(table);
+	}
+	free(table);
+	if (!ret)
+		d->parts = xcalloc(d->table.count ? d->table.count : 1, sizeof(*d->parts));
+	for (size_t i = 0; i < d->table.count && !ret; i++) {
+		d->parts[i].entry = &d->table.entries[i];
+		d->parts[i].filesystem = filesystem(d->vhdx, &d->table.entries[i]);
+	}
+	return ret;
+}
+
+static char *partition_file(const char *stage, const struct layout_entry *e)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "partition%u.img", e->number);
+	return stage_path(stage, name);
+}
+
+/* Reads the Windows on NTFS partition p, if any. */
+static int look_into(struct vhdx_disk *d, struct vhdx_partition *p, const char *stage)
+{
+	char *file = partition_file(stage, p->entry);
+	struct wim_source *source = NULL;
+	WIMStruct *wim = NULL;
+	int ret = capture(d->vhdx, p->entry, file, &wim);
+
+	if (!ret && has_windows(wim)) {
+		ret = describe(wim, vhdx_path(d->vhdx));
+		if (!ret)
+			wim_source_adopt(wim, vhdx_path(d->vhdx), NULL, NULL, &source);
+		else
+			wimlib_free(wim);
+		if (!ret)
+			ret = wim_source_image(source, 1, &p->windows);
+		p->has_windows = !ret;
+	} else {
+		wimlib_free(wim);
+	}
+	wim_source_free(source);
+	unlink(file);
+	free(file);
+	return ret;
+}
+
+int vhdx_disk_scan(const char *path, const char *tmpdir, bool windows, struct vhdx_disk **disk_ret)
+{
+	struct vhdx_disk *d = xcalloc(1, sizeof(*d));
+	char *stage = NULL;
+	int ret = open_disk(path, tmpdir, d, &stage);
+
+	for (size_t i = 0; i < d->table.count && windows && !ret; i++) {
+		struct vhdx_partition *p = &d->parts[i];
+
+		if (p->filesystem && !strcmp(p->filesystem, "ntfs"))
+			ret = look_into(d, p, stage);
+	}
+	stage_remove(stage);
+	if (ret < 0) {
+		vhdx_disk_free(d);
+		return ret;
+	}
+	*disk_ret = d;
+	return 0;
+}
+
+static void disk_release(struct vhdx_disk *d)
+{
+	for (size_t i = 0; d->parts && i < d->table.count; i++)
+		wim_image_release(&d->parts[i].windows);
+	free(d->parts);
+	layout_table_release(&d->table);
+	vhdx_close(d->vhdx);
+}
+
+void vhdx_disk_free(struct vhdx_disk *d)
+{
+	if (!d)
+		return;
+	disk_release(d);
+	free(d);
+}
+
+/* NTFS partitions, the largest first: Windows is on the big one, recovery
+ * tools on small ones. */
+static int by_size_down(const void *a, const void *b)
+{
+	const struct vhdx_partition *x = *(const struct vhdx_partition *const *)a;
+	const struct vhdx_partition *y = *(const struct vhdx_partition *const *)b;
+
+	return x->entry->size > y->entry->size ? -1 : x->entry->size < y->entry->size;
+}
+
+int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source **source_ret)
+{
+	struct vhdx_disk d = { 0 };
+	struct vhdx_partition **ntfs = NULL;
+	size_t n = 0;
+	char *stage = NULL;
+	bool found = false;
+	int ret = open_disk(path, tmpdir, &d, &stage);
+
+	if (!ret)
+		ntfs = xcalloc(d.table.count ? d.table.count : 1, sizeof(*ntfs));
+	for (size_t i = 0; i < d.table.count && !ret; i++)
+		if (d.parts[i].filesystem && !strcmp(d.parts[i].filesystem, "ntfs"))
+			ntfs[n++] = &d.parts[i];
+	if (!ret)
+		qsort(ntfs, n, sizeof(*ntfs), by_size_down);
+	for (size_t i = 0; i < n && !ret && !found; i++) {
+		char *file = partition_file(stage, ntfs[i]->entry);
+		WIMStruct *wim = NULL;
+
+		ret = capture(d.vhdx, ntfs[i]->entry, file, &wim);
+		found = !ret && has_windows(wim);
+		if (found)
+			ret = describe(wim, path);
+		if (found && !ret) {
+			wim_source_adopt(wim, path, remove_stage, stage, source_ret);
+			stage = NULL;  /* the source removes it */
+		} else {
+			wimlib_free(wim);
+			unlink(file);
+		}
+		free(file);
+	}
+	if (!ret && !found)
+		ret = log_error(-ENOENT, "'%s' holds no Windows: none of its %zu NTFS partitions has \\Windows\\System32\\config\\SOFTWARE",
+				path, n);
+	free(ntfs);
+	stage_remove(stage);
+	disk_release(&d);
+	return ret;
+}
+
+static bool is_esp(const struct layout_entry *e)
+{
+	return !strcasecmp(e->type, LAYOUT_TYPE_ESP) || !strcasecmp(e->type, MBR_TYPE_ESP);
+}
+
+int vhdx_stage_esp(const char *path, const char *file)
+{
+	struct vhdx_disk d = { 0 };
+	char *stage = NULL;
+	int ret = open_disk(path, NULL, &d, &stage);
+	size_t i;
+
+	for (i = 0; !ret && i < d.table.count && !is_esp(&d.table.entries[i]); i++)
+		;
+	if (!ret && i == d.table.count)
+		ret = log_error(-ENOENT, "the virtual disk in '%s' has no EFI system partition; it is not a UEFI disk",
+				path);
+	if (!ret)
+		ret = stage_range(d.vhdx, file, d.table.entries[i].size, d.table.entries[i].offset,
+				  d.table.entries[i].size, 0);
+	stage_remove(stage);
+	disk_release(&d);
+	return ret;
+}

@@ -1,0 +1,158 @@
+/* Unit tests of sink_vhdx.c and vhdx.c: a disk written as VHDX reads back
+ * the same, only its data blocks are stored, and damage is refused. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "wintogo/extents.h"
+#include "wintogo/sink.h"
+#include "wintogo/util.h"
+#include "wintogo/vhdx.h"
+#include "wintogo/vhdx_format.h"
+
+#define DISK (64 * MIB + 4096)   /* not a whole number of blocks */
+
+static char dir[] = "/tmp/wintogo-vhdx.XXXXXX";
+
+static char *path(const char *name)
+{
+	return xasprintf("%s/%s", dir, name);
+}
+
+/* A sparse disk: 4 KiB at 0, 1 MiB of data at 8 MiB, 100 bytes at the
+ * very end, and a zero-filled (but allocated) MiB at 20 MiB. */
+static int make_disk(void)
+{
+	char *p = path("disk.img");
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	uint8_t *buf = xcalloc(1, MIB);
+
+	free(p);
+	for (size_t i = 0; i < MIB; i++)
+		buf[i] = (uint8_t)(i * 7 + 1);
+	if (fd < 0 || ftruncate(fd, DISK) < 0 || pwrite(fd, buf, 4096, 0) != 4096 ||
+	    pwrite(fd, buf, MIB, 8 * MIB) != (ssize_t)MIB ||
+	    pwrite(fd, buf, 100, DISK - 100) != 100) {
+		free(buf);
+		return -1;
+	}
+	memset(buf, 0, MIB);
+	if (pwrite(fd, buf, MIB, 20 * MIB) != (ssize_t)MIB)
+		fd = -1;
+	free(buf);
+	return fd;
+}
+
+static int write_vhdx(int disk, const char *out, const struct sink_format *format)
+{
+	struct extent_list list = { 0 };
+	struct block_list blocks = { 0 };
+	struct sink *sink = NULL;
+	int ret = extents_add_file(&list, disk, 0, DISK, "disk");
+
+	if (!ret)
+		ret = extents_finish(&list);
+	if (!ret)
+		ret = sink_open_format(SINK_VHDX, out, DISK, true, 0, format, &sink);
+	if (!ret)
+		ret = sink_write_all(sink, &list, &blocks, NULL);
+	if (!ret)
+		ret = sink_finish(sink);
+	sink_free(sink);
+	extents_release(&list);
+	blocks_release(&blocks);
+	return ret;
+}
+
+/* The whole virtual disk, read through libvhdi, equals the disk. */
+static bool same_content(struct vhdx *v, int disk)
+{
+	uint8_t *a = xmalloc(MIB), *b = xmalloc(MIB);
+	bool same = true;
+
+	for (uint64_t off = 0; off < DISK && same; off += MIB) {
+		size_t n = DISK - off < MIB ? DISK - off : MIB;
+
+		same = vhdx_read(v, off, a, n) == 0 && pread(disk, b, n, (off_t)off) == (ssize_t)n &&
+		       !memcmp(a, b, n);
+	}
+	free(a);
+	free(b);
+	return same;
+}
+
+static void patch(const char *p, uint64_t offset, const void *bytes, size_t n)
+{
+	int fd = open(p, O_WRONLY);
+
+	if (fd < 0 || pwrite(fd, bytes, n, (off_t)offset) != (ssize_t)n)
+		abort();
+	close(fd);
+}
+
+int main(void)
+{
+	struct sink_format four_k = { .logical_sector = 4096, .block_size = 2 * MIB };
+	char *out = NULL, *bad = NULL;
+	struct vhdx *v = NULL;
+	struct stat sb;
+	int disk;
+
+	plan(14);
+	if (!mkdtemp(dir))
+		return 1;
+	disk = make_disk();
+	out = path("out.vhdx");
+	bad = path("bad.vhdx");
+
+	is_int(write_vhdx(disk, out, NULL), 0, "a disk written as VHDX (defaults)");
+	ok(vhdx_is_vhdx(out), "it starts with the VHDX signature");
+	is_int(vhdx_open(out, &v), 0, "and opens again, every check passed");
+	if (v) {
+		const struct vhdx_disk_info *in = vhdx_info(v);
+
+		ok(in->virtual_size == DISK && in->block_size == MIB && in->logical_sector == 512 &&
+		   in->physical_sector == 4096, "size, 1 MiB blocks, 512/4096-byte sectors");
+		is_int((long long)in->stored_blocks, 3, "three blocks stored: the zero MiB is not");
+		ok(same_content(v, disk), "libvhdi reads it back as the disk");
+		stat(out, &sb);
+		ok((uint64_t)sb.st_size <= 3 * MIB + 3 * MIB + MIB, "the file is 3 MiB (headers, log, metadata), 3 blocks and the BAT");
+		vhdx_close(v);
+		v = NULL;
+	}
+
+	is_int(write_vhdx(disk, out, &four_k), 0, "written with 4096-byte sectors and 2 MiB blocks");
+	is_int(vhdx_open(out, &v), 0, "opens");
+	ok(v && vhdx_info(v)->logical_sector == 4096 && vhdx_info(v)->block_size == 2 * MIB &&
+	   same_content(v, disk), "4096-byte sectors, 2 MiB blocks, the same content");
+	vhdx_close(v);
+	v = NULL;
+
+	four_k.block_size = 3 * MIB;
+	is_int(write_vhdx(disk, bad, &four_k), -EINVAL, "a block size not a power of two is refused");
+	ok(access(bad, F_OK) < 0, "and nothing is written");
+
+	/* damage: both headers' checksums */
+	write_vhdx(disk, bad, NULL);
+	patch(bad, VHDX_HEADER1_OFFSET + 4, "\xff", 1);
+	patch(bad, VHDX_HEADER2_OFFSET + 4, "\xff", 1);
+	is_int(vhdx_open(bad, &v), -EBADMSG, "a VHDX with no valid header is refused");
+	write_vhdx(disk, bad, NULL);
+	if (truncate(bad, 3 * MIB) < 0)
+		return 1;
+	is_int(vhdx_open(bad, &v) < 0, 1, "a truncated VHDX is refused");
+
+	unlink(bad);
+	unlink(out);
+	free(bad);
+	free(out);
+	close(disk);
+	out = path("disk.img");
+	unlink(out);
+	free(out);
+	rmdir(dir);
+	return done_testing();
+}

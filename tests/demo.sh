@@ -17,7 +17,11 @@ step "Its partition table, as sfdisk reads it" sfdisk -l "$out/windows.img"
 step "Its BCD store, as the Windows Boot Manager will read it" \
 	"$wintogo" info --bcd "$out/windows.img"
 
-rm -rf "$out/windows.qcow2" "$out/Windows 10 Pro.utm"
+rm -rf "$out/windows.qcow2" "$out/windows.utm"
+# probe exits 4 for "cannot boot": that is its answer here, not a failure
+step "Will the disk boot on an Apple Silicon Mac (a MacBook Air M2)?" \
+	"$wintogo" probe --host Mac14,2 "$out/windows.img" || true
+step "And on a UEFI PC?" "$wintogo" probe --host pc-uefi "$out/windows.img" || true
 step "The same Windows as a QCOW2 and a UTM bundle, for a Mac" \
 	"$wintogo" vm --seed 42 --utm "$out" "$out/windows.img" "$out/windows.qcow2"
 step "qemu-img's view of it" qemu-img check "$out/windows.qcow2"
@@ -29,12 +33,13 @@ cat <<DONE
 == Where everything is
 sample images:      $fixtures (x64.wim, multi.wim, x64.esd, split.swm, arm64.wim)
 info as JSON:       $out/x64-info.json
-VM disk, UTM:       $out/windows.qcow2, "$out/windows.utm"
+VM disk, UTM:       $out/windows.qcow2, $out/windows.utm
 disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
                     qemu-system-x86_64 -machine q35 -m 1G -nic none \\
                       -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
 its manifest:       $out/windows.img.manifest.json (and \\wintogo\\manifest.json in its ESP)
 wintogo binary:     $wintogo
 manual pages:       man -l man/wintogo.1 (and one page per command: wintogo-list.1,
-                    wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-vm.1)
+                    wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-probe.1,
+                    wintogo-vm.1)
 DONE

@@ -40,11 +40,11 @@ MANPAGES := $(wildcard man/*.1)
 DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-dev \
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
 	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev
-DEPS_RUN := ntfs-3g dosfstools mtools
+DEPS_RUN := ntfs-3g fuse3 dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
-	libxml2-utils zip libvhdi-utils
+	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 FIXTURES := $(BUILD)/fixtures

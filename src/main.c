@@ -19,7 +19,7 @@ static const struct command commands[] = {
 	{ "list", cmd_list, "list the disks that could be targets, and why each is safe or not" },
 	{ "info", cmd_info, "show the images inside a WIM, ESD or split SWM set, a Windows ISO or a VHDX" },
 	{ "probe", cmd_probe, "tell whether a disk boots on a machine (a Mac, a PC), and why not" },
-	{ "write", cmd_write, "write an image to a disk image as a bootable Windows To Go disk" },
+	{ "write", cmd_write, "write an image to a disk or disk image as a bootable Windows To Go disk" },
 	{ "vm", cmd_vm, "make a QCOW2, VHDX or raw VM disk, and a UTM bundle, from an image or disk" },
 	{ "verify", cmd_verify, "check a disk wintogo wrote against its manifest, again" },
 };

@@ -13,6 +13,8 @@
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
+/* The fixed header every WIM starts with. */
+#define WIM_HEADER_BYTES 208
 /* WIM header version of solid-compressed (ESD) files. */
 #define WIM_VERSION_SOLID 0xE00
 
@@ -210,6 +212,11 @@ static int open_wim(struct wim_source *source)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return log_errno(-errno, "cannot open '%s'", source->file.path);
+	/* shorter than a WIM header: no WIM at all, rather than a truncated one */
+	if (lseek(fd, 0, SEEK_END) < WIM_HEADER_BYTES) {
+		close(fd);
+		return wim_error(WIMLIB_ERR_NOT_A_WIM_FILE, source->file.path, "open");
+	}
 	close(fd);
 
 	err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);

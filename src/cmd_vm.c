@@ -11,6 +11,7 @@
 #include "wintogo/cli.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/servicing.h"
 #include "wintogo/utm.h"
 #include "wintogo/util.h"
 #include "wintogo/vm.h"
@@ -120,6 +121,19 @@ static int check_utm(const struct vm_cli *cli, const char *default_name)
 			      cli->opt.force, &bundle);
 	free(bundle);
 	return ret;
+}
+
+/* The options that build a disk from a Windows image mean nothing for a
+ * disk that is converted as it is: refusing them beats ignoring them. */
+static bool image_options_given(const struct write_options *o)
+{
+	const struct servicing_options *sv = &o->service;
+	const struct unattend_answers *a = &sv->answers;
+
+	return o->index || o->name || o->disk_bytes || o->esp_bytes || o->wim_path || o->locale ||
+	       o->bcd_from_scratch || o->sha256_given || o->sha256_file || sv->san_policy ||
+	       sv->portable_flag || sv->unattend_path || sv->drivers_path || a->user ||
+	       a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name;
 }
 
 /* SOURCE is a disk image: convert it. */
@@ -301,6 +315,9 @@ int cmd_vm(int argc, char **argv)
 	log_set_quiet(cli.quiet);
 	cancel_install_handlers();
 	progress_ui_init(&ui, cli.json, cli.quiet);
+	if (vm_is_disk_image(cli.opt.image_path) && image_options_given(&cli.opt))
+		return cli_usage_error("vm", "'%s' is a disk image, converted as it is: the options that choose, check or change a Windows image are for a WIM, ESD or ISO",
+				       cli.opt.image_path);
 	if (vm_is_disk_image(cli.opt.image_path))
 		ret = from_disk(&cli, cli.opt.image_path, &progress);
 	else

@@ -145,7 +145,7 @@ static int run(struct write_cli *cli)
 	if (ret == 0 && (!cli->quiet || cli->json))
 		cli_print_result(job, &result, cli->json);
 	if (ret == -ECANCELED && cancel_requested()) {
-		if (job->device)
+		if (job->device && job->target_touched)
 			log_error(ret, "%s is now incomplete and will not boot; write it again before using it",
 				  job->device->path);
 		write_job_free(job);
@@ -172,7 +172,7 @@ int cmd_write(int argc, char **argv)
 		{ 0 },
 	};
 	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
-	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION,
+	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
 						  .usb_boot_flags = true } };
 	int c, ret;

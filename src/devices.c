@@ -268,7 +268,7 @@ static void release_usage(struct usage *u)
 static bool mount_is(const struct device_roots *roots, const struct usage *u, size_t i,
 		     dev_t devno, const char *name)
 {
-	char real[PATH_MAX];
+	char real[PATH_MAX] = "";
 	const char *base;
 
 	if (u->mounted[i] == devno)
@@ -381,7 +381,8 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 		p->swap = is_swap(roots, u, p->name);
 		if (p->swap)
 			system = true;
-		if (image_known && image.st_dev == devno)
+		if (image_known && (image.st_dev == devno ||
+				    (S_ISBLK(image.st_mode) && image.st_rdev == devno)))
 			set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s' (on %s)", d->path,
 								ctx->image, p->name));
 	}
@@ -390,7 +391,8 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	if (system)
 		set_verdict(d, DEVICE_SYSTEM, xasprintf("%s holds the running system (its root, /boot, /usr or swap)",
 							d->path));
-	if (image_known && image.st_dev == d->devno)
+	if (image_known && (image.st_dev == d->devno ||
+			    (S_ISBLK(image.st_mode) && image.st_rdev == d->devno)))
 		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, ctx->image));
 	if (image_known) {
 		const char *from = image_mount_source(u, ctx->image);

@@ -27,8 +27,11 @@ int outfile_open(struct outfile *out, const char *target, bool force)
 		if (!force)
 			return log_error(-EEXIST, "'%s' already exists; use --force to replace it", target);
 	}
-	/* a .partial file is always ours, left by an interrupted run */
-	out->fd = open(out->partial, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a .partial file is always ours, left by an interrupted run: remove it
+	 * rather than open it, so that a symlink of that name is never followed */
+	if (unlink(out->partial) < 0 && errno != ENOENT)
+		return log_errno(-errno, "cannot remove the stale '%s'", out->partial);
+	out->fd = open(out->partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out->fd < 0)
 		return log_errno(-errno, "cannot create '%s'", out->partial);
 	out->created = true;

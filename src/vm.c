@@ -143,6 +143,11 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 		ret = log_errno(-errno, "cannot open '%s'", req->disk);
 		goto out;
 	}
+	if (S_ISBLK(sb.st_mode)) {
+		ret = log_error(-EINVAL, "'%s' is a disk; copy it to an image file first (dd), then convert that",
+				req->disk);
+		goto out;
+	}
 	if (is_same_file(req->target, &sb)) {
 		ret = log_error(-EINVAL, "'%s' is the source disk itself; give another OUT", req->target);
 		goto out;

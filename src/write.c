@@ -90,13 +90,25 @@ static int check_device(struct write_job *job)
 {
 	struct device_roots roots;
 	struct device_context ctx = { .image = job->opt.image_path };
-	struct device *d;
+	struct device *d, before = { 0 };
+	bool again = job->device != NULL;
 	int ret;
 
+	/* the second time, the disk must be the one planned for and confirmed */
+	if (again)
+		before = (struct device){ .devno = job->device->devno, .size = job->device->size,
+					  .logical_sector = job->device->logical_sector,
+					  .serial = job->device->serial ? xstrdup(job->device->serial) : NULL };
 	device_roots_default(&roots);
 	device_list_release(&job->devices);
 	job->device = NULL;
 	ret = device_find(&roots, &ctx, job->opt.target, &job->devices, &d);
+	if (!ret && again && (d->devno != before.devno || d->size != before.size ||
+			      d->logical_sector != before.logical_sector ||
+			      (before.serial && (!d->serial || strcmp(before.serial, d->serial)))))
+		ret = log_error(-ENODEV, "%s is no longer the disk that was planned for (another disk was plugged in?); nothing was written, start again",
+				d->path);
+	free(before.serial);
 	if (ret < 0)
 		return ret;
 	if (d->verdict != DEVICE_OK)
@@ -121,8 +133,10 @@ static int check_target(struct write_job *job)
 	if (stat(opt->target, &sb) < 0)
 		return errno == ENOENT ? 0 : log_errno(-errno, "cannot look at '%s'", opt->target);
 	if (S_ISBLK(sb.st_mode)) {
-		if (opt->sink_kind != SINK_RAW_FILE)
-			return log_error(-EINVAL, "'%s' is a disk; a VM image is written to a file", opt->target);
+		/* only `write` asks the user to confirm a disk */
+		if (!opt->allow_device)
+			return log_error(-EINVAL, "'%s' is a disk; write disks with `wintogo write`, VM images to a file",
+					 opt->target);
 		if (opt->disk_bytes)
 			return log_error(-EINVAL, "--size is for disk image files; a disk keeps its own size");
 		return check_device(job);
@@ -157,6 +171,10 @@ static int plan(struct write_job *job)
 	if (req.disk_bytes % req.sector_size)
 		return log_error(-EINVAL, "disk size %llu is not a multiple of %u-byte sectors",
 				 (unsigned long long)req.disk_bytes, req.sector_size);
+	if (req.disk_bytes < job->min_disk_bytes && job->device)
+		return log_error(-ENOSPC, "%s has %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); use a larger disk",
+				 job->device->path, format_size(req.disk_bytes, have), job->image.index,
+				 format_size(job->min_disk_bytes, need), format_size(expanded, size));
 	if (req.disk_bytes < job->min_disk_bytes)
 		return log_error(-ENOSPC, "'%s' would be %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); give --size %lluM or more",
 				 opt->target, format_size(req.disk_bytes, have), job->image.index,
@@ -578,6 +596,8 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		ret = assemble(job, &s, &list);
 	if (!ret && job->manifest_in_esp)
 		ret = reserve_manifest(job, &s, &list, &man, &reserved);
+	/* from here on, a disk no longer holds what it held */
+	job->target_touched = !ret;
 	if (!ret)
 		ret = sink_write_all(sink, &list, &man.blocks, progress);
 	for (size_t i = 0; i < man.blocks.count && !ret; i++)

@@ -45,6 +45,11 @@ refuses "a device node that does not exist is refused" "does not exist; to write
 check "and no file was made in its place" test ! -e "${loop}p9"
 is "$(hash_of "$loop")" "$before" "the disk is unchanged"
 
+run_wintogo vm --format raw "$FIXTURES/x64.wim" "$loop"
+is "$RC" 1 "vm refuses a disk as OUT (only write asks to confirm a disk)"
+like "$ERR" "is a disk; write disks with .wintogo write." "saying so"
+is "$(hash_of "$loop")" "$before" "the disk is unchanged"
+
 # --- the write ---
 run_wintogo write --yes --seed 9 "$FIXTURES/x64.wim" "$loop"
 is "$RC" 0 "write --yes IMAGE /dev/loopN"
@@ -59,6 +64,8 @@ is "$(sfdisk --json "$loop" | jq -r .partitiontable.id)" \
 	"$(sfdisk --json "$backing" | jq -r .partitiontable.id)" "the device and its file hold the same disk"
 run_wintogo verify "$loop"
 is "$RC" 0 "wintogo verify /dev/loopN passes"
+refuses "the disk that is the source image itself is refused" "holds the source image" \
+	write --dry-run --yes "$loop" "$loop"
 check "no manifest is put beside a device node" test ! -e "$loop.manifest.json"
 
 # --- a mounted partition, and the disk that holds the image ---

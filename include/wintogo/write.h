@@ -44,6 +44,7 @@ struct write_options {
 	const char *locale;      /* NULL: the image's default language */
 	bool bcd_from_scratch;   /* ignore the image's BCD-Template */
 	bool force;
+	bool allow_device;       /* TARGET may be a disk (write confirms it) */
 	enum sink_kind sink_kind;  /* SINK_RAW_FILE for write, QCOW2 for vm */
 	unsigned sink_flags;
 	bool sha256_given;       /* the image must have this SHA-256 ... */
@@ -71,6 +72,7 @@ struct write_job {
 	struct servicing *servicing;  /* NULL when the image is applied as it is */
 	struct device_list devices;   /* when TARGET is a disk: */
 	struct device *device;   /* its facts and verdict, NULL for a file */
+	bool target_touched;     /* the stream to the target has begun */
 };
 
 struct write_result {

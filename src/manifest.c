@@ -1,6 +1,7 @@
 /* manifest.c - what was written, as JSON (see manifest.h; reading it back
  * is in manifest_read.c, with jansson). */
 #include "wintogo/manifest.h"
+#include "wintogo/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -103,28 +104,12 @@ int manifest_render(const struct manifest *m, size_t pad_to, char **text_ret, si
 	return 0;
 }
 
-int manifest_save(const char *text, size_t len, const char *path)
+int manifest_save(const char *text, size_t len, const char *path, struct outfile *out)
 {
-	char *partial = xasprintf("%s.partial", path);
-	int fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int ret = 0;
+	int ret = outfile_open(out, path, true);
 
-	if (fd < 0) {
-		ret = log_errno(-errno, "cannot create '%s'", partial);
-		goto out;
-	}
-	if (write(fd, text, len) != (ssize_t)len || fsync(fd) < 0)
-		ret = log_errno(-errno ? -errno : -EIO, "cannot write '%s'", partial);
-	if (close(fd) < 0 && !ret)
-		ret = log_errno(-errno, "cannot write '%s'", partial);
-	if (!ret && rename(partial, path) < 0)
-		ret = log_errno(-errno, "cannot rename '%s' to '%s'", partial, path);
-	if (!ret)
-		ret = fsync_parent(path);
-	if (ret < 0)
-		unlink(partial);
-out:
-	free(partial);
+	if (!ret && write(out->fd, text, len) != (ssize_t)len)
+		ret = log_errno(errno ? -errno : -EIO, "cannot write '%s'", out->partial);
 	return ret;
 }
 

@@ -19,6 +19,7 @@
 #include "wintogo/log.h"
 #include "wintogo/manifest.h"
 #include "wintogo/ntfs.h"
+#include "wintogo/outfile.h"
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
@@ -534,6 +535,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
 	struct extent_list list = { 0 };
 	struct block_list check = { 0 };   /* every block written, the manifest's too */
+	struct outfile manifest_out = { .fd = -1 };
 	struct manifest man = { 0 };
 	char *text = NULL;
 	size_t text_len = 0, reserved = 0;
@@ -608,12 +610,12 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	if (!ret && !job->opt.no_verify)
 		ret = read_back(job, sink, &list, &man, &check, progress);
 	if (!ret && job->manifest_path)
-		ret = manifest_save(text, text_len, job->manifest_path);
-	if (!ret) {
+		ret = manifest_save(text, text_len, job->manifest_path, &manifest_out);
+	if (!ret)
 		ret = sink_finish(sink);
-		if (ret < 0 && job->manifest_path)
-			unlink(job->manifest_path);
-	}
+	/* the manifest beside the image goes in place with the image, or not at all */
+	if (!ret && job->manifest_path)
+		ret = outfile_commit(&manifest_out);
 	if (!ret) {
 		write_result_set(result_ret, &list, &t0);
 		result_ret->blocks = man.blocks.count;
@@ -621,6 +623,7 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 		result_ret->manifest = job->manifest_path;
 	}
 out:
+	outfile_abort(&manifest_out);
 	sink_free(sink);
 	extents_release(&list);
 	blocks_release(&check);

@@ -46,6 +46,7 @@
 #include "wintogo/extents.h"
 #include "wintogo/guid.h"
 #include "wintogo/layout.h"
+#include "wintogo/outfile.h"
 
 #define MANIFEST_FORMAT 1
 #define MANIFEST_ESP_FOLDER "::/wintogo"
@@ -83,8 +84,11 @@ int manifest_render(const struct manifest *m, size_t pad_to, char **text_ret, si
 struct json;
 void manifest_json_origin(struct json *j, const struct manifest *m);
 
-/* Writes text to path: path.partial first, synced, then renamed. */
-int manifest_save(const char *text, size_t len, const char *path);
+/* Writes text as path's .partial file (out, outfile.h); the caller puts
+ * it in place with outfile_commit once the disk image itself is, or
+ * drops it with outfile_abort, so a failed run never replaces an earlier
+ * manifest of that name. */
+int manifest_save(const char *text, size_t len, const char *path, struct outfile *out);
 
 /* Reads a manifest from text; origin names it in messages. */
 int manifest_parse(const char *text, size_t len, const char *origin, struct manifest *m_ret);

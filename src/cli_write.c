@@ -31,7 +31,7 @@ static int bad_value(const char *cmd, const char *fmt, const char *arg)
 	return 1;
 }
 
-int cli_image_option(int c, const char *arg, const char *cmd, struct write_options *opt)
+static int image_option(int c, const char *arg, const char *cmd, struct write_options *opt)
 {
 	uint64_t n;
 
@@ -274,7 +274,7 @@ static int take_name(const char **name_ret, const char *cmd, const char *option,
 	return 0;
 }
 
-int cli_service_option(int c, const char *arg, const char *cmd, struct servicing_options *sv)
+static int service_option(int c, const char *arg, const char *cmd, struct servicing_options *sv)
 {
 	switch (c) {
 	case CLI_OPT_SAN_POLICY:
@@ -318,13 +318,25 @@ int cli_service_option(int c, const char *arg, const char *cmd, struct servicing
 	}
 }
 
-bool cli_service_conflict(const char *cmd, const struct servicing_options *sv)
+int cli_write_option(int c, const char *arg, const char *cmd, struct write_options *opt)
 {
-	const struct unattend_answers *a = &sv->answers;
+	int ret = image_option(c, arg, cmd, opt);
 
-	if (!sv->unattend_path ||
-	    !(a->user || a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name))
+	return ret < 0 ? service_option(c, arg, cmd, &opt->service) : ret;
+}
+
+bool cli_write_options_conflict(const char *cmd, const struct write_options *opt)
+{
+	const struct unattend_answers *a = &opt->service.answers;
+
+	if (opt->index && opt->name)
+		cli_usage_error(cmd, "give --index or --name, not both");
+	else if (opt->service.unattend_path &&
+		 (a->user || a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name))
+		cli_usage_error(cmd, "--unattend is taken as it is: give its settings in the file, not with --user, --skip-oobe, --bypass-nro, --timezone or --computer-name");
+	else if (opt->sha256_given && opt->sha256_file)
+		cli_usage_error(cmd, "give --sha256 or --sha256-file, not both");
+	else
 		return false;
-	cli_usage_error(cmd, "--unattend is taken as it is: give its settings in the file, not with --user, --skip-oobe, --bypass-nro, --timezone or --computer-name");
 	return true;
 }

@@ -283,25 +283,19 @@ int cmd_vm(int argc, char **argv)
 			fputs(help, stdout);
 			return EXIT_OK;
 		default:
-			ret = cli_image_option(c, optarg, "vm", &cli.opt);
-			if (ret < 0)
-				ret = cli_service_option(c, optarg, "vm", &cli.opt.service);
+			ret = cli_write_option(c, optarg, "vm", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("vm");
 		}
 	}
-	if (cli.opt.index && cli.opt.name)
-		return cli_usage_error("vm", "give --index or --name, not both");
+	if (cli_write_options_conflict("vm", &cli.opt))
+		return EXIT_USAGE;
 	if ((cli.opt.sink_flags & SINK_COMPRESS) && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "--compress is for --format qcow2");
 	if (cli.opt.sink_format.block_size && cli.opt.sink_kind != SINK_VHDX)
 		return cli_usage_error("vm", "--vhdx-block-size is for --format vhdx");
 	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
-	if (cli_service_conflict("vm", &cli.opt.service))
-		return EXIT_USAGE;
-	if (cli.opt.sha256_given && cli.opt.sha256_file)
-		return cli_usage_error("vm", "give --sha256 or --sha256-file, not both");
 	/* a QCOW2 or VHDX is checked with qemu-img, not read back (its file is
 	 * not the disk), and compressed clusters cannot take the manifest
 	 * written over them afterwards */

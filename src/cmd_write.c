@@ -201,19 +201,13 @@ int cmd_write(int argc, char **argv)
 			fputs(help, stdout);
 			return EXIT_OK;
 		default:
-			ret = cli_image_option(c, optarg, "write", &cli.opt);
-			if (ret < 0)
-				ret = cli_service_option(c, optarg, "write", &cli.opt.service);
+			ret = cli_write_option(c, optarg, "write", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
 		}
 	}
-	if (cli.opt.index && cli.opt.name)
-		return cli_usage_error("write", "give --index or --name, not both");
-	if (cli_service_conflict("write", &cli.opt.service))
+	if (cli_write_options_conflict("write", &cli.opt))
 		return EXIT_USAGE;
-	if (cli.opt.sha256_given && cli.opt.sha256_file)
-		return cli_usage_error("write", "give --sha256 or --sha256-file, not both");
 	if (argc - optind != 2)
 		return cli_usage_error("write", argc - optind < 2 ? "IMAGE and TARGET are needed"
 								  : "too many arguments");

@@ -333,12 +333,7 @@ static const char *image_mount_source(const struct usage *u, const char *path)
 		best = len;
 		source = u->sources[i];
 	}
-	if (source && source[0] == '/') {
-		const char *base = strrchr(source, '/');
-
-		return base + 1;
-	}
-	return NULL;
+	return source && source[0] == '/' ? path_base(source) : NULL;
 }
 
 static void set_verdict(struct device *d, enum device_verdict v, char *reason)

@@ -159,13 +159,6 @@ out:
 	return ret;
 }
 
-static const char *last_component(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 /* sha256sum escapes names with a backslash or newline: "\HEX  a\\b\nc". */
 static void unescape(char *s)
 {
@@ -213,7 +206,7 @@ static bool parse_entry(char *line, char **name_ret, uint8_t sha_ret[SHA256_BYTE
 
 int sha256sums_lookup(const char *sums, const char *file, uint8_t sha_ret[SHA256_BYTES])
 {
-	const char *want = last_component(file);
+	const char *want = path_base(file);
 	FILE *f = fopen(sums, "re");
 	char *line = NULL;
 	size_t size = 0;
@@ -230,7 +223,7 @@ int sha256sums_lookup(const char *sums, const char *file, uint8_t sha_ret[SHA256
 			line[--len] = '\0';
 		if (!parse_entry(line, &name, sha))
 			continue;
-		if (!strcmp(name, want) || !strcmp(last_component(name), want)) {
+		if (!strcmp(name, want) || !strcmp(path_base(name), want)) {
 			memcpy(sha_ret, sha, sizeof(sha));
 			ret = 0;
 		}

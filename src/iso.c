@@ -157,17 +157,10 @@ static int check_volume_size(struct iso_source *iso)
 	return ret;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
 static struct iso_file *find_file(struct iso_dir *dir, const char *name)
 {
 	for (size_t i = 0; i < dir->count; i++) {
-		if (!strcasecmp(base_name(dir->files[i].path), name))
+		if (!strcasecmp(path_base(dir->files[i].path), name))
 			return &dir->files[i];
 	}
 	return NULL;
@@ -176,14 +169,14 @@ static struct iso_file *find_file(struct iso_dir *dir, const char *name)
 /* "install.swm" -> every "install*.swm" of the folder, it first. */
 static void choose_files(struct iso_source *iso, struct iso_file *first)
 {
-	const char *name = base_name(first->path);
+	const char *name = path_base(first->path);
 	size_t len = strlen(name), stem = len > 4 ? len - 4 : 0;
 	bool split = len > 4 && !strcasecmp(name + stem, ".swm");
 
 	iso->files = xcalloc(iso->dir.count, sizeof(*iso->files));
 	iso->files[iso->n_files++] = first;
 	for (size_t i = 0; split && i < iso->dir.count; i++) {
-		const char *other = base_name(iso->dir.files[i].path);
+		const char *other = path_base(iso->dir.files[i].path);
 		size_t olen = strlen(other);
 
 		if (&iso->dir.files[i] != first && olen >= len && !strncasecmp(other, name, stem) &&
@@ -288,7 +281,7 @@ static int check_files(const struct iso_source *iso)
 
 		if (f->unreadable)
 			return log_error(-EOPNOTSUPP, "cannot read '%s%s': %s", iso->prefix,
-					 base_name(f->path), f->unreadable);
+					 path_base(f->path), f->unreadable);
 		for (size_t k = 0; k < f->n_extents; k++) {
 			const struct iso_extent *e = &f->extents[k];
 
@@ -475,7 +468,7 @@ static int make_stage(struct iso_source *iso, const char *stage_parent)
 	for (size_t i = 0; i < iso->n_files; i++)
 		iso->staged_fds[i] = -1;
 	for (size_t i = 0; i < iso->n_files && !ret; i++) {
-		iso->staged[i] = stage_path(iso->stage, base_name(iso->files[i]->path));
+		iso->staged[i] = stage_path(iso->stage, path_base(iso->files[i]->path));
 		iso->staged_fds[i] = open(iso->staged[i], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (iso->staged_fds[i] < 0)
 			ret = log_errno(-errno, "cannot make '%s'", iso->staged[i]);
@@ -517,7 +510,7 @@ int iso_open(const char *path, const char *image_path, const char *stage_parent,
 	if (ret < 0)
 		goto out;
 	iso->prefix = xasprintf("%s:%.*s", path,
-				(int)(base_name(iso->info.image_path) - iso->info.image_path),
+				(int)(path_base(iso->info.image_path) - iso->info.image_path),
 				iso->info.image_path);
 	ret = check_files(iso);
 	if (!ret)

@@ -238,7 +238,7 @@ static void mac_unsupported(const struct host *h, struct probe_result *r)
  * replaced. */
 static char *vm_out_name(const char *path)
 {
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *base = path_base(path);
 	const char *dot = strrchr(base, '.');
 	int len = dot && dot > base ? (int)(dot - base) : (int)strlen(base);
 

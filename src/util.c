@@ -163,3 +163,10 @@ int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
 	}
 	return 0;
 }
+
+const char *path_base(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}

@@ -118,11 +118,9 @@ static char *split_glob(const char *path)
 /* The name of one of the source's files in messages. */
 static char *name_of(const struct wim_source *source, const char *path)
 {
-	const char *base = strrchr(path, '/');
-
 	if (!source->prefix)
 		return xstrdup(path);
-	return xasprintf("%s%s", source->prefix, base ? base + 1 : path);
+	return xasprintf("%s%s", source->prefix, path_base(path));
 }
 
 /* Finds every part of the split set that path belongs to, in part order:

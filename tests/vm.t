@@ -122,6 +122,8 @@ run_wintogo vm --quiet "$disk" "$TMP/link.qcow2"
 is "$RC" 0 "a stale OUT.partial that is a symlink does not stop vm"
 is "$(cat "$TMP/victim")" "keep me" "and the file it points to is untouched"
 check "OUT is a new file, not the symlink" test -f "$TMP/link.qcow2" -a ! -L "$TMP/link.qcow2"
+run_wintogo vm --index 1 --name x "$FIXTURES/x64.wim" "$TMP/x.qcow2"
+is "$RC:$(grep -c 'give --index or --name, not both' <<<"$ERR")" "2:1" "--index with --name is a usage error for vm too"
 run_wintogo vm --memory 1G "$disk" "$TMP/x.qcow2"
 is "$RC" 2 "too little --memory is a usage error"
 done_testing

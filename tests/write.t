@@ -187,6 +187,11 @@ run_wintogo write "$FIXTURES/x64.wim"
 is "$RC" 2 "a missing TARGET is a usage error"
 run_wintogo write --size big "$FIXTURES/x64.wim" "$OUTDIR/x.img"
 is "$RC" 2 "a bad --size is a usage error"
+run_wintogo write --index 1 --name x "$FIXTURES/x64.wim" "$OUTDIR/x.img"
+is "$RC:$(grep -c 'give --index or --name, not both' <<<"$ERR")" "2:1" "--index with --name is a usage error, saying so"
+run_wintogo write --sha256 "$(printf '0%.0s' $(seq 64))" --sha256-file /dev/null "$FIXTURES/x64.wim" "$OUTDIR/x.img"
+is "$RC:$(grep -c 'give --sha256 or --sha256-file, not both' <<<"$ERR")" "2:1" "--sha256 with --sha256-file is a usage error, saying so"
+check "no usage error wrote anything" test ! -e "$OUTDIR/x.img"
 
 # --- without root ---
 if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then

@@ -124,14 +124,11 @@ struct write_options;
 struct write_job;
 struct write_result;
 
-/* Applies one of CLI_IMAGE_OPTIONS to opt: 0 done, 1 usage error
- * (printed), -1 not one of them. */
-int cli_image_option(int c, const char *arg, const char *cmd, struct write_options *opt);
-/* Applies one of CLI_SERVICE_OPTIONS: 0 done, 1 usage error (printed),
- * -1 not one of them. */
-int cli_service_option(int c, const char *arg, const char *cmd, struct servicing_options *sv);
-/* --unattend with answers that belong in that file: a usage error (printed). */
-bool cli_service_conflict(const char *cmd, const struct servicing_options *sv);
+/* Applies one of CLI_IMAGE_OPTIONS or CLI_SERVICE_OPTIONS to opt: 0 done,
+ * 1 usage error (printed), -1 not one of them. */
+int cli_write_option(int c, const char *arg, const char *cmd, struct write_options *opt);
+/* Options given together that cannot be: a usage error (printed). */
+bool cli_write_options_conflict(const char *cmd, const struct write_options *opt);
 
 /* The plan before writing, as a table or a {"plan":...} JSON line. */
 void cli_print_plan(const struct write_job *job, bool json);

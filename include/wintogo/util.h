@@ -37,6 +37,9 @@ const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
  * Returns 0 or -errno (-EIO for a write of nothing); not logged. */
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
 
+/* The last component of path: "dir/install.wim" -> "install.wim". */
+const char *path_base(const char *path);
+
 /* Syncs the folder of path, so that a rename into it lasts (logged). */
 int fsync_parent(const char *path);
 

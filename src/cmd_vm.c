@@ -320,5 +320,7 @@ int cmd_vm(int argc, char **argv)
 		progress_ui_abort(&ui);
 	else
 		progress_ui_finish(&ui);
+	if (ret < 0 && cancel_requested())
+		return EXIT_INTERRUPTED;
 	return ret < 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -38,7 +38,7 @@ static void usage(FILE *out)
 	      "'man wintogo-COMMAND' for its manual.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error; probe's verdicts are\n"
-	      "0 boots, 3 boots with conditions, 4 cannot boot.\n", out);
+	      "0 boots, 3 boots with conditions, 4 cannot boot; 130 interrupted.\n", out);
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -24,9 +24,15 @@ ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude -DWINTOGO_DATADIR='"$(DATA
 LDLIBS = $(shell pkg-config --libs $(PKGS))
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-SRCS := $(wildcard src/*.c)
-LIB_SRCS := $(filter-out src/main.c src/cmd_%.c src/cli_%.c src/progress_ui.c,$(SRCS))
+# src/ is the core, a library that never talks to the user; src/cli/ is
+# the front end (options, prompts, printing, exit status).
+LIB_SRCS := $(wildcard src/*.c)
+SRCS := $(LIB_SRCS) $(wildcard src/cli/*.c)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The test build (never installed) differs only in cli_hooks.o: it takes the
+# context's test hooks from the environment (see cli.h).
+TEST_OBJS := $(filter-out $(BUILD)/obj/cli/cli_hooks.o,$(OBJS)) $(BUILD)/test/obj/cli_hooks.o
 ASAN_OBJS := $(SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/asan/obj/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -64,12 +70,24 @@ $(BUILD)/wintogo: $(OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
+$(BUILD)/test/obj/cli_hooks.o: src/cli/cli_hooks.c $(HEADERS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC test $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -DWINTOGO_TEST_HOOKS -c -o $@ $<
+
+$(BUILD)/test/wintogo: $(TEST_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
 # The sanitizer build: unit tests link the core modules from it, and the
 # end-to-end tests that cover error paths run its binary.
 $(BUILD)/asan/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC asan $<")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -c -o $@ $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 $(HOOKS_CFLAGS) -c -o $@ $<
+
+# the sanitizer build is a test build too
+$(BUILD)/asan/obj/cli/cli_hooks.o: HOOKS_CFLAGS := -DWINTOGO_TEST_HOOKS
 
 $(BUILD)/asan/wintogo: $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD      $@")
@@ -84,7 +102,7 @@ $(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/tap.h $(ASAN_LIB_OBJS)
 $(BUILD)/asan/helpers/%: tests/helpers/%.c $(ASAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HELPER  $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Installs only what is missing; a no-op when everything is present.
 deps:
@@ -105,8 +123,9 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
 
 unit: $(UNIT_TESTS)
 
-test: all $(BUILD)/asan/wintogo unit $(HELPERS) fixtures
+test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
+	WINTOGO_TEST=$(abspath $(BUILD)/test/wintogo) \
 	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
 		prove $(UNIT_TESTS) tests/*.t
 

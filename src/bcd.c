@@ -79,14 +79,14 @@ struct store {
 	int err;
 };
 
-static int fail(struct store *s, const char *what)
+static int fail(struct wtg_ctx *ctx, struct store *s, const char *what)
 {
 	if (!s->err)
-		s->err = log_errno(errno ? -errno : -EIO, "cannot write the BCD store (%s)", what);
+		s->err = log_syserr(ctx, errno ? errno : EIO, "cannot write the BCD store (%s)", what);
 	return s->err;
 }
 
-static hive_node_h child(struct store *s, hive_node_h parent, const char *name)
+static hive_node_h child(struct wtg_ctx *ctx, struct store *s, hive_node_h parent, const char *name)
 {
 	hive_node_h node;
 
@@ -95,66 +95,66 @@ static hive_node_h child(struct store *s, hive_node_h parent, const char *name)
 	errno = 0;
 	node = hivex_node_get_child(s->h, parent, name);
 	if (!node && errno) {
-		fail(s, name);
+		fail(ctx, s, name);
 		return 0;
 	}
 	if (!node)
 		node = hivex_node_add_child(s->h, parent, name);
 	if (!node)
-		fail(s, name);
+		fail(ctx, s, name);
 	return node;
 }
 
-static void set_value(struct store *s, hive_node_h node, const char *key, hive_type type,
+static void set_value(struct wtg_ctx *ctx, struct store *s, hive_node_h node, const char *key, hive_type type,
 		      const void *data, size_t len)
 {
 	hive_set_value v = { (char *)key, type, len, (char *)data };
 
 	if (!s->err && hivex_node_set_value(s->h, node, &v, 0) < 0)
-		fail(s, key);
+		fail(ctx, s, key);
 }
 
-static hive_node_h object(struct store *s, const char *guid, uint32_t type)
+static hive_node_h object(struct wtg_ctx *ctx, struct store *s, const char *guid, uint32_t type)
 {
-	hive_node_h obj = child(s, s->objects, guid);
-	hive_node_h desc = child(s, obj, "Description");
+	hive_node_h obj = child(ctx, s, s->objects, guid);
+	hive_node_h desc = child(ctx, s, obj, "Description");
 
-	set_value(s, desc, "Type", hive_t_REG_DWORD, &type, sizeof(type));
-	child(s, obj, "Elements");
+	set_value(ctx, s, desc, "Type", hive_t_REG_DWORD, &type, sizeof(type));
+	child(ctx, s, obj, "Elements");
 	return obj;
 }
 
-static hive_node_h element(struct store *s, hive_node_h obj, uint32_t code)
+static hive_node_h element(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code)
 {
 	char name[9];
 
 	snprintf(name, sizeof(name), "%08x", code);
-	return child(s, child(s, obj, "Elements"), name);
+	return child(ctx, s, child(ctx, s, obj, "Elements"), name);
 }
 
-static void set_device(struct store *s, hive_node_h obj, uint32_t code, const struct bcd_device *dev)
+static void set_device(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, const struct bcd_device *dev)
 {
 	uint8_t bytes[BCD_DEVICE_SIZE];
 
 	bcd_device_encode(dev, bytes);
-	set_value(s, element(s, obj, code), "Element", hive_t_REG_BINARY, bytes, sizeof(bytes));
+	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_BINARY, bytes, sizeof(bytes));
 }
 
-static void set_text(struct store *s, hive_node_h node, const char *key, const char *text)
+static void set_text(struct wtg_ctx *ctx, struct store *s, hive_node_h node, const char *key, const char *text)
 {
 	size_t len;
 	char *data = hive_utf16(text, &len);
 
-	set_value(s, node, key, hive_t_REG_SZ, data, len);
+	set_value(ctx, s, node, key, hive_t_REG_SZ, data, len);
 	free(data);
 }
 
-static void set_string(struct store *s, hive_node_h obj, uint32_t code, const char *text)
+static void set_string(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, const char *text)
 {
-	set_text(s, element(s, obj, code), "Element", text);
+	set_text(ctx, s, element(ctx, s, obj, code), "Element", text);
 }
 
-static void set_objects(struct store *s, hive_node_h obj, uint32_t code, const char *const guids[],
+static void set_objects(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, const char *const guids[],
 			size_t n)
 {
 	char *data = NULL;
@@ -172,32 +172,32 @@ static void set_objects(struct store *s, hive_node_h obj, uint32_t code, const c
 	data = xrealloc(data, len + 2);
 	data[len++] = 0;  /* REG_MULTI_SZ ends with an empty string */
 	data[len++] = 0;
-	set_value(s, element(s, obj, code), "Element", hive_t_REG_MULTI_SZ, data, len);
+	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_MULTI_SZ, data, len);
 	free(data);
 }
 
-static void set_object(struct store *s, hive_node_h obj, uint32_t code, const char *guid)
+static void set_object(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, const char *guid)
 {
-	set_string(s, obj, code, guid);
+	set_string(ctx, s, obj, code, guid);
 }
 
-static void set_integer(struct store *s, hive_node_h obj, uint32_t code, uint64_t value)
+static void set_integer(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, uint64_t value)
 {
 	uint8_t le[8];
 
 	for (int i = 0; i < 8; i++)
 		le[i] = (uint8_t)(value >> (8 * i));
-	set_value(s, element(s, obj, code), "Element", hive_t_REG_BINARY, le, sizeof(le));
+	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_BINARY, le, sizeof(le));
 }
 
-static void set_boolean(struct store *s, hive_node_h obj, uint32_t code, bool value)
+static void set_boolean(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code, bool value)
 {
 	uint8_t b = value;
 
-	set_value(s, element(s, obj, code), "Element", hive_t_REG_BINARY, &b, 1);
+	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_BINARY, &b, 1);
 }
 
-static void delete_object(struct store *s, const char *guid)
+static void delete_object(struct wtg_ctx *ctx, struct store *s, const char *guid)
 {
 	hive_node_h node;
 
@@ -206,102 +206,102 @@ static void delete_object(struct store *s, const char *guid)
 	errno = 0;
 	node = hivex_node_get_child(s->h, s->objects, guid);
 	if (node && hivex_node_delete_child(s->h, node) < 0)
-		fail(s, guid);
+		fail(ctx, s, guid);
 }
 
-static void write_settings(struct store *s)
+static void write_settings(struct wtg_ctx *ctx, struct store *s)
 {
 	const char *const global_inherits[] = { BCD_DBGSETTINGS, BCD_EMSSETTINGS, BCD_BADMEMORY };
 	const char *const loader_inherits[] = { BCD_GLOBALSETTINGS, BCD_HYPERVISORSETTINGS };
 	const char *const resume_inherits[] = { BCD_GLOBALSETTINGS };
 	hive_node_h o;
 
-	o = object(s, BCD_GLOBALSETTINGS, TYPE_LIBRARY_SETTINGS);
-	set_objects(s, o, EL_INHERIT, global_inherits, ARRAY_SIZE(global_inherits));
-	o = object(s, BCD_BOOTLOADERSETTINGS, TYPE_LOADER_SETTINGS);
-	set_objects(s, o, EL_INHERIT, loader_inherits, ARRAY_SIZE(loader_inherits));
-	o = object(s, BCD_RESUMELOADERSETTINGS, TYPE_RESUME_SETTINGS);
-	set_objects(s, o, EL_INHERIT, resume_inherits, ARRAY_SIZE(resume_inherits));
-	o = object(s, BCD_DBGSETTINGS, TYPE_LIBRARY_SETTINGS);
-	set_integer(s, o, EL_DEBUGTYPE, DEBUGTYPE_LOCAL);
-	o = object(s, BCD_EMSSETTINGS, TYPE_LIBRARY_SETTINGS);
-	set_boolean(s, o, EL_BOOTEMS, false);
-	object(s, BCD_BADMEMORY, TYPE_LIBRARY_SETTINGS);
-	o = object(s, BCD_HYPERVISORSETTINGS, TYPE_LOADER_SETTINGS);
-	set_integer(s, o, EL_HYPERVISOR_DEBUGTYPE, 0);  /* serial */
-	set_integer(s, o, EL_HYPERVISOR_DEBUGPORT, 1);
-	set_integer(s, o, EL_HYPERVISOR_BAUDRATE, 115200);
+	o = object(ctx, s, BCD_GLOBALSETTINGS, TYPE_LIBRARY_SETTINGS);
+	set_objects(ctx, s, o, EL_INHERIT, global_inherits, ARRAY_SIZE(global_inherits));
+	o = object(ctx, s, BCD_BOOTLOADERSETTINGS, TYPE_LOADER_SETTINGS);
+	set_objects(ctx, s, o, EL_INHERIT, loader_inherits, ARRAY_SIZE(loader_inherits));
+	o = object(ctx, s, BCD_RESUMELOADERSETTINGS, TYPE_RESUME_SETTINGS);
+	set_objects(ctx, s, o, EL_INHERIT, resume_inherits, ARRAY_SIZE(resume_inherits));
+	o = object(ctx, s, BCD_DBGSETTINGS, TYPE_LIBRARY_SETTINGS);
+	set_integer(ctx, s, o, EL_DEBUGTYPE, DEBUGTYPE_LOCAL);
+	o = object(ctx, s, BCD_EMSSETTINGS, TYPE_LIBRARY_SETTINGS);
+	set_boolean(ctx, s, o, EL_BOOTEMS, false);
+	object(ctx, s, BCD_BADMEMORY, TYPE_LIBRARY_SETTINGS);
+	o = object(ctx, s, BCD_HYPERVISORSETTINGS, TYPE_LOADER_SETTINGS);
+	set_integer(ctx, s, o, EL_HYPERVISOR_DEBUGTYPE, 0);  /* serial */
+	set_integer(ctx, s, o, EL_HYPERVISOR_DEBUGPORT, 1);
+	set_integer(ctx, s, o, EL_HYPERVISOR_BAUDRATE, 115200);
 }
 
 /* What every boot application object starts with: where it is, what it is
  * called, its menu language and the settings object it inherits. */
-static hive_node_h application(struct store *s, const char *guid, uint32_t type,
+static hive_node_h application(struct wtg_ctx *ctx, struct store *s, const char *guid, uint32_t type,
 			       const struct bcd_device *device, const char *path,
 			       const char *description, const char *locale, const char *inherit)
 {
-	hive_node_h o = object(s, guid, type);
+	hive_node_h o = object(ctx, s, guid, type);
 
-	set_device(s, o, EL_DEVICE, device);
-	set_string(s, o, EL_PATH, path);
-	set_string(s, o, EL_DESCRIPTION, description);
-	set_string(s, o, EL_LOCALE, locale);
-	set_objects(s, o, EL_INHERIT, &inherit, 1);
+	set_device(ctx, s, o, EL_DEVICE, device);
+	set_string(ctx, s, o, EL_PATH, path);
+	set_string(ctx, s, o, EL_DESCRIPTION, description);
+	set_string(ctx, s, o, EL_LOCALE, locale);
+	set_objects(ctx, s, o, EL_INHERIT, &inherit, 1);
 	return o;
 }
 
 /* Windows' own loaders run isolated and pass on one in-memory setting. */
-static void set_isolation(struct store *s, hive_node_h o)
+static void set_isolation(struct wtg_ctx *ctx, struct store *s, hive_node_h o)
 {
 	const uint64_t allowed[] = { SETTING_15000075 };
 	uint8_t le[8];
 
 	for (int i = 0; i < 8; i++)
 		le[i] = (uint8_t)(allowed[0] >> (8 * i));
-	set_boolean(s, o, EL_ISOLATEDCONTEXT, true);
-	set_value(s, element(s, o, EL_ALLOWEDINMEMORYSETTINGS), "Element", hive_t_REG_BINARY, le,
+	set_boolean(ctx, s, o, EL_ISOLATEDCONTEXT, true);
+	set_value(ctx, s, element(ctx, s, o, EL_ALLOWEDINMEMORYSETTINGS), "Element", hive_t_REG_BINARY, le,
 		  sizeof(le));
 }
 
-static void write_boot_objects(struct store *s, const struct bcd_request *req, const char *loader,
+static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struct bcd_request *req, const char *loader,
 			       const char *resume)
 {
 	const char *const display[] = { loader };
 	const char *const tools[] = { BCD_MEMDIAG };
 	hive_node_h o;
 
-	o = application(s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
+	o = application(ctx, s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
 			"Windows Boot Manager", req->locale, BCD_GLOBALSETTINGS);
-	set_object(s, o, EL_BOOTMGR_DEFAULT, loader);
-	set_object(s, o, EL_BOOTMGR_RESUMEOBJECT, resume);
-	set_objects(s, o, EL_BOOTMGR_DISPLAYORDER, display, 1);
-	set_objects(s, o, EL_BOOTMGR_TOOLSDISPLAYORDER, tools, 1);
-	set_integer(s, o, EL_BOOTMGR_TIMEOUT, 30);
+	set_object(ctx, s, o, EL_BOOTMGR_DEFAULT, loader);
+	set_object(ctx, s, o, EL_BOOTMGR_RESUMEOBJECT, resume);
+	set_objects(ctx, s, o, EL_BOOTMGR_DISPLAYORDER, display, 1);
+	set_objects(ctx, s, o, EL_BOOTMGR_TOOLSDISPLAYORDER, tools, 1);
+	set_integer(ctx, s, o, EL_BOOTMGR_TIMEOUT, 30);
 
-	o = application(s, loader, TYPE_LOADER, &req->windows, "\\Windows\\system32\\winload.efi",
+	o = application(ctx, s, loader, TYPE_LOADER, &req->windows, "\\Windows\\system32\\winload.efi",
 			req->loader_description, req->locale, BCD_BOOTLOADERSETTINGS);
-	set_boolean(s, o, EL_RECOVERYENABLED, false);  /* no WinRE on a WTG disk */
-	set_isolation(s, o);
-	set_device(s, o, EL_OSDEVICE, &req->windows);
-	set_string(s, o, EL_SYSTEMROOT, "\\Windows");
-	set_object(s, o, EL_LOADER_RESUMEOBJECT, resume);
-	set_integer(s, o, EL_NX, NX_OPTIN);
-	set_integer(s, o, EL_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
+	set_boolean(ctx, s, o, EL_RECOVERYENABLED, false);  /* no WinRE on a WTG disk */
+	set_isolation(ctx, s, o);
+	set_device(ctx, s, o, EL_OSDEVICE, &req->windows);
+	set_string(ctx, s, o, EL_SYSTEMROOT, "\\Windows");
+	set_object(ctx, s, o, EL_LOADER_RESUMEOBJECT, resume);
+	set_integer(ctx, s, o, EL_NX, NX_OPTIN);
+	set_integer(ctx, s, o, EL_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 
-	o = application(s, resume, TYPE_RESUME, &req->windows, "\\Windows\\system32\\winresume.efi",
+	o = application(ctx, s, resume, TYPE_RESUME, &req->windows, "\\Windows\\system32\\winresume.efi",
 			"Windows Resume Application", req->locale, BCD_RESUMELOADERSETTINGS);
-	set_isolation(s, o);
-	set_device(s, o, EL_RESUME_FILEDEVICE, &req->windows);
-	set_device(s, o, EL_RESUME_CUSTOM_26, &req->windows);
-	set_string(s, o, EL_RESUME_FILEPATH, "\\hiberfil.sys");
-	set_integer(s, o, EL_RESUME_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
-	set_boolean(s, o, EL_RESUME_DEBUGOPTIONENABLED, false);
+	set_isolation(ctx, s, o);
+	set_device(ctx, s, o, EL_RESUME_FILEDEVICE, &req->windows);
+	set_device(ctx, s, o, EL_RESUME_CUSTOM_26, &req->windows);
+	set_string(ctx, s, o, EL_RESUME_FILEPATH, "\\hiberfil.sys");
+	set_integer(ctx, s, o, EL_RESUME_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
+	set_boolean(ctx, s, o, EL_RESUME_DEBUGOPTIONENABLED, false);
 
-	o = application(s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, "\\EFI\\Microsoft\\Boot\\memtest.efi",
+	o = application(ctx, s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, "\\EFI\\Microsoft\\Boot\\memtest.efi",
 			"Windows Memory Diagnostic", req->locale, BCD_GLOBALSETTINGS);
-	set_boolean(s, o, EL_BADMEMORYACCESS, true);
+	set_boolean(ctx, s, o, EL_BADMEMORYACCESS, true);
 }
 
-static void object_name(char out[GUID_STR_LEN + 2], bool seeded, uint64_t seed, const char *purpose,
+static void object_name(struct wtg_ctx *ctx, char out[GUID_STR_LEN + 2], bool seeded, uint64_t seed, const char *purpose,
 			int *err)
 {
 	struct guid g;
@@ -309,14 +309,14 @@ static void object_name(char out[GUID_STR_LEN + 2], bool seeded, uint64_t seed, 
 
 	if (*err)
 		return;
-	*err = guid_make(&g, seeded, seed, purpose);
+	*err = guid_make(ctx, &g, seeded, seed, purpose);
 	guid_format(&g, text);
 	snprintf(out, GUID_STR_LEN + 2, "{%s}", text);
 	for (char *p = out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 }
 
-int bcd_build(const struct bcd_request *req)
+int bcd_build(struct wtg_ctx *ctx, const struct bcd_request *req)
 {
 	const char *source = req->template_path ? req->template_path : req->out_path;
 	struct store s = { .path = req->out_path };
@@ -325,30 +325,30 @@ int bcd_build(const struct bcd_request *req)
 	hive_node_h desc;
 	int ret = 0;
 
-	object_name(loader, req->seeded, req->seed, "bcd-loader", &ret);
-	object_name(resume, req->seeded, req->seed, "bcd-resume", &ret);
+	object_name(ctx, loader, req->seeded, req->seed, "bcd-loader", &ret);
+	object_name(ctx, resume, req->seeded, req->seed, "bcd-resume", &ret);
 	if (!ret && !req->template_path)
-		ret = regf_write_empty(req->out_path, "NewStoreRoot");
+		ret = regf_write_empty(ctx, req->out_path, "NewStoreRoot");
 	if (ret < 0)
 		return ret;
 	s.h = hivex_open(source, HIVEX_OPEN_WRITE);
 	if (!s.h) {
 		if (req->template_path)
-			return log_error(-EINVAL, "the image's BCD-Template is not a registry hive hivex can read (%s); the image may be damaged, or give --bcd-from-scratch",
+			return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "the image's BCD-Template is not a registry hive hivex can read (%s); the image may be damaged, or give --bcd-from-scratch",
 					 strerror(errno));
-		return log_errno(-errno, "cannot open the new BCD store '%s'", req->out_path);
+		return log_syserr(ctx, errno, "cannot open the new BCD store '%s'", req->out_path);
 	}
 	/* KeyName of a system store, as on an installed Windows' ESP */
-	desc = child(&s, hivex_root(s.h), "Description");
-	set_text(&s, desc, "KeyName", "BCD00000000");
-	set_value(&s, desc, "System", hive_t_REG_DWORD, &system, sizeof(system));
-	s.objects = child(&s, hivex_root(s.h), "Objects");
+	desc = child(ctx, &s, hivex_root(s.h), "Description");
+	set_text(ctx, &s, desc, "KeyName", "BCD00000000");
+	set_value(ctx, &s, desc, "System", hive_t_REG_DWORD, &system, sizeof(system));
+	s.objects = child(ctx, &s, hivex_root(s.h), "Objects");
 	for (size_t i = 0; i < ARRAY_SIZE(template_objects); i++)
-		delete_object(&s, template_objects[i]);
-	write_settings(&s);
-	write_boot_objects(&s, req, loader, resume);
+		delete_object(ctx, &s, template_objects[i]);
+	write_settings(ctx, &s);
+	write_boot_objects(ctx, &s, req, loader, resume);
 	if (!s.err && hivex_commit(s.h, req->out_path, 0) < 0)
-		fail(&s, "commit");
+		fail(ctx, &s, "commit");
 	ret = s.err;
 	hivex_close(s.h);
 	return ret;

@@ -184,15 +184,21 @@ static uint32_t object_type(hive_h *h, hive_node_h obj)
 	return (uint32_t)type;
 }
 
-int bcd_view_read(const char *path, struct bcd_view *view_ret)
+int bcd_view_read(struct wtg_ctx *ctx, const char *path, struct bcd_view *view_ret)
 {
 	hive_h *h = hivex_open(path, 0);
 	struct bcd_view view = { 0 };
 	hive_node_h objects, desc, *children = NULL;
 	int ret = 0;
 
-	if (!h)
-		return log_errno(-errno, "'%s' is not a registry hive (a BCD store is one)", path);
+	if (!h) {
+		int e = errno;
+
+		/* hivex: ENOTSUP not a hive, EINVAL a damaged one; else the system's reason */
+		if (e == ENOTSUP || e == EINVAL)
+			return log_errno(ctx, WTG_ERR_BCD_DAMAGED, e, "'%s' is not a registry hive (a BCD store is one)", path);
+		return log_syserr(ctx, e, "'%s' is not a registry hive (a BCD store is one)", path);
+	}
 	desc = hivex_node_get_child(h, hivex_root(h), "Description");
 	if (desc) {
 		hive_value_h v = hivex_node_get_value(h, desc, "KeyName");
@@ -201,7 +207,7 @@ int bcd_view_read(const char *path, struct bcd_view *view_ret)
 	}
 	objects = hivex_node_get_child(h, hivex_root(h), "Objects");
 	if (!objects) {
-		ret = log_error(-EINVAL, "'%s' is a registry hive but not a BCD store (no Objects key)", path);
+		ret = log_error(ctx, WTG_ERR_BCD_DAMAGED, "'%s' is a registry hive but not a BCD store (no Objects key)", path);
 		goto out;
 	}
 	children = hivex_node_children(h, objects);

@@ -14,6 +14,7 @@
 
 #include "wintogo/bootfiles.h"
 #include "wintogo/esp.h"
+#include "wintogo/input.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/pe.h"
@@ -45,7 +46,7 @@ void boot_facts_from_image(const char *path, const struct wim_image *im,
 
 /* Every image of a multi-image file, when none was chosen: one
  * architecture (else the caller must choose) and the lowest build. */
-static int read_all_images(struct wim_source *source, struct boot_facts *f)
+static int read_all_images(struct wtg_ctx *ctx, struct wim_source *source, struct boot_facts *f)
 {
 	const char *path = wim_source_file(source)->path;
 	int ret = 0;
@@ -53,13 +54,13 @@ static int read_all_images(struct wim_source *source, struct boot_facts *f)
 	for (int i = 1; i <= f->image_count && !ret; i++) {
 		struct wim_image im;
 
-		ret = wim_source_image(source, i, &im);
+		ret = wim_source_image(ctx, source, i, &im);
 		if (ret < 0)
 			break;
 		if (i == 1)
 			f->arch = im.arch;
 		if (im.arch != f->arch)
-			ret = log_error(-EINVAL, "the images of '%s' are for %s and %s; choose one with --index N (see `wintogo info %s`)",
+			ret = log_error(ctx, WTG_ERR_IMAGE_NOT_CHOSEN, "the images of '%s' are for %s and %s; choose one with --index N (see `wintogo info %s`)",
 					path, wim_arch_name(f->arch), wim_arch_name(im.arch), path);
 		if (i == 1 || (im.build && im.build < f->build))
 			f->build = im.build;
@@ -69,7 +70,7 @@ static int read_all_images(struct wim_source *source, struct boot_facts *f)
 }
 
 /* A WIM, ESD or SWM, or a Windows ISO: only the image's XML is read. */
-static int read_image(const char *path, int index, struct boot_facts *facts_ret)
+static int read_image(struct wtg_ctx *ctx, const char *path, int index, struct boot_facts *facts_ret)
 {
 	struct source_options opt = { 0 };
 	struct source *src = NULL;
@@ -77,13 +78,13 @@ static int read_image(const char *path, int index, struct boot_facts *facts_ret)
 	struct wim_image im;
 	int count, ret;
 
-	ret = source_open(path, &opt, NULL, &src);
+	ret = source_open(ctx, path, &opt, &src);
 	if (ret < 0)
 		return ret;
 	source = source_wim(src);
 	count = wim_source_file(source)->image_count;
 	if (index || count == 1) {
-		ret = wim_source_image(source, index ? index : 1, &im);
+		ret = wim_source_image(ctx, source, index ? index : 1, &im);
 		if (!ret) {
 			boot_facts_from_image(path, &im, facts_ret);
 			facts_ret->image_count = count;
@@ -92,7 +93,7 @@ static int read_image(const char *path, int index, struct boot_facts *facts_ret)
 	} else {
 		struct boot_facts f = { .input = BOOT_INPUT_IMAGE, .image_count = count, .removable = -1 };
 
-		ret = read_all_images(source, &f);
+		ret = read_all_images(ctx, source, &f);
 		if (!ret) {
 			f.path = xstrdup(path);
 			*facts_ret = f;
@@ -125,7 +126,7 @@ static bool starts_with(const char *path, const char *magic, size_t len)
 
 /* The \EFI\Boot\boot*.efi files copied into dir, with their machine types.
  * The loaders' architecture is theirs when they agree. */
-static void read_loaders(const char *dir, struct boot_facts *f)
+static void read_loaders(struct wtg_ctx *ctx, const char *dir, struct boot_facts *f)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -141,7 +142,7 @@ static void read_loaders(const char *dir, struct boot_facts *f)
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
 		if (starts_with(path, "MZ", 2))
-			pe_read_info(path, &pe);
+			pe_read_info(ctx, path, &pe);
 		free(path);
 		snprintf(l->name, sizeof(l->name), "%.31s", e->d_name);
 		l->machine = pe.machine;
@@ -155,26 +156,26 @@ static void read_loaders(const char *dir, struct boot_facts *f)
 }
 
 /* The fallback loaders and the BCD, copied out of the ESP with mtools. */
-static int read_esp(const char *path, uint64_t offset, struct boot_facts *f)
+static int read_esp(struct wtg_ctx *ctx, const char *path, uint64_t offset, struct boot_facts *f)
 {
 	char *stage = NULL, *loaders = NULL, *bcd = NULL;
 	bool found;
 	int ret;
 
-	ret = stage_create(stage_default_parent(NULL), &stage);
+	ret = stage_create(ctx, stage_default_parent(ctx), &stage);
 	if (ret < 0)
 		return ret;
 	loaders = stage_path(stage, "loaders");
 	bcd = stage_path(stage, "BCD");
 	if (mkdir(loaders, 0700) < 0) {
-		ret = log_errno(-errno, "cannot make '%s'", loaders);
+		ret = log_syserr(ctx, errno, "cannot make '%s'", loaders);
 		goto out;
 	}
-	ret = esp_try_read_file(path, offset, "::/EFI/Boot/boot*.efi", loaders, &found);
+	ret = esp_try_read_file(ctx, path, offset, "::/EFI/Boot/boot*.efi", loaders, &found);
 	if (!ret && found)
-		read_loaders(loaders, f);
+		read_loaders(ctx, loaders, f);
 	if (!ret)
-		ret = esp_try_read_file(path, offset, "::/EFI/Microsoft/Boot/BCD", bcd, &found);
+		ret = esp_try_read_file(ctx, path, offset, "::/EFI/Microsoft/Boot/BCD", bcd, &found);
 	if (!ret)
 		f->bcd = found && starts_with(bcd, "regf", 4);
 out:
@@ -201,7 +202,7 @@ static int removable_flag(const struct stat *sb)
 	return flag == '1' ? 1 : flag == '0' ? 0 : -1;
 }
 
-static int read_disk(const char *path, const struct stat *sb, struct boot_facts *facts_ret)
+static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *sb, struct boot_facts *facts_ret)
 {
 	struct boot_facts f = {
 		.input = BOOT_INPUT_DISK,
@@ -213,11 +214,11 @@ static int read_disk(const char *path, const struct stat *sb, struct boot_facts 
 	uint64_t esp_offset = 0;
 	int fd, ret;
 
-	ret = layout_read_table(path, 0, &t);
+	ret = layout_read_table(ctx, path, 0, &t);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
 	if (ret == -ENOENT && !f.block_device) {
-		ret = log_error(-EINVAL, "'%s' is neither a Windows image (WIM, ESD, SWM) nor a disk image with a partition table",
+		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is neither a Windows image (WIM, ESD, SWM) nor a disk image with a partition table",
 					path);
 		goto out;
 	}
@@ -227,7 +228,7 @@ static int read_disk(const char *path, const struct stat *sb, struct boot_facts 
 	for (size_t i = 0; i < t.count; i++) {
 		const struct layout_entry *p = &t.entries[i];
 
-		if (!f.esp && (!strcasecmp(p->type, LAYOUT_TYPE_ESP) || !strcmp(p->type, LAYOUT_MBR_TYPE_ESP))) {
+		if (!f.esp && layout_entry_is_esp(p)) {
 			f.esp = true;
 			esp_offset = p->offset;
 		}
@@ -236,14 +237,14 @@ static int read_disk(const char *path, const struct stat *sb, struct boot_facts 
 	if (f.esp) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			ret = log_errno(-errno, "cannot open '%s'", path);
+			ret = log_syserr(ctx, errno, "cannot open '%s'", path);
 			goto out;
 		}
 		f.esp_fat = is_fat(fd, esp_offset);
 		close(fd);
 	}
 	if (f.esp_fat)
-		ret = read_esp(path, esp_offset, &f);
+		ret = read_esp(ctx, path, esp_offset, &f);
 	if (!ret) {
 		f.path = xstrdup(path);
 		*facts_ret = f;
@@ -253,21 +254,22 @@ out:
 	return ret;
 }
 
-int boot_facts_read(const char *path, int index, struct boot_facts *facts_ret)
+int boot_facts_read(struct wtg_ctx *ctx, const char *path, int index, struct boot_facts *facts_ret)
 {
+	enum input_kind kind;
 	struct stat sb;
 
 	if (stat(path, &sb) < 0)
-		return log_errno(-errno, "cannot open '%s'", path);
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
 	if (S_ISDIR(sb.st_mode))
-		return log_error(-EISDIR, "'%s' is a directory; give a Windows image (install.wim) or a disk", path);
-	if (starts_with(path, "MSWIM\0\0\0", 8) || starts_with(path, "WLPWM\0\0\0", 8) ||
-	    (!S_ISBLK(sb.st_mode) && iso_detect(path)))
-		return read_image(path, index, facts_ret);
+		return log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is a directory; give a Windows image (install.wim) or a disk", path);
+	kind = input_kind_of(path);
+	if (input_is_wim(kind) || kind == INPUT_ISO)
+		return read_image(ctx, path, index, facts_ret);
 	if (index)
-		return log_error(-EINVAL, "'%s' is not a Windows image, so it has no image %d; --index is for WIM, ESD and SWM files",
+		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' is not a Windows image, so it has no image %d; --index is for WIM, ESD and SWM files",
 				 path, index);
-	return read_disk(path, &sb, facts_ret);
+	return read_disk(ctx, path, &sb, facts_ret);
 }
 
 void boot_facts_release(struct boot_facts *f)

@@ -44,7 +44,7 @@ static char *find_path(const char *root, const char *const parts[], size_t n)
 	return path;
 }
 
-static int extract(struct wim_source *source, int index, const char *wim_path,
+static int extract(struct wtg_ctx *ctx, struct wim_source *source, int index, const char *wim_path,
 		   const char *dest, bool required)
 {
 	const char *paths[] = { wim_path };
@@ -54,10 +54,10 @@ static int extract(struct wim_source *source, int index, const char *wim_path,
 	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST && !required)
 		return 0;
 	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
-		return log_error(-ENOENT, "image %d of '%s' has no %s: it is not a bootable Windows image (choose another with --index)",
+		return log_error(ctx, WTG_ERR_NO_WINDOWS, "image %d of '%s' has no %s: it is not a bootable Windows image (choose another with --index)",
 				 index, wim_source_file(source)->path, wim_path);
 	if (err)
-		return wim_error(err, wim_source_file(source)->path, "extract the boot files from");
+		return wim_error(ctx, err, wim_source_file(source)->path, "extract the boot files from");
 	return 0;
 }
 
@@ -91,7 +91,7 @@ const char *boot_fallback_name(uint16_t machine)
 	}
 }
 
-int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
+int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index, enum wim_arch arch,
 		       const char *stage_dir, struct boot_files *files_ret)
 {
 	static const char *const efi[] = { "Windows", "Boot", "EFI" };
@@ -105,16 +105,16 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 	int ret;
 
 	if (mkdir(dest, 0700) < 0) {
-		ret = log_errno(-errno, "cannot make '%s'", dest);
+		ret = log_syserr(ctx, errno, "cannot make '%s'", dest);
 		goto out;
 	}
-	ret = extract(source, index, "/Windows/Boot/EFI", dest, true);
+	ret = extract(ctx, source, index, "/Windows/Boot/EFI", dest, true);
 	if (!ret)
-		ret = extract(source, index, "/Windows/Boot/Fonts", dest, false);
+		ret = extract(ctx, source, index, "/Windows/Boot/Fonts", dest, false);
 	if (!ret)
-		ret = extract(source, index, "/Windows/Boot/Resources", dest, false);
+		ret = extract(ctx, source, index, "/Windows/Boot/Resources", dest, false);
 	if (!ret)
-		ret = extract(source, index, "/Windows/System32/config/BCD-Template", dest, false);
+		ret = extract(ctx, source, index, "/Windows/System32/config/BCD-Template", dest, false);
 	if (ret < 0)
 		goto out;
 
@@ -124,22 +124,22 @@ int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
 	f.bcd_template = find_path(dest, bcd_template, ARRAY_SIZE(bcd_template));
 	f.bootmgfw = f.efi_dir ? find_entry(f.efi_dir, "bootmgfw.efi") : NULL;
 	if (!f.bootmgfw) {
-		ret = log_error(-ENOENT, "image %d of '%s' has no Windows/Boot/EFI/bootmgfw.efi: it cannot boot by UEFI (choose another with --index)",
+		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "image %d of '%s' has no Windows/Boot/EFI/bootmgfw.efi: it cannot boot by UEFI (choose another with --index)",
 				index, wim_path);
 		goto out;
 	}
-	ret = pe_read_machine(f.bootmgfw, &f.machine);
+	ret = pe_read_machine(ctx, f.bootmgfw, &f.machine);
 	if (ret < 0)
 		goto out;
 	want = boot_machine_of(arch);
 	if (want && f.machine != want) {
-		ret = log_error(-ENOEXEC, "image %d of '%s' says it is %s but its boot manager is built for %s; the image is inconsistent, use another",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "image %d of '%s' says it is %s but its boot manager is built for %s; the image is inconsistent, use another",
 				index, wim_path, wim_arch_name(arch), pe_machine_name(f.machine));
 		goto out;
 	}
 	f.fallback_name = boot_fallback_name(f.machine);
 	if (!f.fallback_name) {
-		ret = log_error(-ENOEXEC, "the boot manager of image %d of '%s' is for machine type 0x%04x, which UEFI PCs do not run",
+		ret = log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "the boot manager of image %d of '%s' is for machine type 0x%04x, which UEFI PCs do not run",
 				index, wim_path, f.machine);
 		goto out;
 	}

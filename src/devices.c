@@ -19,10 +19,10 @@
 /* Mount points whose disk runs this system. */
 static const char *const system_mounts[] = { "/", "/boot", "/boot/efi", "/usr" };
 
-void device_roots_default(struct device_roots *roots)
+void device_roots_default(const struct wtg_ctx *ctx, struct device_roots *roots)
 {
-	const char *sysfs = getenv("WINTOGO_SYSFS_ROOT"), *dev = getenv("WINTOGO_DEV_ROOT");
-	const char *proc = getenv("WINTOGO_PROC_ROOT");
+	const char *sysfs = ctx->hooks.sysfs_root, *dev = ctx->hooks.dev_root;
+	const char *proc = ctx->hooks.proc_root;
 
 	roots->sysfs = sysfs && *sysfs ? sysfs : "/sys";
 	roots->dev = dev && *dev ? dev : "/dev";
@@ -347,10 +347,10 @@ static void set_verdict(struct device *d, enum device_verdict v, char *reason)
 }
 
 static void judge(const struct device_roots *roots, const struct usage *u,
-		  const struct device_context *ctx, const char *sysfs_dir, struct device *d)
+		  const struct device_context *dc, const char *sysfs_dir, struct device *d)
 {
 	struct stat image;
-	bool image_known = ctx->image && stat(ctx->image, &image) == 0;
+	bool image_known = dc->image && stat(dc->image, &image) == 0;
 	char size[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX];
 	bool system = false;
 	const char *mp;
@@ -379,7 +379,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 		if (image_known && (image.st_dev == devno ||
 				    (S_ISBLK(image.st_mode) && image.st_rdev == devno)))
 			set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s' (on %s)", d->path,
-								ctx->image, p->name));
+								dc->image, p->name));
 	}
 	if (d->swap)
 		system = true;
@@ -388,14 +388,14 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 							d->path));
 	if (image_known && (image.st_dev == d->devno ||
 			    (S_ISBLK(image.st_mode) && image.st_rdev == d->devno)))
-		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, ctx->image));
+		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, dc->image));
 	if (image_known) {
-		const char *from = image_mount_source(u, ctx->image);
+		const char *from = image_mount_source(u, dc->image);
 
 		for (size_t i = 0; from && i < d->n_parts; i++)
 			if (!strcmp(from, d->parts[i].name) || !strcmp(from, d->name))
 				set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s' (on %s)",
-									d->path, ctx->image, from));
+									d->path, dc->image, from));
 	}
 	if (d->mountpoint)
 		set_verdict(d, DEVICE_MOUNTED, xasprintf("%s is mounted at %s; unmount it first", d->path,
@@ -408,14 +408,14 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	if (d->read_only)
 		set_verdict(d, DEVICE_READ_ONLY, xasprintf("%s is read-only (a lock switch, or the kernel's ro flag)",
 							   d->path));
-	if (ctx->min_size && d->size < ctx->min_size)
+	if (dc->min_size && d->size < dc->min_size)
 		set_verdict(d, DEVICE_TOO_SMALL, xasprintf("%s has %s but the image needs %s", d->path,
 							   format_size(d->size, size),
-							   format_size(ctx->min_size, need)));
+							   format_size(dc->min_size, need)));
 }
 
 static void read_device(const struct device_roots *roots, const struct usage *u,
-			const struct device_context *ctx, const char *name, struct device *d)
+			const struct device_context *dc, const char *name, struct device *d)
 {
 	char *dir = xasprintf("%s/block/%s", roots->sysfs, name);
 	char *queue = xasprintf("%s/queue", dir), *loop = xasprintf("%s/loop", dir);
@@ -435,7 +435,7 @@ static void read_device(const struct device_roots *roots, const struct usage *u,
 	d->backing_file = attr(loop, "backing_file");
 	read_partitions(dir, d);
 	probe_contents(roots, d);
-	judge(roots, u, ctx, dir, d);
+	judge(roots, u, dc, dir, d);
 	free(dir);
 	free(queue);
 	free(loop);
@@ -462,7 +462,7 @@ bool device_is_portable(const struct device *d)
 	return !strcmp(d->transport, "usb") || !strcmp(d->transport, "mmc") || d->removable;
 }
 
-int devices_scan(const struct device_roots *roots, const struct device_context *ctx,
+int devices_scan(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
 		 struct device_list *list_ret)
 {
 	char *block = xasprintf("%s/block", roots->sysfs);
@@ -472,7 +472,7 @@ int devices_scan(const struct device_roots *roots, const struct device_context *
 	struct dirent *e;
 
 	if (!dp) {
-		int ret = log_errno(-errno, "cannot read '%s' (is sysfs mounted?)", block);
+		int ret = log_syserr(ctx, errno, "cannot read '%s' (is sysfs mounted?)", block);
 
 		free(block);
 		return ret;
@@ -482,7 +482,7 @@ int devices_scan(const struct device_roots *roots, const struct device_context *
 		if (e->d_name[0] == '.')
 			continue;
 		list.items = xrealloc(list.items, (list.count + 1) * sizeof(struct device));
-		read_device(roots, &usage, ctx, e->d_name, &list.items[list.count++]);
+		read_device(roots, &usage, dc, e->d_name, &list.items[list.count++]);
 	}
 	closedir(dp);
 	free(block);
@@ -492,7 +492,7 @@ int devices_scan(const struct device_roots *roots, const struct device_context *
 	return 0;
 }
 
-int device_find(const struct device_roots *roots, const struct device_context *ctx,
+int device_find(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
 		const char *path, struct device_list *list, struct device **device_ret)
 {
 	char real[PATH_MAX];
@@ -502,7 +502,7 @@ int device_find(const struct device_roots *roots, const struct device_context *c
 	/* a symlink such as /dev/disk/by-id/usb-... names the node it points to */
 	name = strrchr(realpath(path, real) ? real : path, '/');
 	name = name ? name + 1 : path;
-	ret = devices_scan(roots, ctx, list);
+	ret = devices_scan(ctx, roots, dc, list);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < list->count; i++) {
@@ -516,9 +516,9 @@ int device_find(const struct device_roots *roots, const struct device_context *c
 			if (!strcmp(list->items[i].parts[k].name, name))
 				parent = list->items[i].path;
 	if (parent)
-		return log_error(-EINVAL, "'%s' is a partition, not a disk; give the whole disk, %s", path,
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a partition, not a disk; give the whole disk, %s", path,
 				 parent);
-	return log_error(-ENODEV, "'%s' is not a disk of this machine; see `wintogo list --all`", path);
+	return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a disk of this machine; see `wintogo list --all`", path);
 }
 
 void device_list_release(struct device_list *list)

@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
@@ -24,8 +23,7 @@ struct digest {
 
 static void openssl_failed(void)
 {
-	fputs("wintogo: OpenSSL cannot compute SHA-256 (out of memory?)\n", stderr);
-	abort();
+	util_fatal("OpenSSL cannot compute SHA-256 (out of memory?)");
 }
 
 struct digest *digest_new(void)
@@ -111,7 +109,7 @@ int sha256_parse(const char *hex, uint8_t sha_ret[SHA256_BYTES])
 	return parse_digits(hex, sha_ret);
 }
 
-int sha256_file(const char *path, const struct progress_sink *progress,
+int sha256_file(struct wtg_ctx *ctx, const char *path,
 		uint8_t sha_ret[SHA256_BYTES])
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -122,34 +120,32 @@ int sha256_file(const char *path, const struct progress_sink *progress,
 	int ret = 0;
 
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", path);
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
 	if (fstat(fd, &sb) < 0) {
-		ret = log_errno(-errno, "cannot look at '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot look at '%s'", path);
 		goto out;
 	}
 	total = (uint64_t)sb.st_size;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	buf = xmalloc(READ_CHUNK);
 	d = digest_new();
-	progress_report(progress, PROGRESS_HASH, 0, total);
+	progress_report(ctx, PROGRESS_HASH, 0, total);
 	for (;;) {
 		ssize_t n = read(fd, buf, READ_CHUNK);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = log_errno(-errno, "cannot read '%s'", path);
+			ret = log_syserr(ctx, errno, "cannot read '%s'", path);
 			goto out;
 		}
 		if (n == 0)
 			break;
 		digest_update(d, buf, (size_t)n);
 		done += (uint64_t)n;
-		progress_report(progress, PROGRESS_HASH, done, total);
-		if (cancel_requested()) {
-			ret = log_error(-ECANCELED, "interrupted while hashing '%s'", path);
+		ret = progress_report(ctx, PROGRESS_HASH, done, total);
+		if (ret < 0)
 			goto out;
-		}
 	}
 	digest_final(d, sha_ret);
 out:
@@ -204,18 +200,19 @@ static bool parse_entry(char *line, char **name_ret, uint8_t sha_ret[SHA256_BYTE
 	return true;
 }
 
-int sha256sums_lookup(const char *sums, const char *file, uint8_t sha_ret[SHA256_BYTES])
+int sha256sums_lookup(struct wtg_ctx *ctx, const char *sums, const char *file, uint8_t sha_ret[SHA256_BYTES])
 {
 	const char *want = path_base(file);
 	FILE *f = fopen(sums, "re");
 	char *line = NULL;
 	size_t size = 0;
 	ssize_t len;
-	int ret = -ENOENT;
+	bool found = false;
+	int ret = 0;
 
 	if (!f)
-		return log_errno(-errno, "cannot open '%s'", sums);
-	while (ret == -ENOENT && (len = getline(&line, &size, f)) >= 0) {
+		return log_syserr(ctx, errno, "cannot open '%s'", sums);
+	while (!found && (len = getline(&line, &size, f)) >= 0) {
 		uint8_t sha[SHA256_BYTES];
 		char *name;
 
@@ -225,14 +222,14 @@ int sha256sums_lookup(const char *sums, const char *file, uint8_t sha_ret[SHA256
 			continue;
 		if (!strcmp(name, want) || !strcmp(path_base(name), want)) {
 			memcpy(sha_ret, sha, sizeof(sha));
-			ret = 0;
+			found = true;
 		}
 	}
-	if (ret == -ENOENT && ferror(f))
-		ret = log_errno(-EIO, "cannot read '%s'", sums);
-	else if (ret == -ENOENT)
-		log_error(ret, "'%s' has no SHA-256 entry for '%s'; give the right file, or the hash with --sha256 HEX",
-			  sums, want);
+	if (!found && ferror(f))
+		ret = log_syserr(ctx, EIO, "cannot read '%s'", sums);
+	else if (!found)
+		ret = log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' has no SHA-256 entry for '%s'; give the right file, or the hash with --sha256 HEX",
+				sums, want);
 	free(line);
 	fclose(f);
 	return ret;

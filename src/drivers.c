@@ -31,7 +31,7 @@ static void add_file(struct driver_set *set, const char *rel, uint64_t bytes)
 }
 
 /* dir/rel, recursively; symbolic links are followed, as wimlib will. */
-static int walk(struct driver_set *set, const char *dir, const char *rel)
+static int walk(struct wtg_ctx *ctx, struct driver_set *set, const char *dir, const char *rel)
 {
 	char *path = *rel ? xasprintf("%s/%s", dir, rel) : xstrdup(dir);
 	DIR *d = opendir(path);
@@ -39,7 +39,7 @@ static int walk(struct driver_set *set, const char *dir, const char *rel)
 	int ret = 0;
 
 	if (!d) {
-		ret = log_errno(-errno, "cannot read the driver folder '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot read the driver folder '%s'", path);
 		goto out;
 	}
 	while (!ret && (e = readdir(d))) {
@@ -51,9 +51,9 @@ static int walk(struct driver_set *set, const char *dir, const char *rel)
 		sub = *rel ? xasprintf("%s/%s", rel, e->d_name) : xstrdup(e->d_name);
 		full = xasprintf("%s/%s", dir, sub);
 		if (stat(full, &st) < 0)
-			ret = log_errno(-errno, "cannot read '%s' in the driver folder", full);
+			ret = log_syserr(ctx, errno, "cannot read '%s' in the driver folder", full);
 		else if (S_ISDIR(st.st_mode))
-			ret = walk(set, dir, sub);
+			ret = walk(ctx, set, dir, sub);
 		else if (S_ISREG(st.st_mode))
 			add_file(set, sub, (uint64_t)st.st_size);
 		free(sub);
@@ -65,19 +65,21 @@ out:
 	return ret;
 }
 
-static struct archive *open_archive(const char *path)
+static int open_archive(struct wtg_ctx *ctx, const char *path, struct archive **a_ret)
 {
 	struct archive *a = archive_read_new();
+	int ret;
 
 	archive_read_support_format_all(a);
 	archive_read_support_filter_all(a);
 	if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
-		log_error(-EINVAL, "'%s' is neither a folder nor an archive wintogo can read (%s); give a folder or a zip, cab, tar or 7z archive of driver packages",
-			  path, archive_error_string(a));
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is neither a folder nor an archive wintogo can read (%s); give a folder or a zip, cab, tar or 7z archive of driver packages",
+				path, archive_error_string(a));
 		archive_read_free(a);
-		return NULL;
+		return ret;
 	}
-	return a;
+	*a_ret = a;
+	return 0;
 }
 
 /* An entry that would land outside the folder it is extracted to. */
@@ -91,19 +93,19 @@ static bool unsafe_name(const char *name)
 	return false;
 }
 
-static int scan_archive(struct driver_set *set)
+static int scan_archive(struct wtg_ctx *ctx, struct driver_set *set)
 {
-	struct archive *a = open_archive(set->source);
+	struct archive *a = NULL;
 	struct archive_entry *entry;
-	int r, ret = 0;
+	int r, ret = open_archive(ctx, set->source, &a);
 
-	if (!a)
-		return -EINVAL;
+	if (ret < 0)
+		return ret;
 	while (!ret && (r = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
 		const char *name = archive_entry_pathname(entry);
 
 		if (!name || unsafe_name(name))
-			ret = log_error(-EINVAL, "'%s' holds '%s', a path outside the archive's folder; it is not a driver archive to trust",
+			ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' holds '%s', a path outside the archive's folder; it is not a driver archive to trust",
 					set->source, name ? name : "(no name)");
 		else if (archive_entry_filetype(entry) == AE_IFREG)
 			add_file(set, name, (uint64_t)archive_entry_size(entry));
@@ -111,26 +113,26 @@ static int scan_archive(struct driver_set *set)
 			archive_read_data_skip(a);
 	}
 	if (!ret && r != ARCHIVE_EOF)
-		ret = log_error(-EIO, "cannot read the archive '%s': %s; download or copy it again",
+		ret = log_error(ctx, WTG_ERR_IO, "cannot read the archive '%s': %s; download or copy it again",
 				set->source, archive_error_string(a));
 	archive_read_free(a);
 	return ret;
 }
 
-int drivers_scan(const char *path, struct driver_set *set_ret)
+int drivers_scan(struct wtg_ctx *ctx, const char *path, struct driver_set *set_ret)
 {
 	struct driver_set set = { .source = xstrdup(path) };
 	struct stat st;
 	int ret;
 
 	if (stat(path, &st) < 0) {
-		ret = log_errno(-errno, "cannot open the drivers '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot open the drivers '%s'", path);
 		goto out;
 	}
 	set.archive = !S_ISDIR(st.st_mode);
-	ret = set.archive ? scan_archive(&set) : walk(&set, path, "");
+	ret = set.archive ? scan_archive(ctx, &set) : walk(ctx, &set, path, "");
 	if (!ret && !set.n_infs)
-		ret = log_error(-ENOENT, "'%s' holds no driver package (no .inf file among its %llu files); give a folder or archive with the .inf, .sys and .cat files of the drivers",
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' holds no driver package (no .inf file among its %llu files); give a folder or archive with the .inf, .sys and .cat files of the drivers",
 				path, (unsigned long long)set.files);
 out:
 	if (ret < 0)
@@ -140,17 +142,16 @@ out:
 	return ret;
 }
 
-int drivers_unpack(const struct driver_set *set, const char *dest_dir)
+int drivers_unpack(struct wtg_ctx *ctx, const struct driver_set *set, const char *dest_dir)
 {
-	struct archive *a = open_archive(set->source);
-	struct archive *disk = archive_write_disk_new();
+	struct archive *a = NULL;
+	struct archive *disk;
 	struct archive_entry *entry;
-	int r = ARCHIVE_OK, ret = 0;
+	int r = ARCHIVE_OK, ret = open_archive(ctx, set->source, &a);
 
-	if (!a) {
-		archive_write_free(disk);
-		return -EINVAL;
-	}
+	if (ret < 0)
+		return ret;
+	disk = archive_write_disk_new();
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 					     ARCHIVE_EXTRACT_SECURE_NODOTDOT);
 	while (!ret && (r = archive_read_next_header(a, &entry)) == ARCHIVE_OK) {
@@ -170,12 +171,13 @@ int drivers_unpack(const struct driver_set *set, const char *dest_dir)
 			free(target);
 		}
 		if (archive_read_extract2(a, entry, disk) != ARCHIVE_OK)
-			ret = log_error(-EIO, "cannot extract '%s' from '%s': %s", path, set->source,
+			ret = log_error(ctx, wtg_err_from_errno(archive_errno(disk)),
+					"cannot extract '%s' from '%s': %s", path, set->source,
 					archive_error_string(disk));
 		free(path);
 	}
 	if (!ret && r != ARCHIVE_EOF)
-		ret = log_error(-EIO, "cannot read the archive '%s': %s; download or copy it again",
+		ret = log_error(ctx, WTG_ERR_IO, "cannot read the archive '%s': %s; download or copy it again",
 				set->source, archive_error_string(a));
 	archive_write_free(disk);
 	archive_read_free(a);

@@ -11,15 +11,15 @@
 
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
+#include "wintogo/mtools.h"
 #include "wintogo/run.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
 
 /* mtools checks geometry against the FAT's own and would refuse some
  * valid 4Kn volumes: skip that check, as mtools' manual suggests. */
-static const char *const mtools_env[] = { "MTOOLS_SKIP_CHECK=1", NULL };
 
-static int format_fat32(const struct esp_request *req)
+static int format_fat32(struct wtg_ctx *ctx, const struct esp_request *req)
 {
 	char sector[16], hidden[32], volid[16];
 	const char *argv[] = { "mkfs.fat", "-F", "32", "-S", sector, "-s", "1", "-h", hidden,
@@ -28,17 +28,17 @@ static int format_fat32(const struct esp_request *req)
 	snprintf(sector, sizeof(sector), "%u", req->sector_size);
 	snprintf(hidden, sizeof(hidden), "%llu", (unsigned long long)req->start_sector);
 	snprintf(volid, sizeof(volid), "%08X", req->volume_id);
-	return run_program("formatting the ESP", argv, NULL);
+	return run_program(ctx, "formatting the ESP", argv, NULL);
 }
 
-static int mmd(const char *image, const char *dir)
+static int mmd(struct wtg_ctx *ctx, const char *image, const char *dir)
 {
 	const char *argv[] = { "mmd", "-i", image, dir, NULL };
 
-	return run_program("making a folder on the ESP", argv, mtools_env);
+	return mtools_run(ctx, "making a folder on the ESP", argv);
 }
 
-static int mcopy(const char *image, const char *const sources[], size_t n, const char *dest)
+static int mcopy(struct wtg_ctx *ctx, const char *image, const char *const sources[], size_t n, const char *dest)
 {
 	const char **argv = xcalloc(n + 8, sizeof(char *));
 	size_t i = 0;
@@ -53,13 +53,13 @@ static int mcopy(const char *image, const char *const sources[], size_t n, const
 	for (size_t k = 0; k < n; k++)
 		argv[i++] = sources[k];
 	argv[i++] = dest;
-	ret = run_program("copying boot files to the ESP", argv, mtools_env);
+	ret = mtools_run(ctx, "copying boot files to the ESP", argv);
 	free(argv);
 	return ret;
 }
 
 /* Copies every entry of dir (not dir itself) into dest on the ESP. */
-static int copy_contents(const char *image, const char *dir, const char *dest)
+static int copy_contents(struct wtg_ctx *ctx, const char *image, const char *dir, const char *dest)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -68,7 +68,7 @@ static int copy_contents(const char *image, const char *dir, const char *dest)
 	int ret = 0;
 
 	if (!d)
-		return log_errno(-errno, "cannot read '%s'", dir);
+		return log_syserr(ctx, errno, "cannot read '%s'", dir);
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
@@ -77,21 +77,21 @@ static int copy_contents(const char *image, const char *dir, const char *dest)
 	}
 	closedir(d);
 	if (n)
-		ret = mcopy(image, (const char *const *)sources, n, dest);
+		ret = mcopy(ctx, image, (const char *const *)sources, n, dest);
 	for (size_t i = 0; i < n; i++)
 		free(sources[i]);
 	free(sources);
 	return ret;
 }
 
-static int copy_one(const char *image, const char *source, const char *dest)
+static int copy_one(struct wtg_ctx *ctx, const char *image, const char *source, const char *dest)
 {
 	const char *sources[] = { source };
 
-	return mcopy(image, sources, 1, dest);
+	return mcopy(ctx, image, sources, 1, dest);
 }
 
-int esp_build(const struct esp_request *req)
+int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 {
 	const struct boot_files *b = req->boot;
 	static const char *const dirs[] = { "::/EFI", "::/EFI/Boot", "::/EFI/Microsoft",
@@ -99,48 +99,48 @@ int esp_build(const struct esp_request *req)
 	char *fallback = xasprintf("::/EFI/Boot/%s", b->fallback_name);
 	int ret;
 
-	ret = layout_check_esp(req->bytes, req->sector_size);
+	ret = layout_check_esp(ctx, req->bytes, req->sector_size);
 	if (!ret)
-		ret = stage_make_file(req->path, req->bytes);
+		ret = stage_make_file(ctx, req->path, req->bytes);
 	if (!ret)
-		ret = format_fat32(req);
+		ret = format_fat32(ctx, req);
 	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !ret; i++)
-		ret = mmd(req->path, dirs[i]);
+		ret = mmd(ctx, req->path, dirs[i]);
 	if (!ret)
-		ret = copy_contents(req->path, b->efi_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_contents(ctx, req->path, b->efi_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret && b->fonts_dir)
-		ret = copy_one(req->path, b->fonts_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_one(ctx, req->path, b->fonts_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret && b->resources_dir)
-		ret = copy_one(req->path, b->resources_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_one(ctx, req->path, b->resources_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret)
-		ret = copy_one(req->path, b->bootmgfw, fallback);
+		ret = copy_one(ctx, req->path, b->bootmgfw, fallback);
 	if (!ret && req->bcd_path)
-		ret = copy_one(req->path, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
+		ret = copy_one(ctx, req->path, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
 	free(fallback);
 	return ret;
 }
 
-static int mcopy_out(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+static int mcopy_out(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest,
 		     int *status_ret)
 {
-	char *source = xasprintf("%s@@%llu", image, (unsigned long long)offset);
+	char *source = mtools_image(image, offset);
 	const char *argv[] = { "mcopy", "-n", "-i", source, esp_path, dest, NULL };
-	int ret = status_ret ? run_program_status("reading a file from the ESP", argv, mtools_env, status_ret)
-			     : run_program("reading a file from the ESP", argv, mtools_env);
+	int ret = status_ret ? mtools_run_status(ctx, "reading a file from the ESP", argv, status_ret)
+			     : mtools_run(ctx, "reading a file from the ESP", argv);
 
 	free(source);
 	return ret;
 }
 
-int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest)
+int esp_read_file(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest)
 {
-	return mcopy_out(image, offset, esp_path, dest, NULL);
+	return mcopy_out(ctx, image, offset, esp_path, dest, NULL);
 }
 
-int esp_try_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+int esp_try_read_file(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest,
 		      bool *found_ret)
 {
-	int status, ret = mcopy_out(image, offset, esp_path, dest, &status);
+	int status, ret = mcopy_out(ctx, image, offset, esp_path, dest, &status);
 
 	if (!ret)
 		*found_ret = status == 0;

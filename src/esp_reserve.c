@@ -15,9 +15,8 @@
 #include <unistd.h>
 
 #include "wintogo/log.h"
-#include "wintogo/run.h"
+#include "wintogo/mtools.h"
 
-static const char *const mtools_env[] = { "MTOOLS_SKIP_CHECK=1", NULL };
 
 /* The FAT32 boot sector, as far as the cluster arithmetic needs it. */
 struct fat32_boot {
@@ -45,7 +44,7 @@ struct fat_geometry {
 	uint64_t cluster_bytes;
 };
 
-static int read_geometry(const char *esp, struct fat_geometry *geo_ret)
+static int read_geometry(struct wtg_ctx *ctx, const char *esp, struct fat_geometry *geo_ret)
 {
 	struct fat32_boot b;
 	int fd = open(esp, O_RDONLY | O_CLOEXEC);
@@ -53,14 +52,14 @@ static int read_geometry(const char *esp, struct fat_geometry *geo_ret)
 	uint64_t sector;
 
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", esp);
+		return log_syserr(ctx, errno, "cannot open '%s'", esp);
 	n = pread(fd, &b, sizeof(b), 0);
 	close(fd);
 	if (n != (ssize_t)sizeof(b))
-		return log_errno(n < 0 ? -errno : -EIO, "cannot read the boot sector of '%s'", esp);
+		return log_syserr(ctx, n < 0 ? errno : EIO, "cannot read the boot sector of '%s'", esp);
 	sector = le16toh(b.bytes_per_sector);
 	if (!sector || !b.sectors_per_cluster || !b.fats || !le32toh(b.fat32_sectors))
-		return log_error(-EINVAL, "'%s' is not a FAT32 file system", esp);
+		return log_error(ctx, WTG_ERR_TOOL_FAILED, "'%s' is not a FAT32 file system", esp);
 	geo_ret->cluster_bytes = sector * b.sectors_per_cluster;
 	geo_ret->data_start = sector * (le16toh(b.reserved_sectors) +
 					(uint64_t)b.fats * le32toh(b.fat32_sectors));
@@ -68,7 +67,7 @@ static int read_geometry(const char *esp, struct fat_geometry *geo_ret)
 }
 
 /* mshowfat's "::/wintogo/manifest.json <4-43> <50>" as byte ranges. */
-static int parse_chain(const char *text, const struct fat_geometry *geo,
+static int parse_chain(struct wtg_ctx *ctx, const char *text, const struct fat_geometry *geo,
 		       struct byte_range **ranges_ret, size_t *n_ret)
 {
 	struct byte_range *ranges = NULL;
@@ -85,7 +84,7 @@ static int parse_chain(const char *text, const struct fat_geometry *geo,
 		}
 		if (first < 2 || last < first) {
 			free(ranges);
-			return log_error(-EINVAL, "mshowfat gave a cluster chain that cannot be: '%s'", text);
+			return log_error(ctx, WTG_ERR_TOOL_FAILED, "mshowfat gave a cluster chain that cannot be: '%s'", text);
 		}
 		ranges = xrealloc(ranges, (n + 1) * sizeof(*ranges));
 		ranges[n++] = (struct byte_range){ geo->data_start + (first - 2) * geo->cluster_bytes,
@@ -96,27 +95,27 @@ static int parse_chain(const char *text, const struct fat_geometry *geo,
 	return 0;
 }
 
-static int make_content(const char *scratch, uint64_t bytes)
+static int make_content(struct wtg_ctx *ctx, const char *scratch, uint64_t bytes)
 {
 	char spaces[4096];
 	int fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	int ret = 0;
 
 	if (fd < 0)
-		return log_errno(-errno, "cannot create '%s'", scratch);
+		return log_syserr(ctx, errno, "cannot create '%s'", scratch);
 	memset(spaces, ' ', sizeof(spaces));
 	for (uint64_t done = 0; done < bytes && !ret;) {
 		size_t n = bytes - done < sizeof(spaces) ? (size_t)(bytes - done) : sizeof(spaces);
 
 		if (write(fd, spaces, n) != (ssize_t)n)
-			ret = log_errno(-errno, "cannot write '%s'", scratch);
+			ret = log_syserr(ctx, errno, "cannot write '%s'", scratch);
 		done += n;
 	}
 	close(fd);
 	return ret;
 }
 
-int esp_reserve_file(const char *esp, const char *scratch, const char *folder,
+int esp_reserve_file(struct wtg_ctx *ctx, const char *esp, const char *scratch, const char *folder,
 		     const char *name, uint64_t bytes, struct byte_range **ranges_ret,
 		     size_t *n_ret)
 {
@@ -130,26 +129,26 @@ int esp_reserve_file(const char *esp, const char *scratch, const char *folder,
 	size_t n = 0, len;
 	int ret;
 
-	ret = read_geometry(esp, &geo);
+	ret = read_geometry(ctx, esp, &geo);
 	if (!ret && bytes % geo.cluster_bytes)
-		ret = log_error(-EINVAL, "internal error: %llu bytes to reserve on the ESP are not whole clusters of %llu",
+		ret = log_error(ctx, WTG_ERR_INTERNAL, "internal error: %llu bytes to reserve on the ESP are not whole clusters of %llu",
 				(unsigned long long)bytes, (unsigned long long)geo.cluster_bytes);
 	if (!ret)
-		ret = make_content(scratch, bytes);
+		ret = make_content(ctx, scratch, bytes);
 	if (!ret)
-		ret = run_program("making a folder on the ESP", mmd, mtools_env);
+		ret = mtools_run(ctx, "making a folder on the ESP", mmd);
 	if (!ret)
-		ret = run_program("making the manifest's file on the ESP", mcopy, mtools_env);
+		ret = mtools_run(ctx, "making the manifest's file on the ESP", mcopy);
 	unlink(scratch);
 	if (!ret)
-		ret = run_program_output("finding the clusters of the manifest on the ESP", mshowfat,
-					 mtools_env, &chain, &len);
+		ret = mtools_run_output(ctx, "finding the clusters of the manifest on the ESP", mshowfat,
+					&chain, &len);
 	if (!ret)
-		ret = parse_chain(chain, &geo, &ranges, &n);
+		ret = parse_chain(ctx, chain, &geo, &ranges, &n);
 	for (size_t i = 0; i < n; i++)
 		total += ranges[i].length;
 	if (!ret && total != bytes)
-		ret = log_error(-EIO, "'%s' on the ESP has clusters for %llu bytes, not %llu: '%s'", path,
+		ret = log_error(ctx, WTG_ERR_TOOL_FAILED, "'%s' on the ESP has clusters for %llu bytes, not %llu: '%s'", path,
 				(unsigned long long)total, (unsigned long long)bytes, chain);
 	free(chain);
 	free(path);

@@ -24,7 +24,7 @@ void extents_append(struct extent_list *list, const struct extent *e)
 	list->bytes += e->length;
 }
 
-int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
+int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
 		     const char *what)
 {
 	off_t pos = 0;
@@ -36,12 +36,12 @@ int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, u
 		if (data < 0 && errno == ENXIO)
 			break;  /* only holes from here on */
 		if (data < 0)
-			return log_errno(-errno, "cannot find the data of the %s stage", what);
+			return log_syserr(ctx, errno, "cannot find the data of the %s stage", what);
 		if ((uint64_t)data >= length)
 			break;
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
-			return log_errno(-errno, "cannot find the holes of the %s stage", what);
+			return log_syserr(ctx, errno, "cannot find the holes of the %s stage", what);
 		if ((uint64_t)hole > length)
 			hole = (off_t)length;
 		extents_append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
@@ -58,14 +58,14 @@ static int by_offset(const void *a, const void *b)
 	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-int extents_finish(struct extent_list *list)
+int extents_finish(struct wtg_ctx *ctx, struct extent_list *list)
 {
 	qsort(list->items, list->count, sizeof(struct extent), by_offset);
 	for (size_t i = 1; i < list->count; i++) {
 		const struct extent *prev = &list->items[i - 1], *e = &list->items[i];
 
 		if (prev->offset + prev->length > e->offset)
-			return log_error(-EINVAL, "internal error: the %s and %s extents overlap at byte %llu",
+			return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s and %s extents overlap at byte %llu",
 					 prev->what, e->what, (unsigned long long)e->offset);
 	}
 	return 0;
@@ -92,7 +92,7 @@ static void append_part(struct extent_list *list, const struct extent *e, uint64
 	extents_append(list, &part);
 }
 
-int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t length)
+int extents_mark_unhashed(struct wtg_ctx *ctx, struct extent_list *list, uint64_t offset, uint64_t length)
 {
 	struct extent_list out = { 0 };
 	uint64_t end = offset + length, covered = 0;
@@ -114,7 +114,7 @@ int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t le
 	}
 	if (covered != length) {
 		extents_release(&out);
-		return log_error(-EINVAL, "internal error: bytes %llu to %llu, to keep out of the hashes, were not all staged",
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: bytes %llu to %llu, to keep out of the hashes, were not all staged",
 				 (unsigned long long)offset, (unsigned long long)(end - 1));
 	}
 	extents_release(list);

@@ -10,28 +10,28 @@
 
 #include "wintogo/log.h"
 
-int guid_make(struct guid *guid_ret, bool seeded, uint64_t seed, const char *purpose)
+int guid_make(struct wtg_ctx *ctx, struct guid *guid_ret, bool seeded, uint64_t seed, const char *purpose)
 {
 	struct guid g;
 
 	if (seeded) {
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int len = 0;
-		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
 		char seed_text[32];
 
 		snprintf(seed_text, sizeof(seed_text), "%llu:", (unsigned long long)seed);
-		if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-		    !EVP_DigestUpdate(ctx, seed_text, strlen(seed_text)) ||
-		    !EVP_DigestUpdate(ctx, purpose, strlen(purpose)) ||
-		    !EVP_DigestFinal_ex(ctx, md, &len)) {
-			EVP_MD_CTX_free(ctx);
-			return log_error(-EIO, "cannot derive a GUID: SHA-256 failed");
+		if (!md_ctx || !EVP_DigestInit_ex(md_ctx, EVP_sha256(), NULL) ||
+		    !EVP_DigestUpdate(md_ctx, seed_text, strlen(seed_text)) ||
+		    !EVP_DigestUpdate(md_ctx, purpose, strlen(purpose)) ||
+		    !EVP_DigestFinal_ex(md_ctx, md, &len)) {
+			EVP_MD_CTX_free(md_ctx);
+			return log_error(ctx, WTG_ERR_FAILED, "cannot derive a GUID: SHA-256 failed");
 		}
-		EVP_MD_CTX_free(ctx);
+		EVP_MD_CTX_free(md_ctx);
 		memcpy(g.bytes, md, sizeof(g.bytes));
 	} else if (getrandom(g.bytes, sizeof(g.bytes), 0) != sizeof(g.bytes)) {
-		return log_errno(-errno, "cannot make a random GUID");
+		return log_syserr(ctx, errno, "cannot make a random GUID");
 	}
 	g.bytes[6] = (g.bytes[6] & 0x0f) | 0x40;  /* version 4 */
 	g.bytes[8] = (g.bytes[8] & 0x3f) | 0x80;  /* RFC 4122 variant */

@@ -67,10 +67,10 @@ static const enum host_kind family_kinds[] = {
 };
 
 /* A Mac model identifier: from the table, else by the naming rule. */
-static int host_from_model(const char *identifier, struct host *h)
+static int host_from_model(struct wtg_ctx *ctx, const char *identifier, struct host *h)
 {
-	char *table = mac_models_path();
-	int ret = table ? mac_models_find(table, "identifier", identifier, &h->mac) : -ENOENT;
+	char *table = mac_models_path(ctx);
+	int ret = table ? mac_models_find(ctx, table, "identifier", identifier, &h->mac) : -WTG_ERR_NOT_FOUND;
 
 	if (ret == 0 && h->mac.family != MAC_FAMILY_UNKNOWN) {
 		h->mac_in_table = true;
@@ -88,20 +88,20 @@ static int host_from_model(const char *identifier, struct host *h)
 		ret = 0;
 	} else {
 		if (!table)
-			log_warn("cannot find the Mac model table (%s); reinstall wintogo or set WINTOGO_DATADIR",
+			log_warn(ctx, "cannot find the Mac model table (%s); reinstall wintogo or set WINTOGO_DATADIR",
 				 MAC_MODELS_FILE);
-		ret = -EINVAL;
+		ret = -WTG_ERR_INVALID_ARGUMENT;  /* the caller says what --host takes */
 	}
 	free(table);
 	return ret;
 }
 
-int host_resolve(const char *name, struct host *host_ret)
+int host_resolve(struct wtg_ctx *ctx, const char *name, struct host *host_ret)
 {
 	struct host h = { .secure_boot = -1 };
 
 	if (!strcmp(name, "auto")) {
-		host_detect(host_ret);
+		host_detect(ctx, host_ret);
 		return 0;
 	}
 	for (int k = 0; k < HOST_KIND_COUNT; k++) {
@@ -112,26 +112,26 @@ int host_resolve(const char *name, struct host *host_ret)
 			return 0;
 		}
 	}
-	if (host_from_model(name, &h) < 0)
-		return -EINVAL;
+	if (host_from_model(ctx, name, &h) < 0)
+		return -WTG_ERR_INVALID_ARGUMENT;
 	*host_ret = h;
 	return 0;
 }
 
 /* --- detection --- */
 
-static const char *sysfs_root(void)
+static const char *sysfs_root(const struct wtg_ctx *ctx)
 {
-	const char *root = getenv("WINTOGO_SYSFS_ROOT");
+	const char *root = ctx->hooks.sysfs_root;
 
 	return root && *root ? root : "/sys";
 }
 
 /* Reads up to size - 1 bytes of ROOT/rel; returns the length read, or -1
  * when the file cannot be read. */
-static ssize_t read_sysfs(const char *rel, char *buf, size_t size)
+static ssize_t read_sysfs(struct wtg_ctx *ctx, const char *rel, char *buf, size_t size)
 {
-	char *path = xasprintf("%s/%s", sysfs_root(), rel);
+	char *path = xasprintf("%s/%s", sysfs_root(ctx), rel);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = -1;
 
@@ -147,9 +147,9 @@ static ssize_t read_sysfs(const char *rel, char *buf, size_t size)
 
 /* A one-line sysfs attribute without its trailing newline or blanks;
  * "" when it cannot be read. */
-static void read_attr(const char *rel, char *buf, size_t size)
+static void read_attr(struct wtg_ctx *ctx, const char *rel, char *buf, size_t size)
 {
-	ssize_t n = read_sysfs(rel, buf, size);
+	ssize_t n = read_sysfs(ctx, rel, buf, size);
 
 	if (n < 0)
 		n = 0;
@@ -158,9 +158,9 @@ static void read_attr(const char *rel, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static bool sysfs_exists(const char *rel)
+static bool sysfs_exists(struct wtg_ctx *ctx, const char *rel)
 {
-	char *path = xasprintf("%s/%s", sysfs_root(), rel);
+	char *path = xasprintf("%s/%s", sysfs_root(ctx), rel);
 	bool yes = access(path, F_OK) == 0;
 
 	free(path);
@@ -169,11 +169,11 @@ static bool sysfs_exists(const char *rel)
 
 /* An Apple Silicon Mac by its device tree: a Mac SoC among the
  * compatible strings, and the board ("apple,j413") for the model. */
-static bool detect_apple_silicon(struct host *h)
+static bool detect_apple_silicon(struct wtg_ctx *ctx, struct host *h)
 {
 	char compat[1024], board[16] = "";
 	const char *chip = NULL, *soc = NULL;
-	ssize_t n = read_sysfs("firmware/devicetree/base/compatible", compat, sizeof(compat));
+	ssize_t n = read_sysfs(ctx, "firmware/devicetree/base/compatible", compat, sizeof(compat));
 
 	for (ssize_t i = 0; i < n; i += (ssize_t)strlen(compat + i) + 1) {
 		const char *c = compat + i;
@@ -199,16 +199,16 @@ static bool detect_apple_silicon(struct host *h)
 		snprintf(h->evidence, sizeof(h->evidence), "device tree compatible apple,%s: Apple %s",
 			 soc, chip);
 	if (*board) {
-		char *table = mac_models_path();
+		char *table = mac_models_path(ctx);
 
-		if (table && mac_models_find(table, "board", board, &h->mac) == 0)
+		if (table && mac_models_find(ctx, table, "board", board, &h->mac) == 0)
 			h->mac_in_table = true;
 		free(table);
 	}
 	if (!h->mac_in_table) {
 		h->mac = (struct mac_model){ .family = MAC_FAMILY_APPLE_SILICON };
 		snprintf(h->mac.chip, sizeof(h->mac.chip), "%s", chip);
-		read_attr("firmware/devicetree/base/model", h->mac.marketing_name,
+		read_attr(ctx, "firmware/devicetree/base/model", h->mac.marketing_name,
 			  sizeof(h->mac.marketing_name));
 	}
 	return true;
@@ -216,9 +216,9 @@ static bool detect_apple_silicon(struct host *h)
 
 /* A T2 chip on the PCI bus: its bridge (106b:1801) or Secure Enclave
  * (106b:1802).  Writes the device's address into where. */
-static bool find_t2(char *where, size_t size)
+static bool find_t2(struct wtg_ctx *ctx, char *where, size_t size)
 {
-	char *dir = xasprintf("%s/bus/pci/devices", sysfs_root());
+	char *dir = xasprintf("%s/bus/pci/devices", sysfs_root(ctx));
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	bool found = false;
@@ -230,9 +230,9 @@ static bool find_t2(char *where, size_t size)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/vendor", e->d_name);
-		read_attr(rel, vendor, sizeof(vendor));
+		read_attr(ctx, rel, vendor, sizeof(vendor));
 		snprintf(rel, sizeof(rel), "bus/pci/devices/%s/device", e->d_name);
-		read_attr(rel, device, sizeof(device));
+		read_attr(ctx, rel, device, sizeof(device));
 		if (!strcasecmp(vendor, "0x106b") &&
 		    (!strcasecmp(device, "0x1801") || !strcasecmp(device, "0x1802"))) {
 			snprintf(where, size, "a T2 chip on the PCI bus (%.4s:%.4s at %.40s)", vendor + 2,
@@ -247,18 +247,18 @@ static bool find_t2(char *where, size_t size)
 
 /* An Intel Mac by DMI (vendor Apple), a T2 by its PCI ids, else by the
  * model table. */
-static bool detect_intel_mac(struct host *h)
+static bool detect_intel_mac(struct wtg_ctx *ctx, struct host *h)
 {
 	char board_vendor[64], t2[128];
 	const char *why;
 
-	read_attr("class/dmi/id/board_vendor", board_vendor, sizeof(board_vendor));
+	read_attr(ctx, "class/dmi/id/board_vendor", board_vendor, sizeof(board_vendor));
 	if (strcmp(h->vendor, APPLE_VENDOR) && strcmp(board_vendor, APPLE_VENDOR))
 		return false;
 	if (*h->product) {
-		char *table = mac_models_path();
+		char *table = mac_models_path(ctx);
 
-		h->mac_in_table = table && mac_models_find(table, "identifier", h->product, &h->mac) == 0;
+		h->mac_in_table = table && mac_models_find(ctx, table, "identifier", h->product, &h->mac) == 0;
 		free(table);
 	}
 	if (!h->mac_in_table) {
@@ -269,7 +269,7 @@ static bool detect_intel_mac(struct host *h)
 		/* m1n1 gives U-Boot an SMBIOS table: DMI without a device tree */
 		set_kind(h, HOST_APPLE_SILICON);
 		why = "Apple Silicon in the Mac model table";
-	} else if (find_t2(t2, sizeof(t2))) {
+	} else if (find_t2(ctx, t2, sizeof(t2))) {
 		set_kind(h, HOST_INTEL_MAC_T2);
 		why = t2;
 	} else if (h->mac.family == MAC_FAMILY_INTEL_T2) {
@@ -284,12 +284,12 @@ static bool detect_intel_mac(struct host *h)
 	return true;
 }
 
-static enum wim_arch cpu_arch(void)
+static enum wim_arch cpu_arch(struct wtg_ctx *ctx)
 {
 	char modalias[128];
 	struct utsname u;
 
-	read_attr("devices/system/cpu/modalias", modalias, sizeof(modalias));
+	read_attr(ctx, "devices/system/cpu/modalias", modalias, sizeof(modalias));
 	if (!strncmp(modalias, "cpu:type:x86", 12))
 		return WIM_ARCH_X64;
 	if (!strncmp(modalias, "cpu:type:aarch64", 16))
@@ -300,26 +300,26 @@ static enum wim_arch cpu_arch(void)
 }
 
 /* A PC: UEFI (32- or 64-bit, Secure Boot on or off) or BIOS. */
-static void detect_pc(struct host *h)
+static void detect_pc(struct wtg_ctx *ctx, struct host *h)
 {
 	char bits[8], var[8];
 	ssize_t n;
 	size_t len;
 
-	if (!sysfs_exists("firmware/efi")) {
+	if (!sysfs_exists(ctx, "firmware/efi")) {
 		set_kind(h, HOST_PC_BIOS);
-		h->cpu_arch = cpu_arch();
+		h->cpu_arch = cpu_arch(ctx);
 		snprintf(h->evidence, sizeof(h->evidence),
 			 "no /sys/firmware/efi: this machine started Linux through BIOS (or UEFI's CSM)");
 		return;
 	}
 	set_kind(h, HOST_PC_UEFI);
-	h->cpu_arch = h->firmware_arch = cpu_arch();
-	read_attr("firmware/efi/fw_platform_size", bits, sizeof(bits));
+	h->cpu_arch = h->firmware_arch = cpu_arch(ctx);
+	read_attr(ctx, "firmware/efi/fw_platform_size", bits, sizeof(bits));
 	if (!strcmp(bits, "32") && h->cpu_arch == WIM_ARCH_X64)
 		h->firmware_arch = WIM_ARCH_X86;
 	/* 4 bytes of attributes, then the value */
-	n = read_sysfs(SECURE_BOOT_VAR, var, sizeof(var));
+	n = read_sysfs(ctx, SECURE_BOOT_VAR, var, sizeof(var));
 	if (n == 5)
 		h->secure_boot = var[4] == 1;
 	len = (size_t)snprintf(h->evidence, sizeof(h->evidence), "/sys/firmware/efi present");
@@ -331,13 +331,13 @@ static void detect_pc(struct host *h)
 			 h->secure_boot);
 }
 
-void host_detect(struct host *host_ret)
+void host_detect(struct wtg_ctx *ctx, struct host *host_ret)
 {
 	struct host h = { .detected = true, .secure_boot = -1 };
 
-	read_attr("class/dmi/id/sys_vendor", h.vendor, sizeof(h.vendor));
-	read_attr("class/dmi/id/product_name", h.product, sizeof(h.product));
-	if (!detect_apple_silicon(&h) && !detect_intel_mac(&h))
-		detect_pc(&h);
+	read_attr(ctx, "class/dmi/id/sys_vendor", h.vendor, sizeof(h.vendor));
+	read_attr(ctx, "class/dmi/id/product_name", h.product, sizeof(h.product));
+	if (!detect_apple_silicon(ctx, &h) && !detect_intel_mac(ctx, &h))
+		detect_pc(ctx, &h);
 	*host_ret = h;
 }

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "iso_fs.h"
-#include "wintogo/cancel.h"
 #include "wintogo/copy.h"
 #include "wintogo/log.h"
 #include "wintogo/stage.h"
@@ -54,10 +53,8 @@ static char cdio_message[256];
 
 static void keep_cdio_message(cdio_log_level_t level, const char *message)
 {
-	if (level == CDIO_LOG_ASSERT) {
-		fprintf(stderr, "wintogo: libcdio: %s\n", message);
-		abort();
-	}
+	if (level == CDIO_LOG_ASSERT)
+		util_fatal(message);  /* libcdio's own assertion failed */
 	if (level >= CDIO_LOG_WARN)
 		snprintf(cdio_message, sizeof(cdio_message), "%s", message);
 }
@@ -95,11 +92,10 @@ void iso_dir_release(struct iso_dir *dir)
 	*dir = (struct iso_dir){ 0 };
 }
 
-int iso_progress_add(struct iso_progress *p, uint64_t bytes, const char *iso_path)
+int iso_progress_add(struct iso_progress *p, uint64_t bytes)
 {
 	p->done += bytes;
-	progress_report(p->sink, PROGRESS_COPY, p->done, p->total);
-	return cancel_requested() ? log_error(-ECANCELED, "interrupted while copying from '%s'", iso_path) : 0;
+	return progress_report(p->ctx, PROGRESS_COPY, p->done, p->total);
 }
 
 const char *iso_filesystem_name(enum iso_filesystem fs)
@@ -132,7 +128,7 @@ bool iso_detect(const char *path)
 
 /* A download cut short still has its volume descriptors: the ISO 9660
  * volume says how long the file should be. */
-static int check_volume_size(struct iso_source *iso)
+static int check_volume_size(struct wtg_ctx *ctx, struct iso_source *iso)
 {
 	char *source = xasprintf("/proc/self/fd/%d", iso->fd);
 	iso9660_t *p;
@@ -147,7 +143,7 @@ static int check_volume_size(struct iso_source *iso)
 		want = (uint64_t)(uint32_t)iso9660_get_pvd_space_size(&pvd) *
 		       (uint32_t)iso9660_get_pvd_block_size(&pvd);
 		if (want > iso->iso_bytes)
-			ret = log_error(-EIO, "'%s' is truncated: its volume is %s but the file has only %s; download or copy it again",
+			ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is truncated: its volume is %s but the file has only %s; download or copy it again",
 					iso->info.path, format_size(want, a),
 					format_size(iso->iso_bytes, b));
 	}
@@ -203,12 +199,12 @@ static struct iso_file *pick(struct iso_dir *dir, const char *name)
 
 /* Lists folder with one file system and picks the file; 0 when found,
  * -ENOENT / -ENODATA (not logged) when not, or a logged error. */
-static int look_in(struct iso_source *iso, enum iso_filesystem fs, const char *folder,
+static int look_in(struct wtg_ctx *ctx, struct iso_source *iso, enum iso_filesystem fs, const char *folder,
 		   const char *name)
 {
 	struct iso_file *f;
-	int ret = fs == ISO_FS_UDF ? iso_udf_list(iso->fd, iso->info.path, folder, &iso->dir)
-				   : iso_9660_list(iso->fd, iso->info.path, folder, &iso->dir);
+	int ret = fs == ISO_FS_UDF ? iso_udf_list(ctx, iso->fd, iso->info.path, folder, &iso->dir)
+				   : iso_9660_list(ctx, iso->fd, iso->info.path, folder, &iso->dir);
 
 	if (ret < 0)
 		return ret;
@@ -238,7 +234,7 @@ static void split_wanted(const char *want, char **folder_ret, char **name_ret)
 	free(path);
 }
 
-static int find_image(struct iso_source *iso, const char *want)
+static int find_image(struct wtg_ctx *ctx, struct iso_source *iso, const char *want)
 {
 	char *folder = NULL, *name = NULL;
 	const char *where;
@@ -249,21 +245,21 @@ static int find_image(struct iso_source *iso, const char *want)
 		split_wanted(want, &folder, &name);
 	else
 		folder = xstrdup(DEFAULT_FOLDER);
-	ret = look_in(iso, ISO_FS_UDF, folder, name);
+	ret = look_in(ctx, iso, ISO_FS_UDF, folder, name);
 	udf = ret != -ENODATA;
 	if ((ret == -ENODATA || ret == -ENOENT) && iso->has_9660)
-		ret = look_in(iso, ISO_FS_ISO9660, folder, name);
+		ret = look_in(ctx, iso, ISO_FS_ISO9660, folder, name);
 	if (ret == -ENODATA && !udf) {
-		ret = log_error(-EIO, "'%s' has no UDF or ISO 9660 file system that can be read; the ISO is damaged, download or copy it again",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' has no UDF or ISO 9660 file system that can be read; the ISO is damaged, download or copy it again",
 				iso->info.path);
 	} else if (ret == -ENODATA || ret == -ENOENT) {
 		where = udf && iso->has_9660 ? "UDF and ISO 9660 file systems" :
 			udf ? "UDF file system" : "ISO 9660 file system";
 		if (want)
-			ret = log_error(-ENOENT, "'%s' has no file '%s' (looked in its %s); check the path given with --wim-path",
+			ret = log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' has no file '%s' (looked in its %s); check the path given with --wim-path",
 					iso->info.path, want, where);
 		else
-			ret = log_error(-ENOENT, "'%s' has no sources/install.wim, install.esd or install.swm (looked in its %s); name the Windows image in it with --wim-path",
+			ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "'%s' has no sources/install.wim, install.esd or install.swm (looked in its %s); name the Windows image in it with --wim-path",
 					iso->info.path, where);
 	}
 	free(folder);
@@ -272,7 +268,7 @@ static int find_image(struct iso_source *iso, const char *want)
 }
 
 /* Every byte of the install image lies inside the ISO and can be read. */
-static int check_files(const struct iso_source *iso)
+static int check_files(struct wtg_ctx *ctx, const struct iso_source *iso)
 {
 	char size[SIZE_TEXT_MAX];
 
@@ -280,13 +276,14 @@ static int check_files(const struct iso_source *iso)
 		const struct iso_file *f = iso->files[i];
 
 		if (f->unreadable)
-			return log_error(-EOPNOTSUPP, "cannot read '%s%s': %s", iso->prefix,
+			return log_error(ctx, f->damaged ? WTG_ERR_IMAGE_DAMAGED : WTG_ERR_IMAGE_UNSUPPORTED,
+					 "cannot read '%s%s': %s", iso->prefix,
 					 path_base(f->path), f->unreadable);
 		for (size_t k = 0; k < f->n_extents; k++) {
 			const struct iso_extent *e = &f->extents[k];
 
 			if (!e->zeros && e->offset + e->length > iso->iso_bytes)
-				return log_error(-EIO, "'%s' is truncated: '%s' ends at byte %llu but the file has only %s; download or copy it again",
+				return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is truncated: '%s' ends at byte %llu but the file has only %s; download or copy it again",
 						 iso->info.path, f->path,
 						 (unsigned long long)(e->offset + e->length),
 						 format_size(iso->iso_bytes, size));
@@ -299,11 +296,11 @@ static int check_files(const struct iso_source *iso)
 
 /* Calls fn for every piece of the bytes [offset, offset + len) of f: where
  * in the ISO it lies (e->zeros: nowhere). */
-typedef int (*piece_fn)(void *ctx, const struct iso_extent *e, uint64_t iso_offset,
+typedef int (*piece_fn)(void *user, const struct iso_extent *e, uint64_t iso_offset,
 			uint64_t file_offset, uint64_t len);
 
 static int for_pieces(const struct iso_file *f, uint64_t offset, uint64_t len, piece_fn fn,
-		      void *ctx)
+		      void *user)
 {
 	uint64_t start = 0;
 	int ret = 0;
@@ -315,7 +312,7 @@ static int for_pieces(const struct iso_file *f, uint64_t offset, uint64_t len, p
 		if (offset < end) {
 			uint64_t n = end - offset < len ? end - offset : len;
 
-			ret = fn(ctx, e, e->offset + (offset - start), offset, n);
+			ret = fn(user, e, e->offset + (offset - start), offset, n);
 			offset += n;
 			len -= n;
 		}
@@ -325,16 +322,18 @@ static int for_pieces(const struct iso_file *f, uint64_t offset, uint64_t len, p
 }
 
 struct read_ctx {
+	struct wtg_ctx *ctx;
 	const struct iso_source *iso;
 	const struct iso_file *file;
 	uint8_t *buf;
 	uint64_t buf_offset;   /* the file offset buf[0] holds */
 };
 
-static int read_piece(void *ctx, const struct iso_extent *e, uint64_t iso_offset,
+static int read_piece(void *user, const struct iso_extent *e, uint64_t iso_offset,
 		      uint64_t file_offset, uint64_t len)
 {
-	struct read_ctx *r = ctx;
+	struct read_ctx *r = user;
+	struct wtg_ctx *ctx = r->ctx;
 	uint8_t *to = r->buf + (file_offset - r->buf_offset);
 	ssize_t n;
 
@@ -344,15 +343,15 @@ static int read_piece(void *ctx, const struct iso_extent *e, uint64_t iso_offset
 	}
 	n = pread(r->iso->fd, to, len, (off_t)iso_offset);
 	if (n != (ssize_t)len)
-		return log_errno(n < 0 ? -errno : -EIO, "cannot read '%s' from '%s'", r->file->path,
+		return log_syserr(ctx, n < 0 ? errno : EIO, "cannot read '%s' from '%s'", r->file->path,
 				 r->iso->info.path);
 	return 0;
 }
 
 /* A wimhdr_read_fn: bytes of the install image, read from the ISO. */
-static int read_file(void *ctx, uint64_t offset, void *buf, size_t len)
+static int read_file(void *user, uint64_t offset, void *buf, size_t len)
 {
-	struct read_ctx *r = ctx;
+	struct read_ctx *r = user;
 
 	r->buf = buf;
 	r->buf_offset = offset;
@@ -360,15 +359,17 @@ static int read_file(void *ctx, uint64_t offset, void *buf, size_t len)
 }
 
 struct copy_ctx {
+	struct wtg_ctx *ctx;
 	const struct iso_source *iso;
 	size_t index;                  /* of the file */
 	struct iso_progress *progress; /* NULL: none */
 };
 
-static int copy_piece(void *ctx, const struct iso_extent *e, uint64_t iso_offset,
+static int copy_piece(void *user, const struct iso_extent *e, uint64_t iso_offset,
 		      uint64_t file_offset, uint64_t len)
 {
-	struct copy_ctx *c = ctx;
+	struct copy_ctx *c = user;
+	struct wtg_ctx *ctx = c->ctx;
 	const struct iso_source *iso = c->iso;
 	enum copy_side side;
 	int ret = 0;
@@ -380,16 +381,16 @@ static int copy_piece(void *ctx, const struct iso_extent *e, uint64_t iso_offset
 			ret = copy_range(iso->fd, iso_offset, iso->staged_fds[c->index], file_offset, n,
 					 &side);
 		if (ret == -ENODATA)
-			ret = log_error(-EIO, "'%s' ends inside '%s': it is truncated; download or copy it again",
+			ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' ends inside '%s': it is truncated; download or copy it again",
 					iso->info.path, iso->files[c->index]->path);
 		else if (ret < 0 && side == COPY_READ)
-			ret = log_errno(ret, "cannot read '%s' from '%s'", iso->files[c->index]->path,
+			ret = log_syserr(ctx, -ret, "cannot read '%s' from '%s'", iso->files[c->index]->path,
 					iso->info.path);
 		else if (ret < 0)
-			ret = log_errno(ret, "cannot copy '%s' into '%s'; give another staging directory with --tmpdir",
+			ret = log_syserr(ctx, -ret, "cannot copy '%s' into '%s'; give another staging directory with --tmpdir",
 					iso->files[c->index]->path, iso->staged[c->index]);
 		if (!ret && c->progress)
-			ret = iso_progress_add(c->progress, n, iso->info.path);
+			ret = iso_progress_add(c->progress, n);
 		iso_offset += n;
 		file_offset += n;
 		len -= n;
@@ -399,13 +400,13 @@ static int copy_piece(void *ctx, const struct iso_extent *e, uint64_t iso_offset
 
 /* Copies what wimlib needs to list the images: see wimhdr.h.  *whole_ret
  * is set when that is not known: then all of it must be copied. */
-static int copy_skeleton(struct iso_source *iso, bool *whole_ret)
+static int copy_skeleton(struct wtg_ctx *ctx, struct iso_source *iso, bool *whole_ret)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < iso->n_files && !ret && !*whole_ret; i++) {
-		struct read_ctx r = { .iso = iso, .file = iso->files[i] };
-		struct copy_ctx c = { .iso = iso, .index = i };
+		struct read_ctx r = { .ctx = ctx, .iso = iso, .file = iso->files[i] };
+		struct copy_ctx c = { .ctx = ctx, .iso = iso, .index = i };
 		struct byte_range *ranges = NULL;
 		size_t count = 0;
 
@@ -429,25 +430,25 @@ uint64_t iso_fetch_bytes(const struct iso_source *iso)
 	return iso->whole ? 0 : iso->info.image_bytes - iso->staged_bytes;
 }
 
-int iso_fetch(struct iso_source *iso, const struct progress_sink *progress)
+int iso_fetch(struct wtg_ctx *ctx, struct iso_source *iso)
 {
-	struct iso_progress p = { progress, 0, iso->info.image_bytes };
+	struct iso_progress p = { ctx, 0, iso->info.image_bytes };
 	int ret;
 
 	if (iso->whole)
 		return 0;
-	ret = stage_check_space(iso->stage_parent, iso_fetch_bytes(iso));
+	ret = stage_check_space(ctx, iso->stage_parent, iso_fetch_bytes(iso));
 	if (ret < 0)
 		return ret;
-	progress_report(progress, PROGRESS_COPY, 0, p.total);
+	progress_report(ctx, PROGRESS_COPY, 0, p.total);
 	if (iso->info.filesystem == ISO_FS_UDF) {
 		for (size_t i = 0; i < iso->n_files && !ret; i++) {
-			struct copy_ctx c = { .iso = iso, .index = i, .progress = &p };
+			struct copy_ctx c = { .ctx = ctx, .iso = iso, .index = i, .progress = &p };
 
 			ret = for_pieces(iso->files[i], 0, iso->files[i]->size, copy_piece, &c);
 		}
 	} else {
-		ret = iso_9660_copy(iso->fd, iso->info.path, (const struct iso_file *const *)iso->files,
+		ret = iso_9660_copy(ctx, iso->fd, iso->info.path, (const struct iso_file *const *)iso->files,
 				    iso->staged_fds, iso->n_files, &p);
 	}
 	if (!ret) {
@@ -458,9 +459,9 @@ int iso_fetch(struct iso_source *iso, const struct progress_sink *progress)
 }
 
 /* Makes the stage and a sparse file of the right size for every file. */
-static int make_stage(struct iso_source *iso, const char *stage_parent)
+static int make_stage(struct wtg_ctx *ctx, struct iso_source *iso, const char *stage_parent)
 {
-	int ret = stage_create(stage_parent, &iso->stage);
+	int ret = stage_create(ctx, stage_parent, &iso->stage);
 
 	iso->stage_parent = xstrdup(stage_parent);
 	iso->staged = xcalloc(iso->n_files, sizeof(*iso->staged));
@@ -471,16 +472,15 @@ static int make_stage(struct iso_source *iso, const char *stage_parent)
 		iso->staged[i] = stage_path(iso->stage, path_base(iso->files[i]->path));
 		iso->staged_fds[i] = open(iso->staged[i], O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (iso->staged_fds[i] < 0)
-			ret = log_errno(-errno, "cannot make '%s'", iso->staged[i]);
+			ret = log_syserr(ctx, errno, "cannot make '%s'", iso->staged[i]);
 		else if (ftruncate(iso->staged_fds[i], (off_t)iso->files[i]->size) < 0)
-			ret = log_errno(-errno, "cannot make '%s' %llu bytes long; give another staging directory with --tmpdir",
+			ret = log_syserr(ctx, errno, "cannot make '%s' %llu bytes long; give another staging directory with --tmpdir",
 					iso->staged[i], (unsigned long long)iso->files[i]->size);
 	}
 	return ret;
 }
 
-int iso_open(const char *path, const char *image_path, const char *stage_parent,
-	     const struct progress_sink *progress, struct iso_source **iso_ret)
+int iso_open(struct wtg_ctx *ctx, const char *path, const char *image_path, const char *stage_parent, struct iso_source **iso_ret)
 {
 	struct iso_source *iso = xcalloc(1, sizeof(*iso));
 	struct stat sb;
@@ -492,35 +492,35 @@ int iso_open(const char *path, const char *image_path, const char *stage_parent,
 	iso->info.path = iso->path;
 	iso->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (iso->fd < 0 || fstat(iso->fd, &sb) < 0) {
-		ret = log_errno(-errno, "cannot open '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot open '%s'", path);
 		goto out;
 	}
 	iso->iso_bytes = (uint64_t)sb.st_size;
 	/* libcdio would read a device as a CD drive (MMC commands) */
 	if (!S_ISREG(sb.st_mode)) {
-		ret = log_error(-EOPNOTSUPP, "'%s' is not a regular file; copy the disc into an ISO file first (dd if=%s of=windows.iso) and give that",
+		ret = log_error(ctx, WTG_ERR_UNSUPPORTED, "'%s' is not a regular file; copy the disc into an ISO file first (dd if=%s of=windows.iso) and give that",
 				path, path);
 		goto out;
 	}
 	volume_identifier(iso->fd, id);
 	iso->has_9660 = !strcmp(id, "CD001");
-	ret = check_volume_size(iso);
+	ret = check_volume_size(ctx, iso);
 	if (!ret)
-		ret = find_image(iso, image_path);
+		ret = find_image(ctx, iso, image_path);
 	if (ret < 0)
 		goto out;
 	iso->prefix = xasprintf("%s:%.*s", path,
 				(int)(path_base(iso->info.image_path) - iso->info.image_path),
 				iso->info.image_path);
-	ret = check_files(iso);
+	ret = check_files(ctx, iso);
 	if (!ret)
-		ret = make_stage(iso, stage_parent);
+		ret = make_stage(ctx, iso, stage_parent);
 	/* ISO 9660 is a stream: copied whole */
 	whole = iso->info.filesystem == ISO_FS_ISO9660;
 	if (!ret && !whole)
-		ret = copy_skeleton(iso, &whole);
+		ret = copy_skeleton(ctx, iso, &whole);
 	if (!ret && whole)
-		ret = iso_fetch(iso, progress);
+		ret = iso_fetch(ctx, iso);
 out:
 	if (ret < 0) {
 		iso_source_free(iso);

@@ -10,21 +10,20 @@
 #include <unistd.h>
 
 #include "iso_fs.h"
-#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
 #define BLOCK_SIZE (64 * 1024)
 
 /* Opens the ISO 9660 tree of the ISO open as fd, from its start. */
-static int open_tree(int fd, const char *iso_path, struct archive **a_ret)
+static int open_tree(struct wtg_ctx *ctx, int fd, const char *iso_path, struct archive **a_ret)
 {
 	struct archive *a = archive_read_new();
 	int ret = 0;
 
 	archive_read_support_format_iso9660(a);
 	if (lseek(fd, 0, SEEK_SET) < 0)
-		ret = log_errno(-errno, "cannot read '%s'", iso_path);
+		ret = log_syserr(ctx, errno, "cannot read '%s'", iso_path);
 	else if (archive_read_open_fd(a, fd, BLOCK_SIZE) != ARCHIVE_OK)
 		ret = -ENODATA;
 	if (ret < 0) {
@@ -35,9 +34,9 @@ static int open_tree(int fd, const char *iso_path, struct archive **a_ret)
 	return 0;
 }
 
-static int tree_error(struct archive *a, const char *iso_path)
+static int tree_error(struct wtg_ctx *ctx, struct archive *a, const char *iso_path)
 {
-	return log_error(-EIO, "cannot read the ISO 9660 tree of '%s' (%s); the ISO is truncated or damaged, download or copy it again",
+	return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot read the ISO 9660 tree of '%s' (%s); the ISO is truncated or damaged, download or copy it again",
 			 iso_path, archive_error_string(a));
 }
 
@@ -60,13 +59,13 @@ static bool in_folder(const char *path, const char *folder)
 	return len == strlen(folder) && !strncasecmp(path, folder, len) && path[len + !!slash];
 }
 
-int iso_9660_list(int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret)
+int iso_9660_list(struct wtg_ctx *ctx, int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret)
 {
 	struct iso_dir dir = { 0 };
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	bool seen = !*folder;
-	int r, ret = open_tree(fd, iso_path, &a);
+	int r, ret = open_tree(ctx, fd, iso_path, &a);
 
 	if (ret < 0)
 		return ret;
@@ -81,7 +80,7 @@ int iso_9660_list(int fd, const char *iso_path, const char *folder, struct iso_d
 		}
 	}
 	if (r != ARCHIVE_EOF)
-		ret = tree_error(a, iso_path);
+		ret = tree_error(ctx, a, iso_path);
 	else if (!seen)
 		ret = -ENOENT;
 	if (ret < 0)
@@ -93,7 +92,7 @@ int iso_9660_list(int fd, const char *iso_path, const char *folder, struct iso_d
 }
 
 /* Copies the data of the current entry into out. */
-static int copy_entry(struct archive *a, const char *iso_path, const struct iso_file *f, int out,
+static int copy_entry(struct wtg_ctx *ctx, struct archive *a, const char *iso_path, const struct iso_file *f, int out,
 		      struct iso_progress *progress)
 {
 	const void *buf;
@@ -104,45 +103,45 @@ static int copy_entry(struct archive *a, const char *iso_path, const struct iso_
 
 	while (!ret && (r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
 		if (pwrite(out, buf, size, (off_t)offset) != (ssize_t)size)
-			ret = log_errno(errno ? -errno : -EIO, "cannot copy '%s:%s' into the stage; give another staging directory with --tmpdir",
+			ret = log_syserr(ctx, errno ? errno : EIO, "cannot copy '%s:%s' into the stage; give another staging directory with --tmpdir",
 					iso_path, f->path);
 		else
-			ret = iso_progress_add(progress, size, iso_path);
+			ret = iso_progress_add(progress, size);
 		copied += size;
 	}
 	if (!ret && r != ARCHIVE_EOF)
-		ret = tree_error(a, iso_path);
+		ret = tree_error(ctx, a, iso_path);
 	if (!ret && copied != f->size)
-		ret = log_error(-EIO, "'%s:%s' is %llu bytes long but only %llu could be read; the ISO is truncated or damaged, download or copy it again",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s:%s' is %llu bytes long but only %llu could be read; the ISO is truncated or damaged, download or copy it again",
 				iso_path, f->path, (unsigned long long)f->size,
 				(unsigned long long)copied);
 	return ret;
 }
 
-int iso_9660_copy(int fd, const char *iso_path, const struct iso_file *const *files,
+int iso_9660_copy(struct wtg_ctx *ctx, int fd, const char *iso_path, const struct iso_file *const *files,
 		  const int *out_fds, size_t count, struct iso_progress *progress)
 {
 	struct archive *a = NULL;
 	struct archive_entry *e;
 	size_t left = count;
-	int r = ARCHIVE_OK, ret = open_tree(fd, iso_path, &a);
+	int r = ARCHIVE_OK, ret = open_tree(ctx, fd, iso_path, &a);
 
 	if (ret == -ENODATA)
-		ret = log_error(-EIO, "cannot read the ISO 9660 tree of '%s' again", iso_path);
+		ret = log_error(ctx, WTG_ERR_IO, "cannot read the ISO 9660 tree of '%s' again", iso_path);
 	while (!ret && left && ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 				r == ARCHIVE_WARN)) {
 		for (size_t i = 0; i < count; i++) {
 			if (archive_entry_filetype(e) == AE_IFREG &&
 			    !strcmp(entry_path(e), files[i]->path)) {
-				ret = copy_entry(a, iso_path, files[i], out_fds[i], progress);
+				ret = copy_entry(ctx, a, iso_path, files[i], out_fds[i], progress);
 				left--;
 				break;
 			}
 		}
 	}
 	if (!ret && left)
-		ret = r == ARCHIVE_EOF ? log_error(-EIO, "'%s' changed while it was read; try again", iso_path)
-				       : tree_error(a, iso_path);
+		ret = r == ARCHIVE_EOF ? log_error(ctx, WTG_ERR_IO, "'%s' changed while it was read; try again", iso_path)
+				       : tree_error(ctx, a, iso_path);
 	archive_read_free(a);
 	return ret;
 }

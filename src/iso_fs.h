@@ -3,6 +3,8 @@
 #ifndef WINTOGO_ISO_FS_H
 #define WINTOGO_ISO_FS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +25,8 @@ struct iso_file {
 	struct iso_extent *extents;   /* from UDF; NULL from ISO 9660 (a stream) */
 	size_t n_extents;
 	const char *unreadable;       /* why its UDF extents are unknown, or NULL */
+	bool damaged;                 /* unreadable because its entry is damaged,
+				       * not recorded in a way wintogo cannot read */
 };
 
 /* The files of one folder. */
@@ -39,23 +43,23 @@ void iso_dir_release(struct iso_dir *dir);
  * matched case-blind) of the ISO open as fd.  Both return 0, -ENODATA when
  * the ISO has no such file system, -ENOENT when it has no such folder
  * (neither is logged), or another, logged, error. */
-int iso_udf_list(int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret);
-int iso_9660_list(int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret);
+int iso_udf_list(struct wtg_ctx *ctx, int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret);
+int iso_9660_list(struct wtg_ctx *ctx, int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret);
 
 /* Copy progress over several files. */
 struct iso_progress {
-	const struct progress_sink *sink;
+	struct wtg_ctx *ctx;
 	uint64_t done;
 	uint64_t total;
 };
 
 /* Copies the files (as listed by iso_9660_list) of the ISO's ISO 9660
  * tree into out_fds[i], whole. */
-int iso_9660_copy(int fd, const char *iso_path, const struct iso_file *const *files,
+int iso_9660_copy(struct wtg_ctx *ctx, int fd, const char *iso_path, const struct iso_file *const *files,
 		  const int *out_fds, size_t count, struct iso_progress *progress);
 
-/* Interrupted by a signal (logged), or 0; reports progress first. */
-int iso_progress_add(struct iso_progress *p, uint64_t bytes, const char *iso_path);
+/* Reports progress: 0, or -WTG_ERR_INTERRUPTED (logged) to stop. */
+int iso_progress_add(struct iso_progress *p, uint64_t bytes);
 
 /* libcdio logs through a handler: keep its messages off the terminal and
  * give the last one (or "") to error messages. */

@@ -57,12 +57,14 @@ static void read_extents(const udf_dirent_t *d, struct iso_file *f)
 		      kind == ICBTAG_FLAG_AD_LONG ? LONG_AD_SIZE : 0;
 	uint64_t covered = 0;
 
-	if (le16toh(fe->tag.id) != TAGID_FILE_ENTRY)
+	if (le16toh(fe->tag.id) != TAGID_FILE_ENTRY) {
 		f->unreadable = "it has an extended file entry (UDF 2.x), which wintogo cannot read yet";
-	else if (le16toh(fe->icb_tag.strat_type) != ICBTAG_STRATEGY_TYPE_4 || !step)
+	} else if (le16toh(fe->icb_tag.strat_type) != ICBTAG_STRATEGY_TYPE_4 || !step) {
 		f->unreadable = "its data is recorded in a way wintogo cannot read yet";
-	else if (ea > sizeof(fe->u) || ads > sizeof(fe->u) - ea)
+	} else if (ea > sizeof(fe->u) || ads > sizeof(fe->u) - ea) {
 		f->unreadable = "its file entry is damaged";
+		f->damaged = true;
+	}
 	for (size_t at = 0; !f->unreadable && covered < f->size && at + step <= ads; at += step) {
 		const uint8_t *ad = fe->u.pad_to_one_block + ea + at;
 		uint32_t len = le32_at(ad) & UDF_LENGTH_MASK, type = le32_at(ad) >> 30;
@@ -78,8 +80,10 @@ static void read_extents(const udf_dirent_t *d, struct iso_file *f)
 			covered += use;
 		}
 	}
-	if (!f->unreadable && covered < f->size)
+	if (!f->unreadable && covered < f->size) {
 		f->unreadable = "its allocation descriptors end before its data does";
+		f->damaged = true;
+	}
 }
 
 static bool is_listed(const udf_dirent_t *d)
@@ -108,7 +112,7 @@ static udf_dirent_t *open_folder(udf_dirent_t *d, const char *name, char **path)
 	return child;
 }
 
-int iso_udf_list(int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret)
+int iso_udf_list(struct wtg_ctx *ctx, int fd, const char *iso_path, const char *folder, struct iso_dir *dir_ret)
 {
 	/* by content: a name ending in .bin or .cue would send libcdio to
 	 * its CD image drivers */
@@ -127,7 +131,7 @@ int iso_udf_list(int fd, const char *iso_path, const char *folder, struct iso_di
 	}
 	d = udf_get_root(udf, true, 0);
 	if (!d) {
-		ret = log_error(-EIO, "cannot read the UDF root folder of '%s' (%s); the ISO is damaged, download or copy it again",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot read the UDF root folder of '%s' (%s); the ISO is damaged, download or copy it again",
 				iso_path, iso_cdio_last_message());
 		goto out;
 	}

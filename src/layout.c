@@ -39,7 +39,7 @@ uint64_t layout_disk_default_bytes(uint64_t expanded, uint64_t esp_bytes)
 	return round_up(want > min ? want : min, GIB);
 }
 
-int layout_check_esp(uint64_t esp_bytes, unsigned sector_size)
+int layout_check_esp(struct wtg_ctx *ctx, uint64_t esp_bytes, unsigned sector_size)
 {
 	/* one sector per cluster; each cluster costs 2 FAT entries of 4 bytes */
 	uint64_t sectors = esp_bytes / sector_size - 32;
@@ -47,30 +47,30 @@ int layout_check_esp(uint64_t esp_bytes, unsigned sector_size)
 	char size[SIZE_TEXT_MAX];
 
 	if (esp_bytes % LAYOUT_ALIGN)
-		return log_error(-EINVAL, "ESP size %llu bytes is not a whole number of MiB; give e.g. --esp-size 260M",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "ESP size %llu bytes is not a whole number of MiB; give e.g. --esp-size 260M",
 				 (unsigned long long)esp_bytes);
 	if (esp_bytes > LAYOUT_ESP_MAX)
-		return log_error(-EINVAL, "ESP size %s is larger than the 4 GiB wintogo allows; 260M is what Windows uses",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "ESP size %s is larger than the 4 GiB wintogo allows; 260M is what Windows uses",
 				 format_size(esp_bytes, size));
 	if (esp_bytes < 34 * MIB || clusters < FAT32_MIN_CLUSTERS + 64)
-		return log_error(-EINVAL, "ESP size %s is too small for FAT32 with %u-byte sectors (%llu clusters, FAT32 needs %d); give --esp-size %s",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "ESP size %s is too small for FAT32 with %u-byte sectors (%llu clusters, FAT32 needs %d); give --esp-size %s",
 				 format_size(esp_bytes, size), sector_size,
 				 (unsigned long long)clusters, FAT32_MIN_CLUSTERS,
 				 sector_size > 512 ? "260M" : "100M");
 	return 0;
 }
 
-static int make_guids(struct layout *l, const struct layout_request *req)
+static int make_guids(struct wtg_ctx *ctx, struct layout *l, const struct layout_request *req)
 {
 	static const char *const purposes[PART_COUNT] = { "esp", "msr", "windows" };
-	int ret = guid_make(&l->disk_guid, req->seeded, req->seed, "disk");
+	int ret = guid_make(ctx, &l->disk_guid, req->seeded, req->seed, "disk");
 
 	for (int i = 0; i < PART_COUNT && !ret; i++)
-		ret = guid_make(&l->parts[i].uuid, req->seeded, req->seed, purposes[i]);
+		ret = guid_make(ctx, &l->parts[i].uuid, req->seeded, req->seed, purposes[i]);
 	return ret;
 }
 
-int layout_plan(const struct layout_request *req, struct layout *layout_ret)
+int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct layout *layout_ret)
 {
 	uint64_t esp = req->esp_bytes ? req->esp_bytes : LAYOUT_ESP_DEFAULT;
 	unsigned ss = req->sector_size;
@@ -80,8 +80,8 @@ int layout_plan(const struct layout_request *req, struct layout *layout_ret)
 	int ret;
 
 	if (ss != 512 && ss != 4096)
-		return log_error(-EINVAL, "sector size %u is not supported; wintogo writes 512-byte and 4Kn disks", ss);
-	ret = layout_check_esp(esp, ss);
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "sector size %u is not supported; wintogo writes 512-byte and 4Kn disks", ss);
+	ret = layout_check_esp(ctx, esp, ss);
 	if (ret < 0)
 		return ret;
 
@@ -96,13 +96,13 @@ int layout_plan(const struct layout_request *req, struct layout *layout_ret)
 	windows_end = req->disk_bytes > GPT_TAIL_BYTES ?
 		(req->disk_bytes - GPT_TAIL_BYTES) / LAYOUT_ALIGN * LAYOUT_ALIGN : 0;
 	if (windows_end < windows_start + LAYOUT_ALIGN)
-		return log_error(-ENOSPC, "a disk of %s cannot hold an ESP, an MSR and a Windows partition",
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "a disk of %s cannot hold an ESP, an MSR and a Windows partition",
 				 format_size(req->disk_bytes, size));
 	l.parts[PART_WINDOWS] = (struct layout_partition){
 		"windows", "Basic data partition", TYPE_BASIC_DATA, { { 0 } },
 		windows_start / ss, (windows_end - windows_start) / ss };
 
-	ret = make_guids(&l, req);
+	ret = make_guids(ctx, &l, req);
 	if (ret < 0)
 		return ret;
 	*layout_ret = l;
@@ -140,20 +140,20 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int layout_write_gpt(const struct layout *l, const char *path)
+int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *path)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
 	char disk_uuid[GUID_STR_LEN];
 	int ret;
 
 	if (!cxt)
-		return log_error(-ENOMEM, "cannot write the partition table: out of memory");
+		return log_error(ctx, WTG_ERR_NO_MEMORY, "cannot write the partition table: out of memory");
 	fdisk_disable_dialogs(cxt, 1);
 	ret = fdisk_save_user_sector_size(cxt, l->sector_size, l->sector_size);
 	if (!ret)
 		ret = fdisk_assign_device(cxt, path, 0);
 	if (ret < 0) {
-		ret = log_errno(ret, "cannot open '%s' for the partition table", path);
+		ret = log_syserr(ctx, -ret, "cannot open '%s' for the partition table", path);
 		goto out;
 	}
 	guid_format(&l->disk_guid, disk_uuid);
@@ -165,12 +165,12 @@ int layout_write_gpt(const struct layout *l, const char *path)
 	if (!ret)
 		ret = fdisk_write_disklabel(cxt);
 	if (ret < 0) {
-		ret = log_errno(ret, "cannot write the partition table to '%s'", path);
+		ret = log_syserr(ctx, -ret, "cannot write the partition table to '%s'", path);
 		goto out;
 	}
 	ret = fdisk_deassign_device(cxt, 0);
 	if (ret < 0)
-		ret = log_errno(ret, "cannot close '%s' after writing the partition table", path);
+		ret = log_syserr(ctx, -ret, "cannot close '%s' after writing the partition table", path);
 out:
 	fdisk_unref_context(cxt);
 	return ret;
@@ -203,7 +203,7 @@ static void read_entry(struct fdisk_context *cxt, struct fdisk_partition *pa,
 		snprintf(e->type, sizeof(e->type), "0x%02x", t ? fdisk_parttype_get_code(t) : 0);
 }
 
-int layout_read_table(const char *path, unsigned sector_size, struct layout_table *out)
+int layout_read_table(struct wtg_ctx *ctx, const char *path, unsigned sector_size, struct layout_table *out)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
 	struct fdisk_table *table = NULL;
@@ -214,13 +214,13 @@ int layout_read_table(const char *path, unsigned sector_size, struct layout_tabl
 
 	*out = (struct layout_table){ 0 };
 	if (!cxt)
-		return log_error(-ENOMEM, "cannot read '%s': out of memory", path);
+		return log_error(ctx, WTG_ERR_NO_MEMORY, "cannot read '%s': out of memory", path);
 	fdisk_disable_dialogs(cxt, 1);
 	ret = sector_size ? fdisk_save_user_sector_size(cxt, sector_size, sector_size) : 0;
 	if (!ret)
 		ret = fdisk_assign_device(cxt, path, 1);
 	if (ret < 0) {
-		ret = log_errno(ret, "cannot open '%s'", path);
+		ret = log_syserr(ctx, -ret, "cannot open '%s'", path);
 		goto out;
 	}
 	if (!fdisk_has_label(cxt)) {
@@ -230,7 +230,7 @@ int layout_read_table(const char *path, unsigned sector_size, struct layout_tabl
 	ret = fdisk_get_partitions(cxt, &table);
 	it = fdisk_new_iter(FDISK_ITER_FORWARD);
 	if (ret < 0 || !it) {
-		ret = log_errno(ret < 0 ? ret : -ENOMEM, "cannot read the partitions of '%s'", path);
+		ret = log_syserr(ctx, ret < 0 ? -ret : ENOMEM, "cannot read the partitions of '%s'", path);
 		goto out;
 	}
 	snprintf(out->label, sizeof(out->label), "%s", fdisk_label_get_name(fdisk_get_label(cxt, NULL)));
@@ -264,28 +264,34 @@ void layout_table_release(struct layout_table *t)
 	*t = (struct layout_table){ 0 };
 }
 
-int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
-			  uint64_t *size_ret)
+bool layout_entry_is_esp(const struct layout_entry *e)
 {
-	struct layout_table t;
-	int ret = layout_read_table(path, 0, &t);
+	return !strcasecmp(e->type, LAYOUT_TYPE_ESP) || !strcasecmp(e->type, LAYOUT_MBR_TYPE_ESP);
+}
 
-	if (ret == -ENOENT || (!ret && strcmp(t.label, "gpt")))
-		ret = log_error(-ENOENT, "'%s' has no GPT partition table; is it a disk written by wintogo?", path);
-	if (ret < 0)
-		goto out;
-	ret = -ENOENT;
-	for (size_t i = 0; i < t.count && ret; i++) {
-		if (!strcasecmp(t.entries[i].type, type_guid)) {
-			*offset_ret = t.entries[i].offset;
-			*size_ret = t.entries[i].size;
-			ret = 0;
+int layout_find_esp(struct wtg_ctx *ctx, const char *path, uint64_t *offset_ret,
+		    uint64_t *size_ret)
+{
+	static const unsigned sector_sizes[] = { 0, 4096 };
+	int ret = -WTG_ERR_NOT_BOOTABLE;
+
+	for (size_t k = 0; k < ARRAY_SIZE(sector_sizes) && ret == -WTG_ERR_NOT_BOOTABLE; k++) {
+		struct layout_table t;
+		int read = layout_read_table(ctx, path, sector_sizes[k], &t);
+
+		if (read == -ENOENT)
+			continue;  /* no table at this sector size */
+		if (read < 0)
+			return read;
+		for (size_t i = 0; i < t.count && ret; i++) {
+			if (layout_entry_is_esp(&t.entries[i])) {
+				*offset_ret = t.entries[i].offset;
+				*size_ret = t.entries[i].size;
+				ret = 0;
+			}
 		}
+		layout_table_release(&t);
 	}
-	if (ret == -ENOENT)
-		log_error(ret, "'%s' has no partition of type %s", path, type_guid);
-out:
-	layout_table_release(&t);
 	return ret;
 }
 

@@ -52,9 +52,9 @@ static char *readable(char *path)
 }
 
 /* The first of the candidate places that holds the table. */
-char *mac_models_path(void)
+char *mac_models_path(const struct wtg_ctx *ctx)
 {
-	const char *env = getenv("WINTOGO_DATADIR");
+	const char *env = ctx->datadir;
 	char exe[PATH_MAX], *found;
 	ssize_t n;
 	char *slash;
@@ -88,7 +88,7 @@ static size_t split_tabs(char *line, char **fields, size_t max)
 #define MAX_FIELDS 32
 
 /* Which field each column is in, from the header line. */
-static int read_header(char *line, const char *path, int index_ret[COL_COUNT])
+static int read_header(struct wtg_ctx *ctx, char *line, const char *path, int index_ret[COL_COUNT])
 {
 	char *fields[MAX_FIELDS];
 	size_t n = split_tabs(line, fields, MAX_FIELDS);
@@ -99,7 +99,7 @@ static int read_header(char *line, const char *path, int index_ret[COL_COUNT])
 			if (!strcmp(fields[i], column_names[c]))
 				index_ret[c] = (int)i;
 		if (index_ret[c] < 0)
-			return log_error(-EINVAL, "the Mac model table '%s' has no column '%s' in its header line; install it again (make install)",
+			return log_error(ctx, WTG_ERR_FAILED, "the Mac model table '%s' has no column '%s' in its header line; install it again (make install)",
 					 path, column_names[c]);
 	}
 	return 0;
@@ -110,17 +110,17 @@ static void copy_field(char *dest, size_t size, char **fields, size_t n, int ind
 	snprintf(dest, size, "%s", (size_t)index < n ? fields[index] : "");
 }
 
-int mac_models_find(const char *path, const char *column, const char *key,
+int mac_models_find(struct wtg_ctx *ctx, const char *path, const char *column, const char *key,
 		    struct mac_model *model_ret)
 {
 	FILE *f = fopen(path, "re");
-	int col[COL_COUNT], key_col = -1, ret = -ENOENT;
+	int col[COL_COUNT], key_col = -1, ret = -WTG_ERR_NOT_FOUND;
 	bool header = true;
 	char *line = NULL;
 	size_t cap = 0;
 
 	if (!f)
-		return log_errno(-errno, "cannot open the Mac model table '%s'", path);
+		return log_syserr(ctx, errno, "cannot open the Mac model table '%s'", path);
 	while (getline(&line, &cap, f) > 0) {
 		char *fields[MAX_FIELDS];
 		size_t n;
@@ -129,15 +129,15 @@ int mac_models_find(const char *path, const char *column, const char *key,
 			continue;
 		if (header) {
 			header = false;
-			ret = read_header(line, path, col);
+			ret = read_header(ctx, line, path, col);
 			for (int c = 0; c < COL_COUNT && !ret; c++)
 				if (!strcmp(column, column_names[c]))
 					key_col = col[c];
 			if (!ret && key_col < 0)
-				ret = log_error(-EINVAL, "the Mac model table has no column '%s' to look up", column);
+				ret = log_error(ctx, WTG_ERR_INTERNAL, "the Mac model table has no column '%s' to look up", column);
 			if (ret < 0)
 				goto out;
-			ret = -ENOENT;
+			ret = -WTG_ERR_NOT_FOUND;
 			continue;
 		}
 		n = split_tabs(line, fields, MAX_FIELDS);
@@ -155,7 +155,7 @@ int mac_models_find(const char *path, const char *column, const char *key,
 		break;
 	}
 	if (ferror(f))
-		ret = log_errno(-EIO, "cannot read the Mac model table '%s'", path);
+		ret = log_syserr(ctx, EIO, "cannot read the Mac model table '%s'", path);
 out:
 	free(line);
 	fclose(f);

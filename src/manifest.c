@@ -76,19 +76,19 @@ static void render_to(const struct manifest *m, FILE *out)
 	json_finish(&j);
 }
 
-int manifest_render(const struct manifest *m, size_t pad_to, char **text_ret, size_t *len_ret)
+int manifest_render(struct wtg_ctx *ctx, const struct manifest *m, size_t pad_to, char **text_ret, size_t *len_ret)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
 	if (!out)
-		return log_errno(-errno, "cannot make the manifest");
+		return log_syserr(ctx, errno, "cannot make the manifest");
 	render_to(m, out);
 	fclose(out);
 	if (pad_to && len > pad_to) {
 		free(text);
-		return log_error(-ENOSPC, "internal error: the manifest needs %zu bytes, %zu were kept for it on the ESP",
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the manifest needs %zu bytes, %zu were kept for it on the ESP",
 				 len, pad_to);
 	}
 	if (pad_to > len) {
@@ -104,12 +104,12 @@ int manifest_render(const struct manifest *m, size_t pad_to, char **text_ret, si
 	return 0;
 }
 
-int manifest_save(const char *text, size_t len, const char *path, struct outfile *out)
+int manifest_save(struct wtg_ctx *ctx, const char *text, size_t len, const char *path, struct outfile *out)
 {
-	int ret = outfile_open(out, path, true);
+	int ret = outfile_open(ctx, out, path, true);
 
 	if (!ret && write(out->fd, text, len) != (ssize_t)len)
-		ret = log_errno(errno ? -errno : -EIO, "cannot write '%s'", out->partial);
+		ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", out->partial);
 	return ret;
 }
 

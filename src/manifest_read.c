@@ -2,7 +2,6 @@
  * a disk, parsed with jansson (see manifest.h). */
 #include "wintogo/manifest.h"
 
-#include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -13,8 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wintogo/layout.h"
 #include "wintogo/log.h"
-#include "wintogo/run.h"
+#include "wintogo/mtools.h"
 #include "wintogo/util.h"
 
 #define ESP_TYPE_GUID "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
@@ -112,7 +112,7 @@ static bool parse_blocks(json_t *arr, struct manifest *m)
 	return true;
 }
 
-int manifest_parse(const char *text, size_t len, const char *origin, struct manifest *m_ret)
+int manifest_parse(struct wtg_ctx *ctx, const char *text, size_t len, const char *origin, struct manifest *m_ret)
 {
 	struct manifest m = { 0 };
 	json_error_t err;
@@ -122,13 +122,13 @@ int manifest_parse(const char *text, size_t len, const char *origin, struct mani
 	bool ok;
 
 	if (!root)
-		return log_error(-EBADMSG, "%s is not JSON (line %d: %s); it is damaged", origin,
+		return log_error(ctx, WTG_ERR_MANIFEST_DAMAGED, "%s is not JSON (line %d: %s); it is damaged", origin,
 				 err.line, err.text);
 	image = json_object_get(root, "image");
 	disk = json_object_get(root, "disk");
 	if (!get_uint(root, "wintogo_manifest", &format) || format != MANIFEST_FORMAT) {
 		json_decref(root);
-		return log_error(-EBADMSG, "%s is not a wintogo manifest of format %d; use the wintogo that wrote the disk",
+		return log_error(ctx, WTG_ERR_MANIFEST_DAMAGED, "%s is not a wintogo manifest of format %d; use the wintogo that wrote the disk",
 				 origin, MANIFEST_FORMAT);
 	}
 	m.tool = get_string(root, "tool");
@@ -153,14 +153,14 @@ int manifest_parse(const char *text, size_t len, const char *origin, struct mani
 	json_decref(root);
 	if (!ok) {
 		manifest_release(&m);
-		return log_error(-EBADMSG, "%s lacks a field or has one that cannot be; it is damaged",
+		return log_error(ctx, WTG_ERR_MANIFEST_DAMAGED, "%s lacks a field or has one that cannot be; it is damaged",
 				 origin);
 	}
 	*m_ret = m;
 	return 0;
 }
 
-int manifest_read_file(const char *path, struct manifest *m_ret)
+int manifest_read_file(struct wtg_ctx *ctx, const char *path, struct manifest *m_ret)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char *origin = xasprintf("'%s'", path), *text = NULL;
@@ -168,18 +168,18 @@ int manifest_read_file(const char *path, struct manifest *m_ret)
 	int ret = 0;
 
 	if (fd < 0) {
-		ret = log_errno(-errno, "cannot open the manifest '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot open the manifest '%s'", path);
 		goto out;
 	}
 	if (fstat(fd, &sb) < 0 || sb.st_size > (off_t)MANIFEST_MAX) {
-		ret = log_error(-EFBIG, "'%s' is too large for a manifest", path);
+		ret = log_error(ctx, WTG_ERR_MANIFEST_DAMAGED, "'%s' is too large for a manifest", path);
 		goto out;
 	}
 	text = xmalloc((size_t)sb.st_size + 1);
 	if (read(fd, text, (size_t)sb.st_size) != (ssize_t)sb.st_size)
-		ret = log_errno(-EIO, "cannot read '%s'", path);
+		ret = log_syserr(ctx, EIO, "cannot read '%s'", path);
 	if (!ret)
-		ret = manifest_parse(text, (size_t)sb.st_size, origin, m_ret);
+		ret = manifest_parse(ctx, text, (size_t)sb.st_size, origin, m_ret);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -188,51 +188,25 @@ out:
 	return ret;
 }
 
-/* Where the GPT of target puts its EFI system partition. */
-static int find_esp(const char *target, uint64_t *offset_ret)
+int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret)
 {
-	blkid_probe pr = blkid_new_probe_from_filename(target);
-	blkid_partlist parts;
-	int ret = -ENOENT, n;
-
-	if (!pr)
-		return log_errno(-errno ? -errno : -EIO, "cannot open '%s'", target);
-	blkid_probe_enable_partitions(pr, 1);
-	parts = blkid_probe_get_partitions(pr);
-	n = parts ? blkid_partlist_numof_partitions(parts) : 0;
-	for (int i = 0; i < n && ret; i++) {
-		blkid_partition p = blkid_partlist_get_partition(parts, i);
-		const char *type = blkid_partition_get_type_string(p);
-
-		if (type && !strcasecmp(type, ESP_TYPE_GUID)) {
-			*offset_ret = (uint64_t)blkid_partition_get_start(p) * 512;
-			ret = 0;
-		}
-	}
-	blkid_free_probe(pr);
-	if (ret)
-		log_error(ret, "'%s' has no GPT with an EFI system partition; is it a disk wintogo wrote? (or give its manifest with --manifest)",
-			  target);
-	return ret;
-}
-
-int manifest_read_disk(const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret)
-{
-	static const char *const env[] = { "MTOOLS_SKIP_CHECK=1", NULL };
-	uint64_t esp = 0;
+	uint64_t esp = 0, esp_size;
 	char *image = NULL, *origin = NULL, *text = NULL;
 	size_t len;
-	int ret = find_esp(target, &esp);
+	int ret = layout_find_esp(ctx, target, &esp, &esp_size);
 
+	if (ret == -WTG_ERR_NOT_BOOTABLE)
+		log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has no GPT with an EFI system partition; is it a disk wintogo wrote? (or give its manifest with --manifest)",
+			  target);
 	if (ret < 0)
 		return ret;
-	image = xasprintf("%s@@%llu", target, (unsigned long long)esp);
+	image = mtools_image(target, esp);
 	origin = xasprintf("\\wintogo\\manifest.json on the ESP of '%s'", target);
 	const char *argv[] = { "mtype", "-i", image, MANIFEST_ESP_PATH, NULL };
 
-	ret = run_program_output("reading the manifest from the ESP", argv, env, &text, &len);
+	ret = mtools_run_output(ctx, "reading the manifest from the ESP", argv, &text, &len);
 	if (!ret)
-		ret = manifest_parse(text, len, origin, m_ret);
+		ret = manifest_parse(ctx, text, len, origin, m_ret);
 	if (!ret)
 		*esp_offset_ret = esp;
 	free(text);

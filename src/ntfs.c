@@ -7,14 +7,13 @@
 #include <unistd.h>
 #include <wimlib.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/run.h"
 #include "wintogo/stage.h"
 
 /* -p/-H/-S: a file has no geometry, and without them the boot sector says
  * "hidden sectors 0", which Windows cannot boot from. */
-static int format_ntfs(const struct ntfs_request *req)
+static int format_ntfs(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	char start[32], sector[16];
 	const char *argv[] = { "mkntfs", "-F", "-Q", "-q", "-p", start, "-H", "255", "-S", "63",
@@ -22,43 +21,45 @@ static int format_ntfs(const struct ntfs_request *req)
 
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)req->start_sector);
 	snprintf(sector, sizeof(sector), "%u", req->sector_size);
-	return run_program("formatting the Windows partition", argv, NULL);
+	return run_program(ctx, "formatting the Windows partition", argv, NULL);
 }
 
 static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
-					       union wimlib_progress_info *info, void *ctx)
+					       union wimlib_progress_info *info, void *user)
 {
-	const struct progress_sink *progress = ctx;
+	struct wtg_ctx *ctx = user;
+	int ret = 0;
 
 	if (msg == WIMLIB_PROGRESS_MSG_EXTRACT_STREAMS)
-		progress_report(progress, PROGRESS_APPLY, info->extract.completed_bytes,
-				info->extract.total_bytes);
-	return cancel_requested() ? WIMLIB_PROGRESS_STATUS_ABORT : WIMLIB_PROGRESS_STATUS_CONTINUE;
+		ret = progress_report(ctx, PROGRESS_APPLY, info->extract.completed_bytes,
+				      info->extract.total_bytes);
+	return ret < 0 || wtg_ctx_aborted(ctx) ? WIMLIB_PROGRESS_STATUS_ABORT
+					       : WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
-static int apply(const struct ntfs_request *req, const struct progress_sink *progress)
+static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	WIMStruct *wim = wim_source_handle(req->source);
 	const char *wim_path = wim_source_file(req->source)->path;
 	int err;
 
-	wimlib_register_progress_function(wim, on_progress, (void *)progress);
+	wimlib_register_progress_function(wim, on_progress, ctx);
 	err = wimlib_extract_image(wim, req->index, req->path, WIMLIB_EXTRACT_FLAG_NTFS);
 	wimlib_register_progress_function(wim, NULL, NULL);
 	if (err == WIMLIB_ERR_ABORTED_BY_PROGRESS)
-		return log_error(-ECANCELED, "interrupted while applying the image");
+		return -WTG_ERR_INTERRUPTED;  /* logged when the abort was seen */
 	if (err)
-		return wim_error(err, wim_path, "apply the image from");
+		return wim_error(ctx, err, wim_path, "apply the image from");
 	return 0;
 }
 
-int ntfs_build(const struct ntfs_request *req, const struct progress_sink *progress)
+int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
-	int ret = stage_make_file(req->path, req->bytes);
+	int ret = stage_make_file(ctx, req->path, req->bytes);
 
 	if (!ret)
-		ret = format_ntfs(req);
+		ret = format_ntfs(ctx, req);
 	if (!ret)
-		ret = apply(req, progress);
+		ret = apply(ctx, req);
 	return ret;
 }

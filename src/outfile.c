@@ -11,7 +11,7 @@
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
-int outfile_open(struct outfile *out, const char *target, bool force)
+int outfile_open(struct wtg_ctx *ctx, struct outfile *out, const char *target, bool force)
 {
 	struct stat sb;
 
@@ -19,38 +19,38 @@ int outfile_open(struct outfile *out, const char *target, bool force)
 	out->partial = xasprintf("%s.partial", target);
 	if (stat(target, &sb) == 0) {
 		if (S_ISDIR(sb.st_mode))
-			return log_error(-EISDIR, "'%s' is a directory; give the name of the file to write",
+			return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the file to write",
 					 target);
 		if (!S_ISREG(sb.st_mode))
-			return log_error(-EINVAL, "'%s' is not a regular file; wintogo writes a new file here",
+			return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a regular file; wintogo writes a new file here",
 					 target);
 		if (!force)
-			return log_error(-EEXIST, "'%s' already exists; use --force to replace it", target);
+			return log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it", target);
 	}
 	/* a .partial file is always ours, left by an interrupted run: remove it
 	 * rather than open it, so that a symlink of that name is never followed */
 	if (unlink(out->partial) < 0 && errno != ENOENT)
-		return log_errno(-errno, "cannot remove the stale '%s'", out->partial);
+		return log_syserr(ctx, errno, "cannot remove the stale '%s'", out->partial);
 	out->fd = open(out->partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out->fd < 0)
-		return log_errno(-errno, "cannot create '%s'", out->partial);
+		return log_syserr(ctx, errno, "cannot create '%s'", out->partial);
 	out->created = true;
 	return 0;
 }
 
-int outfile_commit(struct outfile *out)
+int outfile_commit(struct wtg_ctx *ctx, struct outfile *out)
 {
 	int ret = 0;
 
 	if (fsync(out->fd) < 0)
-		return log_errno(-errno, "cannot write '%s' to disk", out->partial);
+		return log_syserr(ctx, errno, "cannot write '%s' to disk", out->partial);
 	if (close(out->fd) < 0)
-		ret = log_errno(-errno, "cannot close '%s'", out->partial);
+		ret = log_syserr(ctx, errno, "cannot close '%s'", out->partial);
 	out->fd = -1;
 	if (!ret && rename(out->partial, out->target) < 0)
-		ret = log_errno(-errno, "cannot rename '%s' to '%s'", out->partial, out->target);
+		ret = log_syserr(ctx, errno, "cannot rename '%s' to '%s'", out->partial, out->target);
 	if (!ret)
-		ret = fsync_parent(out->target);
+		ret = fsync_parent(ctx, out->target);
 	if (!ret) {
 		free(out->partial);
 		out->partial = NULL;

@@ -44,7 +44,7 @@ static bool has_certificates(const uint8_t *opt, size_t opt_len)
 
 /* MZ header: e_lfanew at 0x3c points at "PE\0\0", then the COFF header
  * whose first field is the machine type, then the optional header. */
-int pe_read_info(const char *path, struct pe_info *info_ret)
+int pe_read_info(struct wtg_ctx *ctx, const char *path, struct pe_info *info_ret)
 {
 	uint8_t mz[64], pe[24], opt[256];
 	uint32_t lfanew;
@@ -54,14 +54,14 @@ int pe_read_info(const char *path, struct pe_info *info_ret)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", path);
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
 	if (pread(fd, mz, sizeof(mz), 0) != sizeof(mz) || mz[0] != 'M' || mz[1] != 'Z') {
-		ret = log_error(-ENOEXEC, "'%s' is not a PE image (no MZ header)", path);
+		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is not a PE image (no MZ header)", path);
 		goto out;
 	}
 	lfanew = le32(mz + 0x3c);
 	if (pread(fd, pe, sizeof(pe), lfanew) != sizeof(pe) || memcmp(pe, "PE\0\0", 4)) {
-		ret = log_error(-ENOEXEC, "'%s' is not a PE image (no PE signature)", path);
+		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is not a PE image (no PE signature)", path);
 		goto out;
 	}
 	opt_len = le16(pe + 20);
@@ -77,10 +77,10 @@ out:
 	return ret;
 }
 
-int pe_read_machine(const char *path, uint16_t *machine_ret)
+int pe_read_machine(struct wtg_ctx *ctx, const char *path, uint16_t *machine_ret)
 {
 	struct pe_info info;
-	int ret = pe_read_info(path, &info);
+	int ret = pe_read_info(ctx, path, &info);
 
 	if (!ret)
 		*machine_ret = info.machine;

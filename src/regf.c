@@ -129,7 +129,7 @@ static void fill_base(uint8_t *block, uint32_t root_cell, uint64_t now)
 	memcpy(block, &base, sizeof(base));
 }
 
-int regf_write_empty(const char *path, const char *root_name)
+int regf_write_empty(struct wtg_ctx *ctx, const char *path, const char *root_name)
 {
 	static uint8_t file[2 * REGF_BLOCK];
 	uint8_t *bin = file + REGF_BLOCK;
@@ -142,7 +142,7 @@ int regf_write_empty(const char *path, const char *root_name)
 	int fd, ret = 0;
 
 	if (name_len == 0 || name_len > 32)
-		return log_error(-EINVAL, "internal error: hive root name '%s'", root_name);
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: hive root name '%s'", root_name);
 	memset(file, 0, sizeof(file));
 	nk_size = cell_size(sizeof(*nk) + name_len);
 	sk_at = nk_at + nk_size;
@@ -170,9 +170,9 @@ int regf_write_empty(const char *path, const char *root_name)
 
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return log_errno(-errno, "cannot create '%s'", path);
+		return log_syserr(ctx, errno, "cannot create '%s'", path);
 	if (write(fd, file, sizeof(file)) != (ssize_t)sizeof(file))
-		ret = log_errno(-errno, "cannot write '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot write '%s'", path);
 	close(fd);
 	return ret;
 }

@@ -38,7 +38,7 @@ static void read_stderr(int fd, char *buf, size_t size)
 }
 
 /* All of fd from its start, NUL-terminated. */
-static int read_all(int fd, const char *what, char **text_ret, size_t *len_ret)
+static int read_all(struct wtg_ctx *ctx, int fd, const char *what, char **text_ret, size_t *len_ret)
 {
 	size_t len = 0, size = 4096;
 	char *text = xmalloc(size);
@@ -50,7 +50,7 @@ static int read_all(int fd, const char *what, char **text_ret, size_t *len_ret)
 			continue;
 		if (n < 0) {
 			free(text);
-			return log_errno(-errno, "%s failed: cannot read its output", what);
+			return log_syserr(ctx, errno, "%s failed: cannot read its output", what);
 		}
 		len += (size_t)n;
 		if (size - 1 - len == 0)
@@ -66,19 +66,19 @@ static int read_all(int fd, const char *what, char **text_ret, size_t *len_ret)
 /* Runs argv with its stdout going to out_fd (or /dev/null when -1);
  * *status_ret gets its exit status, err_text its stderr.  A program that
  * cannot be started or is killed is an error (logged). */
-static int run(const char *what, const char *const argv[], const char *const env[], int out_fd,
+static int run(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[], int out_fd,
 	       int *status_ret, char err_text[STDERR_KEEP])
 {
 	int pipefd[2], status;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return log_errno(-errno, "%s failed: cannot make a pipe", what);
+		return log_syserr(ctx, errno, "%s failed: cannot make a pipe", what);
 	pid = fork();
 	if (pid < 0) {
 		close(pipefd[0]);
 		close(pipefd[1]);
-		return log_errno(-errno, "%s failed: cannot start %s", what, argv[0]);
+		return log_syserr(ctx, errno, "%s failed: cannot start %s", what, argv[0]);
 	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
@@ -89,7 +89,8 @@ static int run(const char *what, const char *const argv[], const char *const env
 		for (size_t i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		execvp(argv[0], (char *const *)argv);
-		fprintf(stderr, "cannot run %s: %s (is it installed? run 'make deps')",
+		/* into the pipe, which the parent puts in its message */
+		dprintf(STDERR_FILENO, "cannot run %s: %s (is it installed? run 'make deps')",
 			argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -98,44 +99,47 @@ static int run(const char *what, const char *const argv[], const char *const env
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
-			return log_errno(-errno, "%s failed: cannot wait for %s", what, argv[0]);
+			return log_syserr(ctx, errno, "%s failed: cannot wait for %s", what, argv[0]);
 	}
+	/* killed with the job (Ctrl-C reaches the child too): interrupted */
 	if (WIFSIGNALED(status))
-		return log_error(-ECANCELED, "%s failed: %s was killed by signal %d%s%s", what,
+		return log_error(ctx, WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGTERM ||
+				 WTERMSIG(status) == SIGHUP ? WTG_ERR_INTERRUPTED : WTG_ERR_TOOL_FAILED,
+				 "%s failed: %s was killed by signal %d%s%s", what,
 				 argv[0], WTERMSIG(status), *err_text ? ": " : "", err_text);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return log_error(-ENOENT, "%s failed: %s", what, err_text);
+		return log_error(ctx, WTG_ERR_TOOL_FAILED, "%s failed: %s", what, err_text);
 	*status_ret = WEXITSTATUS(status);
 	return 0;
 }
 
 /* A non-zero exit status is a failure, with the program's stderr. */
-static int must_succeed(const char *what, const char *program, int ret, int status,
+static int must_succeed(struct wtg_ctx *ctx, const char *what, const char *program, int ret, int status,
 			const char *err_text)
 {
 	if (ret < 0 || status == 0)
 		return ret;
-	return log_error(-EIO, "%s failed: %s exited with %d%s%s", what, program, status,
+	return log_error(ctx, WTG_ERR_TOOL_FAILED, "%s failed: %s exited with %d%s%s", what, program, status,
 			 *err_text ? ": " : "", err_text);
 }
 
-int run_program(const char *what, const char *const argv[], const char *const env[])
+int run_program(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[])
 {
 	char err_text[STDERR_KEEP];
-	int status = 0, ret = run(what, argv, env, -1, &status, err_text);
+	int status = 0, ret = run(ctx, what, argv, env, -1, &status, err_text);
 
-	return must_succeed(what, argv[0], ret, status, err_text);
+	return must_succeed(ctx, what, argv[0], ret, status, err_text);
 }
 
-int run_program_status(const char *what, const char *const argv[], const char *const env[],
+int run_program_status(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
 		       int *status_ret)
 {
 	char err_text[STDERR_KEEP];
 
-	return run(what, argv, env, -1, status_ret, err_text);
+	return run(ctx, what, argv, env, -1, status_ret, err_text);
 }
 
-int run_program_output(const char *what, const char *const argv[], const char *const env[],
+int run_program_output(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
 		       char **out_ret, size_t *len_ret)
 {
 	/* a memory file, not a pipe: a large output cannot block the child */
@@ -143,11 +147,11 @@ int run_program_output(const char *what, const char *const argv[], const char *c
 	char err_text[STDERR_KEEP];
 
 	if (fd < 0)
-		return log_errno(-errno, "%s failed: cannot make a file for its output", what);
-	ret = must_succeed(what, argv[0], run(what, argv, env, fd, &status, err_text), status,
+		return log_syserr(ctx, errno, "%s failed: cannot make a file for its output", what);
+	ret = must_succeed(ctx, what, argv[0], run(ctx, what, argv, env, fd, &status, err_text), status,
 			   err_text);
 	if (!ret)
-		ret = read_all(fd, what, out_ret, len_ret);
+		ret = read_all(ctx, fd, what, out_ret, len_ret);
 	close(fd);
 	return ret;
 }

@@ -81,9 +81,9 @@ static const char *image_name(struct servicing *sv)
 	return wim_source_file(sv->source)->path;
 }
 
-static int get_size(const struct wimlib_dir_entry *e, void *ctx)
+static int get_size(const struct wimlib_dir_entry *e, void *user)
 {
-	*(uint64_t *)ctx = e->streams[0].resource.uncompressed_size;
+	*(uint64_t *)user = e->streams[0].resource.uncompressed_size;
 	return 0;
 }
 
@@ -120,7 +120,7 @@ static char *only_file(const char *dir)
 	return found;
 }
 
-static int hive_open(struct servicing *sv, const char *name, const char *image_path,
+static int hive_open(struct wtg_ctx *ctx, struct servicing *sv, const char *name, const char *image_path,
 		     struct hive *hv)
 {
 	char *dir = xasprintf("%s/%s", sv->dir, name);
@@ -129,52 +129,52 @@ static int hive_open(struct servicing *sv, const char *name, const char *image_p
 
 	*hv = (struct hive){ .sv = sv, .name = name, .image_path = image_path };
 	if (mkdir(dir, 0700) < 0) {
-		ret = log_errno(-errno, "cannot make '%s'", dir);
+		ret = log_syserr(ctx, errno, "cannot make '%s'", dir);
 		goto out;
 	}
 	err = wimlib_extract_paths(wim_source_handle(sv->source), sv->index, dir, paths, 1,
 				   WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NORPFIX);
 	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST) {
-		ret = log_error(-ENOENT, "image %d of '%s' has no %s: it is no Windows installation that can be made a Windows To Go (choose another with --index)",
+		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "image %d of '%s' has no %s: it is no Windows installation that can be made a Windows To Go (choose another with --index)",
 				sv->index, image_name(sv), image_path);
 		goto out;
 	}
 	if (err) {
-		ret = wim_error(err, image_name(sv), "extract the registry from");
+		ret = wim_error(ctx, err, image_name(sv), "extract the registry from");
 		goto out;
 	}
 	hv->path = only_file(dir);
 	hv->h = hv->path ? hivex_open(hv->path, HIVEX_OPEN_WRITE) : NULL;
 	if (!hv->h)
-		ret = log_error(-EINVAL, "the %s hive of image %d of '%s' is damaged: hivex cannot read it; use another image",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "the %s hive of image %d of '%s' is damaged: hivex cannot read it; use another image",
 				name, sv->index, image_name(sv));
 out:
 	free(dir);
 	return ret;
 }
 
-static int hive_error(struct hive *hv, const char *key)
+static int hive_error(struct wtg_ctx *ctx, struct hive *hv, const char *key)
 {
-	return log_error(errno ? -errno : -EIO, "cannot edit %s\\%s in the %s hive of image %d of '%s' (%s); the hive may be damaged, use another image",
+	return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot edit %s\\%s in the %s hive of image %d of '%s' (%s); the hive may be damaged, use another image",
 			 hv->name, key, hv->name, hv->sv->index, image_name(hv->sv),
 			 strerror(errno ? errno : EIO));
 }
 
 /* The key at path, made where missing when create. 0 (errno 0): none. */
-static int hive_key(struct hive *hv, const char *path, bool create, hive_node_h *node_ret)
+static int hive_key(struct wtg_ctx *ctx, struct hive *hv, const char *path, bool create, hive_node_h *node_ret)
 {
 	hive_node_h node;
 
 	errno = 0;
 	node = hive_path(hv->h, hivex_root(hv->h), path, create);
 	if (!node && (errno || create))
-		return hive_error(hv, path);
+		return hive_error(ctx, hv, path);
 	*node_ret = node;
 	return 0;
 }
 
 /* A REG_DWORD value: *present_ret false when there is none. */
-static int read_dword(struct hive *hv, hive_node_h node, const char *key, const char *name,
+static int read_dword(struct wtg_ctx *ctx, struct hive *hv, hive_node_h node, const char *key, const char *name,
 		      uint32_t *value_ret, bool *present_ret)
 {
 	hive_value_h v;
@@ -185,22 +185,22 @@ static int read_dword(struct hive *hv, hive_node_h node, const char *key, const 
 	v = hivex_node_get_value(hv->h, node, name);
 	*present_ret = v != 0;
 	if (!v)
-		return errno ? hive_error(hv, key) : 0;
+		return errno ? hive_error(ctx, hv, key) : 0;
 	if (hivex_value_type(hv->h, v, &type, &len) < 0 || type != hive_t_REG_DWORD || len != 4)
-		return log_error(-EINVAL, "%s\\%s\\%s in image %d of '%s' is not a REG_DWORD; the hive is damaged, use another image",
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "%s\\%s\\%s in image %d of '%s' is not a REG_DWORD; the hive is damaged, use another image",
 				 hv->name, key, name, hv->sv->index, image_name(hv->sv));
 	errno = 0;
 	*value_ret = (uint32_t)hivex_value_dword(hv->h, v);
-	return errno ? hive_error(hv, key) : 0;
+	return errno ? hive_error(ctx, hv, key) : 0;
 }
 
-static int set_value(struct hive *hv, hive_node_h node, const char *key, const char *name,
+static int set_value(struct wtg_ctx *ctx, struct hive *hv, hive_node_h node, const char *key, const char *name,
 		     hive_type type, const void *data, size_t len)
 {
 	hive_set_value v = { (char *)name, type, len, (char *)data };
 
 	if (hivex_node_set_value(hv->h, node, &v, 0) < 0)
-		return hive_error(hv, key);
+		return hive_error(ctx, hv, key);
 	hv->changed = true;
 	return 0;
 }
@@ -211,23 +211,23 @@ static char *dword_text(uint32_t v, bool hex)
 }
 
 /* key\name = value (or |= value with or_bits, only when the value exists). */
-static int set_dword(struct hive *hv, const char *key, const char *name, uint32_t value,
+static int set_dword(struct wtg_ctx *ctx, struct hive *hv, const char *key, const char *name, uint32_t value,
 		     bool or_bits, const char *why)
 {
 	hive_node_h node;
 	uint32_t old = 0, new;
 	bool present;
 	struct servicing_change *c;
-	int ret = hive_key(hv, key, !or_bits, &node);
+	int ret = hive_key(ctx, hv, key, !or_bits, &node);
 
 	if (!ret && node)
-		ret = read_dword(hv, node, key, name, &old, &present);
+		ret = read_dword(ctx, hv, node, key, name, &old, &present);
 	if (ret < 0 || !node || (or_bits && !present))
 		return ret;
 	new = or_bits ? old | value : value;
 	if (present && new == old)
 		return 0;
-	ret = set_value(hv, node, key, name, hive_t_REG_DWORD, &new, sizeof(new));
+	ret = set_value(ctx, hv, node, key, name, hive_t_REG_DWORD, &new, sizeof(new));
 	if (!ret) {
 		c = add_change(hv->sv, CHANGE_REGISTRY, xasprintf("%s\\%s", hv->name, key), name, why);
 		c->type = "REG_DWORD";
@@ -237,10 +237,10 @@ static int set_dword(struct hive *hv, const char *key, const char *name, uint32_
 	return ret;
 }
 
-static int hive_finish(struct hive *hv, int ret)
+static int hive_finish(struct wtg_ctx *ctx, struct hive *hv, int ret)
 {
 	if (!ret && hv->changed && hivex_commit(hv->h, NULL, 0) < 0)
-		ret = log_errno(-errno, "cannot write the edited %s hive '%s'", hv->name, hv->path);
+		ret = log_syserr(ctx, errno, "cannot write the edited %s hive '%s'", hv->name, hv->path);
 	if (!ret && hv->changed) {
 		stage_file(hv->sv, hv->path, hv->image_path, 0);
 		hv->path = NULL;
@@ -253,25 +253,25 @@ static int hive_finish(struct hive *hv, int ret)
 
 /* The control set Windows boots with: offline there is no
  * CurrentControlSet, Select\Current names it. */
-static int current_control_set(struct hive *hv, char **name_ret)
+static int current_control_set(struct wtg_ctx *ctx, struct hive *hv, char **name_ret)
 {
 	hive_node_h select, set;
 	uint32_t current = 0;
 	bool present = false;
 	char *name;
-	int ret = hive_key(hv, "Select", false, &select);
+	int ret = hive_key(ctx, hv, "Select", false, &select);
 
 	if (!ret && select)
-		ret = read_dword(hv, select, "Select", "Current", &current, &present);
+		ret = read_dword(ctx, hv, select, "Select", "Current", &current, &present);
 	if (ret < 0)
 		return ret;
 	if (!present || !current || current > 999)
-		return log_error(-EINVAL, "the SYSTEM hive of image %d of '%s' has no Select\\Current naming its control set; the hive is damaged, use another image",
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "the SYSTEM hive of image %d of '%s' has no Select\\Current naming its control set; the hive is damaged, use another image",
 				 hv->sv->index, image_name(hv->sv));
 	name = xasprintf("ControlSet%03u", current);
-	ret = hive_key(hv, name, false, &set);
+	ret = hive_key(ctx, hv, name, false, &set);
 	if (!ret && !set)
-		ret = log_error(-EINVAL, "the SYSTEM hive of image %d of '%s' has no %s, which Select\\Current names; the hive is damaged, use another image",
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "the SYSTEM hive of image %d of '%s' has no %s, which Select\\Current names; the hive is damaged, use another image",
 				hv->sv->index, image_name(hv->sv), name);
 	if (ret < 0)
 		free(name);
@@ -284,23 +284,23 @@ static int current_control_set(struct hive *hv, char **name_ret)
  * without HardwareConfig (as Microsoft ships them) are left alone:
  * Windows makes it at its first boot, with the bits of the disk it boots
  * from. */
-static int usb_boot_flags(struct hive *hv)
+static int usb_boot_flags(struct wtg_ctx *ctx, struct hive *hv)
 {
 	hive_node_h config, *children = NULL;
-	int ret = hive_key(hv, "HardwareConfig", false, &config);
+	int ret = hive_key(ctx, hv, "HardwareConfig", false, &config);
 
 	if (ret < 0 || !config)
 		return ret;
 	children = hivex_node_children(hv->h, config);
 	if (!children)
-		return hive_error(hv, "HardwareConfig");
+		return hive_error(ctx, hv, "HardwareConfig");
 	for (size_t i = 0; children[i] && !ret; i++) {
 		char *name = hivex_node_name(hv->h, children[i]);
 		char *key = xasprintf("HardwareConfig\\%s", name ? name : "");
 
-		ret = name ? set_dword(hv, key, "BootDriverFlags", USB_BOOT_FLAGS, true,
+		ret = name ? set_dword(ctx, hv, key, "BootDriverFlags", USB_BOOT_FLAGS, true,
 				       "Windows loads its USB storage drivers at boot, also after it booted elsewhere")
-			   : hive_error(hv, "HardwareConfig");
+			   : hive_error(ctx, hv, "HardwareConfig");
 		free(key);
 		free(name);
 	}
@@ -308,7 +308,7 @@ static int usb_boot_flags(struct hive *hv)
 	return ret;
 }
 
-static int edit_system(struct servicing *sv)
+static int edit_system(struct wtg_ctx *ctx, struct servicing *sv)
 {
 	const struct servicing_options *opt = &sv->opt;
 	struct hive hv;
@@ -317,12 +317,12 @@ static int edit_system(struct servicing *sv)
 
 	if (opt->san_policy == SAN_POLICY_KEEP && !opt->usb_boot_flags && !opt->portable_flag)
 		return 0;
-	ret = hive_open(sv, "SYSTEM", CONFIG_DIR "SYSTEM", &hv);
+	ret = hive_open(ctx, sv, "SYSTEM", CONFIG_DIR "SYSTEM", &hv);
 	if (!ret)
-		ret = current_control_set(&hv, &cs);
+		ret = current_control_set(ctx, &hv, &cs);
 	if (!ret && opt->san_policy != SAN_POLICY_KEEP) {
 		key = xasprintf("%s\\Services\\partmgr\\Parameters", cs);
-		ret = set_dword(&hv, key, "SanPolicy", opt->san_policy, false,
+		ret = set_dword(ctx, &hv, key, "SanPolicy", opt->san_policy, false,
 				opt->san_policy == SAN_POLICY_OFFLINE_INTERNAL
 					? "the PC's internal disks stay offline, so Windows To Go cannot change them"
 					: "every disk comes online");
@@ -330,14 +330,14 @@ static int edit_system(struct servicing *sv)
 	}
 	if (!ret && opt->portable_flag) {
 		key = xasprintf("%s\\Control", cs);
-		ret = set_dword(&hv, key, "PortableOperatingSystem", 1, false,
+		ret = set_dword(ctx, &hv, key, "PortableOperatingSystem", 1, false,
 				"Windows runs as Windows To Go: no hibernation, no feature updates, no reset");
 		free(key);
 	}
 	if (!ret && opt->usb_boot_flags)
-		ret = usb_boot_flags(&hv);
+		ret = usb_boot_flags(ctx, &hv);
 	free(cs);
-	return hive_finish(&hv, ret);
+	return hive_finish(ctx, &hv, ret);
 }
 
 static bool lists_folder(const char *path_list, const char *folder)
@@ -352,7 +352,7 @@ static bool lists_folder(const char *path_list, const char *folder)
 }
 
 /* DevicePath: where Plug and Play looks for drivers of new devices. */
-static int add_device_path(struct servicing *sv)
+static int add_device_path(struct wtg_ctx *ctx, struct servicing *sv)
 {
 	static const char key[] = "Microsoft\\Windows\\CurrentVersion";
 	struct hive hv;
@@ -360,23 +360,23 @@ static int add_device_path(struct servicing *sv)
 	hive_value_h v = 0;
 	char *old = NULL, *new = NULL, *data;
 	size_t len;
-	int ret = hive_open(sv, "SOFTWARE", CONFIG_DIR "SOFTWARE", &hv);
+	int ret = hive_open(ctx, sv, "SOFTWARE", CONFIG_DIR "SOFTWARE", &hv);
 
 	if (!ret)
-		ret = hive_key(&hv, key, true, &node);
+		ret = hive_key(ctx, &hv, key, true, &node);
 	if (!ret) {
 		errno = 0;
 		v = hivex_node_get_value(hv.h, node, "DevicePath");
 		old = v ? hivex_value_string(hv.h, v) : NULL;
 		if ((v && !old) || (!v && errno))
-			ret = hive_error(&hv, key);
+			ret = hive_error(ctx, &hv, key);
 	}
 	if (!ret && !(old && lists_folder(old, SERVICING_DRIVERS_WINDOWS))) {
 		struct servicing_change *c;
 
 		new = xasprintf("%s;%s", old ? old : "%SystemRoot%\\inf", SERVICING_DRIVERS_WINDOWS);
 		data = hive_utf16(new, &len);
-		ret = set_value(&hv, node, key, "DevicePath", hive_t_REG_EXPAND_SZ, data, len);
+		ret = set_value(ctx, &hv, node, key, "DevicePath", hive_t_REG_EXPAND_SZ, data, len);
 		free(data);
 		if (!ret) {
 			c = add_change(sv, CHANGE_REGISTRY, xasprintf("SOFTWARE\\%s", key), "DevicePath",
@@ -389,7 +389,7 @@ static int add_device_path(struct servicing *sv)
 	}
 	free(old);
 	free(new);
-	return hive_finish(&hv, ret);
+	return hive_finish(ctx, &hv, ret);
 }
 
 /* --- drivers and answers --------------------------------------------- */
@@ -404,16 +404,16 @@ static char *windows_path(const char *image_path)
 	return w;
 }
 
-static int add_drivers(struct servicing *sv)
+static int add_drivers(struct wtg_ctx *ctx, struct servicing *sv)
 {
 	struct driver_set *d = &sv->drivers;
 	struct servicing_change *c;
 	char size[SIZE_TEXT_MAX];
 	uint64_t had = 0;
-	int ret = drivers_scan(sv->opt.drivers_path, d);
+	int ret = drivers_scan(ctx, sv->opt.drivers_path, d);
 
 	if (!ret)
-		ret = add_device_path(sv);
+		ret = add_device_path(ctx, sv);
 	if (ret < 0)
 		return ret;
 	c = add_change(sv, CHANGE_FILE, windows_path(SERVICING_DRIVERS_DIR), NULL,
@@ -443,12 +443,12 @@ static struct servicing_change *unattend_file_change(struct servicing *sv, const
 	return c;
 }
 
-static int file_size(const char *path, uint64_t *size_ret)
+static int file_size(struct wtg_ctx *ctx, const char *path, uint64_t *size_ret)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
-		return log_errno(-errno, "cannot look at '%s'", path);
+		return log_syserr(ctx, errno, "cannot look at '%s'", path);
 	*size_ret = (uint64_t)st.st_size;
 	return 0;
 }
@@ -462,7 +462,7 @@ static const char *ui_language(const struct wim_image *image, const char *locale
 	return NULL;
 }
 
-static int add_answers(struct servicing *sv, const struct wim_image *image)
+static int add_answers(struct wtg_ctx *ctx, struct servicing *sv, const struct wim_image *image)
 {
 	struct unattend_answers a = sv->opt.answers;
 	struct unattend_setting *settings = NULL;
@@ -473,15 +473,15 @@ static int add_answers(struct servicing *sv, const struct wim_image *image)
 	int ret = 0;
 
 	if (a.timezone)
-		ret = timezone_windows_id(a.timezone, &sv->timezone);
+		ret = timezone_windows_id(ctx, a.timezone, &sv->timezone);
 	a.timezone = sv->timezone;
 	a.ui_language = ui_language(image, a.locale);
 	if (sv->opt.drivers_path)
 		a.drivers_dir = SERVICING_DRIVERS_WINDOWS;
 	if (!ret)
-		ret = unattend_write(&a, image->arch, path, &settings, &n);
+		ret = unattend_write(ctx, &a, image->arch, path, &settings, &n);
 	if (!ret)
-		ret = file_size(path, &bytes);
+		ret = file_size(ctx, path, &bytes);
 	if (ret < 0) {
 		free(path);
 		goto out;
@@ -501,20 +501,20 @@ out:
 	return ret;
 }
 
-static int add_unattend_file(struct servicing *sv)
+static int add_unattend_file(struct wtg_ctx *ctx, struct servicing *sv)
 {
 	const char *path = sv->opt.unattend_path;
 	struct servicing_change *c;
 	char size[SIZE_TEXT_MAX];
 	uint64_t bytes = 0;
-	int ret = unattend_check_file(path);
+	int ret = unattend_check_file(ctx, path);
 
 	if (!ret)
-		ret = file_size(path, &bytes);
+		ret = file_size(ctx, path, &bytes);
 	if (ret < 0)
 		return ret;
 	if (sv->opt.drivers_path)
-		log_warn("the drivers are added to DevicePath only: --unattend is taken as is, so no pnputil command installs them at first boot");
+		log_warn(ctx, "the drivers are added to DevicePath only: --unattend is taken as is, so no pnputil command installs them at first boot");
 	c = unattend_file_change(sv, "answers for the first boot, taken as is");
 	c->new_value = xasprintf("'%s' as is, %s", path, format_size(bytes, size));
 	sv->added_bytes += bytes;
@@ -530,7 +530,7 @@ static bool anything(const struct servicing_options *opt)
 	       opt->unattend_path || opt->drivers_path || unattend_answers_any(&opt->answers);
 }
 
-int servicing_prepare(const struct servicing_options *opt, struct wim_source *source,
+int servicing_prepare(struct wtg_ctx *ctx, const struct servicing_options *opt, struct wim_source *source,
 		      const struct wim_image *image, const char *stage_parent,
 		      struct servicing **sv_ret)
 {
@@ -544,17 +544,17 @@ int servicing_prepare(const struct servicing_options *opt, struct wim_source *so
 	sv->opt = *opt;
 	sv->source = source;
 	sv->index = image->index;
-	ret = stage_check_space(stage_parent, HIVES_SPACE);
+	ret = stage_check_space(ctx, stage_parent, HIVES_SPACE);
 	if (!ret)
-		ret = stage_create(stage_parent, &sv->dir);
+		ret = stage_create(ctx, stage_parent, &sv->dir);
 	if (!ret)
-		ret = edit_system(sv);
+		ret = edit_system(ctx, sv);
 	if (!ret && opt->drivers_path)
-		ret = add_drivers(sv);
+		ret = add_drivers(ctx, sv);
 	if (!ret && opt->unattend_path)
-		ret = add_unattend_file(sv);
+		ret = add_unattend_file(ctx, sv);
 	else if (!ret && (unattend_answers_any(&opt->answers) || opt->drivers_path))
-		ret = add_answers(sv, image);
+		ret = add_answers(ctx, sv, image);
 	if (ret < 0) {
 		servicing_free(sv);
 		return ret;
@@ -574,7 +574,7 @@ uint64_t servicing_added_bytes(const struct servicing *sv)
 	return sv ? sv->added_bytes : 0;
 }
 
-int servicing_apply(struct servicing *sv)
+int servicing_apply(struct wtg_ctx *ctx, struct servicing *sv)
 {
 	struct wimlib_update_command cmds[ARRAY_SIZE(sv->files)] = { 0 };
 	int err, ret = 0;
@@ -583,8 +583,8 @@ int servicing_apply(struct servicing *sv)
 		return 0;
 	if (sv->drivers_archive_dir) {
 		if (mkdir(sv->drivers_archive_dir, 0700) < 0)
-			return log_errno(-errno, "cannot make '%s'", sv->drivers_archive_dir);
-		ret = drivers_unpack(&sv->drivers, sv->drivers_archive_dir);
+			return log_syserr(ctx, errno, "cannot make '%s'", sv->drivers_archive_dir);
+		ret = drivers_unpack(ctx, &sv->drivers, sv->drivers_archive_dir);
 		if (ret < 0)
 			return ret;
 	}
@@ -597,7 +597,7 @@ int servicing_apply(struct servicing *sv)
 	/* in memory only: the WIM file is never written */
 	err = wimlib_update_image(wim_source_handle(sv->source), sv->index, cmds, sv->n_files, 0);
 	if (err)
-		ret = log_error(-EIO, "cannot add the changed files to image %d of '%s' in memory: %s",
+		ret = log_error(ctx, WTG_ERR_IO, "cannot add the changed files to image %d of '%s' in memory: %s",
 				sv->index, image_name(sv), wimlib_get_error_string(err));
 	return ret;
 }

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
@@ -25,7 +24,7 @@ static const struct sink_ops *backend(enum sink_kind kind)
 }
 
 /* The format with its defaults, or a logged refusal. */
-static int check_format(const struct sink_format *in, const char *target,
+static int check_format(struct wtg_ctx *ctx, const struct sink_format *in, const char *target,
 			struct sink_format *format_ret)
 {
 	struct sink_format f = in ? *in : (struct sink_format){ 0 };
@@ -41,52 +40,46 @@ static int check_format(const struct sink_format *in, const char *target,
 		f.block_size = MIB;
 	if ((f.logical_sector != 512 && f.logical_sector != 4096) ||
 	    (f.physical_sector != 512 && f.physical_sector != 4096))
-		return log_error(-EINVAL, "cannot write '%s' with %u/%u-byte sectors; disks have 512 or 4096",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot write '%s' with %u/%u-byte sectors; disks have 512 or 4096",
 				 target, f.logical_sector, f.physical_sector);
 	if (f.block_size < MIB || f.block_size > 256 * MIB || (f.block_size & (f.block_size - 1)))
-		return log_error(-EINVAL, "cannot write '%s' with %s blocks; give a power of two from 1M to 256M",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot write '%s' with %s blocks; give a power of two from 1M to 256M",
 				 target, format_size(f.block_size, size));
 	*format_ret = f;
 	return 0;
 }
 
-int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
+int sink_open(struct wtg_ctx *ctx, enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret)
 {
-	return sink_open_format(kind, target, size, force, flags, NULL, sink_ret);
+	return sink_open_format(ctx, kind, target, size, force, flags, NULL, sink_ret);
 }
 
-int sink_open_format(enum sink_kind kind, const char *target, uint64_t size, bool force,
+int sink_open_format(struct wtg_ctx *ctx, enum sink_kind kind, const char *target, uint64_t size, bool force,
 		     unsigned flags, const struct sink_format *format, struct sink **sink_ret)
 {
 	struct sink *sink = xcalloc(1, sizeof(*sink));
-	const char *trace = getenv("WINTOGO_WRITE_TRACE");
-	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
+	const char *trace = ctx->hooks.write_trace;
 	int ret;
 
+	sink->ctx = ctx;
 	sink->ops = backend(kind);
 	sink->target = xstrdup(target);
 	sink->size = size;
 	sink->force = force;
 	sink->flags = flags;
-	ret = check_format(format, target, &sink->format);
+	ret = check_format(ctx, format, target, &sink->format);
 	if (ret < 0)
 		goto fail;
 	if (trace && *trace) {
 		sink->trace = fopen(trace, "we");
 		if (!sink->trace) {
-			ret = log_errno(-errno, "cannot open the write trace '%s'", trace);
+			ret = log_syserr(ctx, errno, "cannot open the write trace '%s'", trace);
 			goto fail;
 		}
 	}
-	if (corrupt && *corrupt) {
-		if (parse_uint(corrupt, UINT64_MAX, &sink->corrupt_at) < 0) {
-			ret = log_error(-EINVAL, "WINTOGO_TEST_CORRUPT_OFFSET wants a byte offset, not '%s'",
-					corrupt);
-			goto fail;
-		}
-		sink->corrupt = true;
-	}
+	sink->corrupt = ctx->hooks.corrupt;
+	sink->corrupt_at = ctx->hooks.corrupt_offset;
 	sink->buf = xaligned(BLOCK_BYTES);
 	ret = sink->ops->open(sink);
 	if (ret < 0)
@@ -101,6 +94,7 @@ fail:
 /* Reads len bytes of e from pos into the sink's buffer. */
 static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	size_t got = 0;
 
 	while (got < len) {
@@ -109,7 +103,7 @@ static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return log_errno(n < 0 ? -errno : -EIO, "cannot read the %s stage", e->what);
+			return log_syserr(ctx, n < 0 ? errno : EIO, "cannot read the %s stage", e->what);
 		got += (size_t)n;
 	}
 	return 0;
@@ -137,8 +131,9 @@ static int send_block(struct sink *sink, const struct extent *e, uint64_t pos,
 }
 
 int sink_write_all(struct sink *sink, const struct extent_list *list,
-		   struct block_list *blocks, const struct progress_sink *progress)
+		   struct block_list *blocks)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct digest *d = digest_new();
 	uint64_t done = 0;
 	int ret = 0;
@@ -147,7 +142,7 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 		const struct extent *e = &list->items[i];
 
 		if (e->offset < sink->next_offset || e->offset + e->length > sink->size) {
-			ret = log_error(-EINVAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
+			ret = log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
 					e->what, (unsigned long long)e->offset, sink->target);
 			break;
 		}
@@ -155,13 +150,10 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 			fprintf(sink->trace, "%llu %llu %s\n", (unsigned long long)e->offset,
 				(unsigned long long)e->length, e->what);
 		for (uint64_t pos = 0; pos < e->length && !ret; pos += block_length(e, pos)) {
-			if (cancel_requested())
-				ret = log_error(-ECANCELED, "interrupted while writing '%s'", sink->target);
-			else
-				ret = send_block(sink, e, pos, d, blocks);
+			ret = send_block(sink, e, pos, d, blocks);
 			if (!ret)
-				progress_report(progress, PROGRESS_WRITE, done + pos + block_length(e, pos),
-						list->bytes);
+				ret = progress_report(ctx, PROGRESS_WRITE,
+						      done + pos + block_length(e, pos), list->bytes);
 		}
 		sink->next_offset = e->offset + e->length;
 		done += e->length;
@@ -172,8 +164,9 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 
 int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	if (offset + len > sink->next_offset)
-		return log_error(-EINVAL, "internal error: an overwrite of bytes %llu to %llu of '%s' not written before",
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: an overwrite of bytes %llu to %llu of '%s' not written before",
 				 (unsigned long long)offset, (unsigned long long)(offset + len - 1),
 				 sink->target);
 	if (sink->trace)
@@ -183,10 +176,11 @@ int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t l
 
 int sink_readback(struct sink *sink, struct readback *rb_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	const char *path;
 	int ret = sink->ops->sync(sink, &path);
 
-	return ret < 0 ? ret : verify_open(path, rb_ret);
+	return ret < 0 ? ret : verify_open(ctx, path, rb_ret);
 }
 
 int sink_finish(struct sink *sink)

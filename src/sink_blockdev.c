@@ -29,6 +29,7 @@ struct blockdev {
 
 static int bd_open(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct blockdev *bd = xcalloc(1, sizeof(*bd));
 	uint64_t size = 0;
 	struct stat sb;
@@ -36,25 +37,26 @@ static int bd_open(struct sink *sink)
 	sink->priv = bd;
 	bd->fd = open(sink->target, O_RDWR | O_EXCL | O_CLOEXEC);
 	if (bd->fd < 0 && errno == EBUSY)
-		return log_error(-EBUSY, "'%s' is in use (mounted, or open in another program); close or unmount it first",
+		return log_error(ctx, WTG_ERR_DISK_IN_USE, "'%s' is in use (mounted, or open in another program); close or unmount it first",
 				 sink->target);
 	if (bd->fd < 0)
-		return log_errno(-errno, "cannot open '%s' for writing", sink->target);
+		return log_syserr(ctx, errno, "cannot open '%s' for writing", sink->target);
 	if (fstat(bd->fd, &sb) < 0 || !S_ISBLK(sb.st_mode))
-		return log_error(-ENOTBLK, "'%s' is no longer a block device", sink->target);
+		return log_error(ctx, WTG_ERR_DISK_CHANGED, "'%s' is no longer a block device", sink->target);
 	if (ioctl(bd->fd, BLKGETSIZE64, &size) < 0 || size < sink->size)
-		return log_error(-ENOSPC, "'%s' is smaller than planned; was the disk changed?", sink->target);
+		return log_error(ctx, WTG_ERR_DISK_CHANGED, "'%s' is smaller than planned; was the disk changed?", sink->target);
 	return 0;
 }
 
 /* Wipes every signature libblkid finds, as wipefs --all does. */
 static int wipe_signatures(struct sink *sink, int fd)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	blkid_probe pr = blkid_new_probe();
 	int ret = 0, n = 0;
 
 	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
-		ret = log_error(-ENOMEM, "cannot look for old signatures on '%s'", sink->target);
+		ret = log_error(ctx, WTG_ERR_NO_MEMORY, "cannot look for old signatures on '%s'", sink->target);
 		goto out;
 	}
 	blkid_probe_enable_superblocks(pr, 1);
@@ -63,7 +65,7 @@ static int wipe_signatures(struct sink *sink, int fd)
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT);
 	while (blkid_do_probe(pr) == 0 && n++ < 64) {
 		if (blkid_do_wipe(pr, 0) < 0) {
-			ret = log_errno(-errno, "cannot wipe an old signature on '%s'", sink->target);
+			ret = log_syserr(ctx, errno, "cannot wipe an old signature on '%s'", sink->target);
 			break;
 		}
 	}
@@ -74,6 +76,7 @@ out:
 
 static int bd_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct blockdev *bd = sink->priv;
 	int ret;
 
@@ -86,32 +89,34 @@ static int bd_write(struct sink *sink, uint64_t offset, const void *buf, size_t 
 	}
 	ret = pwrite_all(bd->fd, buf, len, offset);
 	if (ret < 0)
-		return log_errno(ret, "cannot write '%s' at byte %llu", sink->target,
+		return log_syserr(ctx, -ret, "cannot write '%s' at byte %llu", sink->target,
 				 (unsigned long long)offset);
 	return 0;
 }
 
 static int bd_sync(struct sink *sink, const char **path_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct blockdev *bd = sink->priv;
 
 	if (fsync(bd->fd) < 0)
-		return log_errno(-errno, "cannot write the last blocks to '%s'", sink->target);
+		return log_syserr(ctx, errno, "cannot write the last blocks to '%s'", sink->target);
 	*path_ret = sink->target;
 	return 0;
 }
 
 static int bd_finish(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct blockdev *bd = sink->priv;
 	int ret = 0;
 
 	if (fsync(bd->fd) < 0)
-		ret = log_errno(-errno, "cannot write the last blocks to '%s'", sink->target);
+		ret = log_syserr(ctx, errno, "cannot write the last blocks to '%s'", sink->target);
 	/* the kernel may not parse partition tables at all (then EINVAL): a
 	 * replug or partx shows the partitions; the disk is written either way */
 	if (!ret && ioctl(bd->fd, BLKRRPART) < 0 && errno != EINVAL)
-		log_warn("the kernel did not reread the partition table of '%s' (%s); unplug and replug the disk to see its partitions",
+		log_warn(ctx, "the kernel did not reread the partition table of '%s' (%s); unplug and replug the disk to see its partitions",
 			 sink->target, strerror(errno));
 	return ret;
 }

@@ -82,10 +82,10 @@ static void count_ref(struct qcow2 *q, uint64_t host_cluster)
 	q->refcounts[host_cluster]++;
 }
 
-static int write_at(struct qcow2 *q, const void *buf, size_t len, uint64_t offset)
+static int write_at(struct wtg_ctx *ctx, struct qcow2 *q, const void *buf, size_t len, uint64_t offset)
 {
 	if (pwrite(q->out.fd, buf, len, (off_t)offset) != (ssize_t)len)
-		return log_errno(errno ? -errno : -EIO, "cannot write '%s'", q->out.partial);
+		return log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", q->out.partial);
 	return 0;
 }
 
@@ -117,7 +117,7 @@ static void set_l2(struct qcow2 *q, uint64_t guest_cluster, uint64_t entry)
 	q->l2[i][guest_cluster % L2_ENTRIES] = entry;
 }
 
-static int flush_cluster(struct qcow2 *q)
+static int flush_cluster(struct wtg_ctx *ctx, struct qcow2 *q)
 {
 	size_t clen;
 	int ret;
@@ -128,7 +128,7 @@ static int flush_cluster(struct qcow2 *q)
 	if (clen) {
 		uint64_t at = q->host_end, last = (at + clen - 1) >> 9;
 
-		ret = write_at(q, q->deflated, clen, at);
+		ret = write_at(ctx, q, q->deflated, clen, at);
 		if (ret < 0)
 			return ret;
 		for (uint64_t c = at / CLUSTER_SIZE; c <= (at + clen - 1) / CLUSTER_SIZE; c++)
@@ -139,7 +139,7 @@ static int flush_cluster(struct qcow2 *q)
 	} else {
 		uint64_t at = round_up(q->host_end, CLUSTER_SIZE);
 
-		ret = write_at(q, q->cluster, CLUSTER_SIZE, at);
+		ret = write_at(ctx, q, q->cluster, CLUSTER_SIZE, at);
 		if (ret < 0)
 			return ret;
 		count_ref(q, at / CLUSTER_SIZE);
@@ -153,6 +153,7 @@ out:
 
 static int qcow2_open(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct qcow2 *q = xcalloc(1, sizeof(*q));
 	uint64_t guest_clusters = (sink->size + CLUSTER_SIZE - 1) / CLUSTER_SIZE;
 
@@ -165,13 +166,14 @@ static int qcow2_open(struct sink *sink)
 	q->cluster_index = -1;
 	q->host_end = CLUSTER_SIZE;  /* cluster 0: the header */
 	count_ref(q, 0);
-	return outfile_open(&q->out, sink->target, sink->force);
+	return outfile_open(ctx, &q->out, sink->target, sink->force);
 }
 
 /* Bytes arrive in increasing guest order: each guest cluster is filled in
  * the buffer and stored when the stream moves past it. */
 static int qcow2_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct qcow2 *q = sink->priv;
 	const uint8_t *p = buf;
 
@@ -184,9 +186,9 @@ static int qcow2_write(struct sink *sink, uint64_t offset, const void *buf, size
 			int ret;
 
 			if (index < q->cluster_index)
-				return log_error(-EINVAL, "internal error: a QCOW2 image is written in order; byte %llu comes too late",
+				return log_error(ctx, WTG_ERR_INTERNAL, "internal error: a QCOW2 image is written in order; byte %llu comes too late",
 						 (unsigned long long)offset);
-			ret = flush_cluster(q);
+			ret = flush_cluster(ctx, q);
 			if (ret < 0)
 				return ret;
 			memset(q->cluster, 0, CLUSTER_SIZE);
@@ -203,8 +205,9 @@ static int qcow2_write(struct sink *sink, uint64_t offset, const void *buf, size
 /* What reads back as the disk is the guest, not this file. */
 static int qcow2_sync(struct sink *sink, const char **path_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	(void)path_ret;
-	return log_error(-EOPNOTSUPP, "internal error: '%s' is a QCOW2 image; check it with qemu-img check, not by reading it back",
+	return log_error(ctx, WTG_ERR_INTERNAL, "internal error: '%s' is a QCOW2 image; check it with qemu-img check, not by reading it back",
 			 sink->target);
 }
 
@@ -226,7 +229,7 @@ static void size_refcounts(uint64_t used, uint64_t *table_clusters, uint64_t *bl
 	*blocks = b;
 }
 
-static int write_tables(struct qcow2 *q, struct qcow2_header *h)
+static int write_tables(struct wtg_ctx *ctx, struct qcow2 *q, struct qcow2_header *h)
 {
 	uint64_t l1_bytes = round_up(q->l1_size * 8, CLUSTER_SIZE);
 	uint64_t *l1 = xcalloc(1, l1_bytes), *table = xmalloc(CLUSTER_SIZE);
@@ -243,14 +246,14 @@ static int write_tables(struct qcow2 *q, struct qcow2_header *h)
 			table[k] = htobe64(q->l2[i][k]);
 		l1[i] = htobe64(OFLAG_COPIED | q->host_end);
 		count_ref(q, q->host_end / CLUSTER_SIZE);
-		ret = write_at(q, table, CLUSTER_SIZE, q->host_end);
+		ret = write_at(ctx, q, table, CLUSTER_SIZE, q->host_end);
 		q->host_end += CLUSTER_SIZE;
 	}
 	h->l1_table_offset = htobe64(q->host_end);
 	for (uint64_t c = 0; c < l1_bytes / CLUSTER_SIZE; c++)
 		count_ref(q, q->host_end / CLUSTER_SIZE + c);
 	if (!ret)
-		ret = write_at(q, l1, l1_bytes, q->host_end);
+		ret = write_at(ctx, q, l1, l1_bytes, q->host_end);
 	q->host_end += l1_bytes;
 
 	used = q->host_end / CLUSTER_SIZE;
@@ -268,10 +271,10 @@ static int write_tables(struct qcow2 *q, struct qcow2_header *h)
 			block[k] = htobe16(c < q->refcount_count ? q->refcounts[c] : 0);
 		}
 		rt[b] = htobe64(at);
-		ret = write_at(q, block, CLUSTER_SIZE, at);
+		ret = write_at(ctx, q, block, CLUSTER_SIZE, at);
 	}
 	if (!ret)
-		ret = write_at(q, rt, t_clusters * CLUSTER_SIZE, rt_offset);
+		ret = write_at(ctx, q, rt, t_clusters * CLUSTER_SIZE, rt_offset);
 	h->l1_size = htobe32((uint32_t)q->l1_size);
 	h->refcount_table_offset = htobe64(rt_offset);
 	h->refcount_table_clusters = htobe32((uint32_t)t_clusters);
@@ -284,6 +287,7 @@ static int write_tables(struct qcow2 *q, struct qcow2_header *h)
 
 static int qcow2_finish(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct qcow2 *q = sink->priv;
 	uint8_t first[CLUSTER_SIZE] = { 0 };  /* header + end-of-extensions marker */
 	struct qcow2_header h = {
@@ -294,15 +298,15 @@ static int qcow2_finish(struct sink *sink)
 		.refcount_order = htobe32(4),  /* 16-bit refcounts */
 		.header_length = htobe32(sizeof(struct qcow2_header)),
 	};
-	int ret = flush_cluster(q);
+	int ret = flush_cluster(ctx, q);
 
 	if (!ret)
-		ret = write_tables(q, &h);
+		ret = write_tables(ctx, q, &h);
 	memcpy(first, &h, sizeof(h));
 	if (!ret)
-		ret = write_at(q, first, sizeof(first), 0);
+		ret = write_at(ctx, q, first, sizeof(first), 0);
 	if (!ret)
-		ret = outfile_commit(&q->out);
+		ret = outfile_commit(ctx, &q->out);
 	return ret;
 }
 

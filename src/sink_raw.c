@@ -12,38 +12,42 @@
 
 static int raw_open(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct outfile *out = xcalloc(1, sizeof(*out));
 	int ret;
 
 	sink->priv = out;
-	ret = outfile_open(out, sink->target, sink->force);
+	ret = outfile_open(ctx, out, sink->target, sink->force);
 	if (!ret && ftruncate(out->fd, (off_t)sink->size) < 0)
-		ret = log_errno(-errno, "cannot make '%s' %llu bytes long", out->partial,
+		ret = log_syserr(ctx, errno, "cannot make '%s' %llu bytes long", out->partial,
 				(unsigned long long)sink->size);
 	return ret;
 }
 
 static int raw_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct outfile *out = sink->priv;
 	int ret = pwrite_all(out->fd, buf, len, offset);
 
-	return ret < 0 ? log_errno(ret, "cannot write '%s'", out->partial) : 0;
+	return ret < 0 ? log_syserr(ctx, -ret, "cannot write '%s'", out->partial) : 0;
 }
 
 static int raw_sync(struct sink *sink, const char **path_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct outfile *out = sink->priv;
 
 	if (fsync(out->fd) < 0)
-		return log_errno(-errno, "cannot write '%s' to disk", out->partial);
+		return log_syserr(ctx, errno, "cannot write '%s' to disk", out->partial);
 	*path_ret = out->partial;
 	return 0;
 }
 
 static int raw_finish(struct sink *sink)
 {
-	return outfile_commit(sink->priv);
+	struct wtg_ctx *ctx = sink->ctx;
+	return outfile_commit(ctx, sink->priv);
 }
 
 static void raw_abort(struct sink *sink)

@@ -47,15 +47,16 @@ struct vhdx_out {
 	uint8_t *chunk;
 };
 
-static int write_at(struct vhdx_out *v, const void *buf, size_t len, uint64_t offset)
+static int write_at(struct wtg_ctx *ctx, struct vhdx_out *v, const void *buf, size_t len, uint64_t offset)
 {
 	if (pwrite(v->out.fd, buf, len, (off_t)offset) != (ssize_t)len)
-		return log_errno(errno ? -errno : -EIO, "cannot write '%s'", v->out.partial);
+		return log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", v->out.partial);
 	return 0;
 }
 
 static int vhdx_open(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct vhdx_out *v = xcalloc(1, sizeof(*v));
 
 	sink->priv = v;
@@ -66,9 +67,9 @@ static int vhdx_open(struct sink *sink)
 	v->file_end = DATA_OFFSET;
 	v->chunk = xmalloc(CHUNK);
 	if (sink->size % sink->format.logical_sector || sink->size > VHDX_MAX_SIZE)
-		return log_error(-EINVAL, "cannot write '%s': a VHDX disk is whole %u-byte sectors, at most 64 TiB",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot write '%s': a VHDX disk is whole %u-byte sectors, at most 64 TiB",
 				 sink->target, sink->format.logical_sector);
-	return outfile_open(&v->out, sink->target, sink->force);
+	return outfile_open(ctx, &v->out, sink->target, sink->force);
 }
 
 /* Data in a block is written where the block is stored; the block is
@@ -79,6 +80,7 @@ static int vhdx_open(struct sink *sink)
  * zeros take no room. */
 static int vhdx_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct vhdx_out *v = sink->priv;
 	const uint8_t *p = buf;
 
@@ -94,7 +96,7 @@ static int vhdx_write(struct sink *sink, uint64_t offset, const void *buf, size_
 				v->block_mib[block] = (uint32_t)(v->file_end / MIB);
 				v->file_end += v->block_size;
 			}
-			ret = write_at(v, p, n, (uint64_t)v->block_mib[block] * MIB + in_block);
+			ret = write_at(ctx, v, p, n, (uint64_t)v->block_mib[block] * MIB + in_block);
 			if (ret < 0)
 				return ret;
 		}
@@ -108,14 +110,16 @@ static int vhdx_write(struct sink *sink, uint64_t offset, const void *buf, size_
 /* What reads back as the disk is the virtual disk, not this file. */
 static int vhdx_sync(struct sink *sink, const char **path_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	(void)path_ret;
-	return log_error(-EOPNOTSUPP, "internal error: '%s' is a VHDX image; check it with qemu-img check, not by reading it back",
+	return log_error(ctx, WTG_ERR_INTERNAL, "internal error: '%s' is a VHDX image; check it with qemu-img check, not by reading it back",
 			 sink->target);
 }
 
 static int write_bat(struct vhdx_out *v, const struct sink *sink, uint64_t offset,
 		     uint32_t *length_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	uint64_t ratio = vhdx_chunk_ratio(sink->format.logical_sector, v->block_size);
 	uint64_t entries = vhdx_bat_entries(v->blocks, ratio);
 	uint64_t length = round_up(entries ? entries * 8 : 1, VHDX_ALIGN);
@@ -129,7 +133,7 @@ static int write_bat(struct vhdx_out *v, const struct sink *sink, uint64_t offse
 			v->block_mib[b] ? (uint64_t)v->block_mib[b] << VHDX_BAT_OFFSET_SHIFT |
 						  VHDX_PAYLOAD_FULLY_PRESENT
 					: VHDX_PAYLOAD_ZERO);
-	ret = write_at(v, bat, length, offset);
+	ret = write_at(ctx, v, bat, length, offset);
 	free(bat);
 	*length_ret = (uint32_t)length;
 	return ret;
@@ -146,6 +150,7 @@ static void meta_entry(struct vhdx_metadata_entry *e, const uint8_t id[16], uint
 
 static int write_metadata(struct vhdx_out *v, const struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	static const uint8_t params_id[] = VHDX_GUID_FILE_PARAMETERS,
 			     size_id[] = VHDX_GUID_VIRTUAL_DISK_SIZE,
 			     page83_id[] = VHDX_GUID_PAGE83_DATA,
@@ -166,7 +171,7 @@ static int write_metadata(struct vhdx_out *v, const struct sink *sink)
 
 	memcpy(h->signature, VHDX_METADATA_SIGNATURE, 8);
 	h->entry_count = htole16(5);
-	ret = guid_make(&disk_id, sink->format.seeded, sink->format.seed, "vhdx page 83");
+	ret = guid_make(ctx, &disk_id, sink->format.seeded, sink->format.seed, "vhdx page 83");
 	if (ret < 0)
 		goto out;
 	meta_entry(&e[0], params_id, VHDX_METADATA_TABLE_SIZE, 8, VHDX_META_IS_REQUIRED);
@@ -179,7 +184,7 @@ static int write_metadata(struct vhdx_out *v, const struct sink *sink)
 	memcpy(items + 32, &logical, 4);
 	meta_entry(&e[4], physical_id, VHDX_METADATA_TABLE_SIZE + 36, 4, vd);
 	memcpy(items + 36, &physical, 4);
-	ret = write_at(v, region, VHDX_METADATA_TABLE_SIZE + 64, METADATA_OFFSET);
+	ret = write_at(ctx, v, region, VHDX_METADATA_TABLE_SIZE + 64, METADATA_OFFSET);
 out:
 	free(region);
 	return ret;
@@ -194,7 +199,7 @@ static void region_entry(struct vhdx_region_entry *e, const uint8_t id[16], uint
 	e->required = htole32(1);
 }
 
-static int write_region_tables(struct vhdx_out *v, uint64_t bat_offset, uint32_t bat_length)
+static int write_region_tables(struct wtg_ctx *ctx, struct vhdx_out *v, uint64_t bat_offset, uint32_t bat_length)
 {
 	static const uint8_t bat_id[] = VHDX_GUID_BAT, metadata_id[] = VHDX_GUID_METADATA;
 	uint8_t *table = xcalloc(1, VHDX_REGION_TABLE_SIZE);
@@ -207,22 +212,22 @@ static int write_region_tables(struct vhdx_out *v, uint64_t bat_offset, uint32_t
 	region_entry(&e[0], bat_id, bat_offset, bat_length);
 	region_entry(&e[1], metadata_id, METADATA_OFFSET, METADATA_LENGTH);
 	h->checksum = htole32(crc32c(0, table, VHDX_REGION_TABLE_SIZE));
-	ret = write_at(v, table, VHDX_REGION_TABLE_SIZE, VHDX_REGION1_OFFSET);
+	ret = write_at(ctx, v, table, VHDX_REGION_TABLE_SIZE, VHDX_REGION1_OFFSET);
 	if (!ret)
-		ret = write_at(v, table, VHDX_REGION_TABLE_SIZE, VHDX_REGION2_OFFSET);
+		ret = write_at(ctx, v, table, VHDX_REGION_TABLE_SIZE, VHDX_REGION2_OFFSET);
 	free(table);
 	return ret;
 }
 
 /* Both headers, the second one current (the higher sequence number). */
-static int write_headers(struct vhdx_out *v, const struct sink_format *f)
+static int write_headers(struct wtg_ctx *ctx, struct vhdx_out *v, const struct sink_format *f)
 {
 	struct vhdx_header *h = xcalloc(1, sizeof(*h));
 	struct guid file_write, data_write;
-	int ret = guid_make(&file_write, f->seeded, f->seed, "vhdx file write");
+	int ret = guid_make(ctx, &file_write, f->seeded, f->seed, "vhdx file write");
 
 	if (!ret)
-		ret = guid_make(&data_write, f->seeded, f->seed, "vhdx data write");
+		ret = guid_make(ctx, &data_write, f->seeded, f->seed, "vhdx data write");
 	h->signature = htole32(VHDX_HEADER_SIGNATURE);
 	guid_to_mixed_endian(&file_write, h->file_write_guid);
 	guid_to_mixed_endian(&data_write, h->data_write_guid);
@@ -233,24 +238,25 @@ static int write_headers(struct vhdx_out *v, const struct sink_format *f)
 		h->sequence_number = htole64(seq);
 		h->checksum = 0;
 		h->checksum = htole32(crc32c(0, h, sizeof(*h)));
-		ret = write_at(v, h, sizeof(*h), seq == 1 ? VHDX_HEADER1_OFFSET : VHDX_HEADER2_OFFSET);
+		ret = write_at(ctx, v, h, sizeof(*h), seq == 1 ? VHDX_HEADER1_OFFSET : VHDX_HEADER2_OFFSET);
 	}
 	free(h);
 	return ret;
 }
 
-static int write_identifier(struct vhdx_out *v)
+static int write_identifier(struct wtg_ctx *ctx, struct vhdx_out *v)
 {
 	struct vhdx_file_identifier id = { 0 };
 
 	memcpy(id.signature, VHDX_SIGNATURE, 8);
 	for (size_t i = 0; i < sizeof(CREATOR) - 1; i++)
 		id.creator[i] = htole16((uint16_t)CREATOR[i]);
-	return write_at(v, &id, sizeof(id), 0);
+	return write_at(ctx, v, &id, sizeof(id), 0);
 }
 
 static int vhdx_finish(struct sink *sink)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct vhdx_out *v = sink->priv;
 	uint64_t bat_offset = round_up(v->file_end, VHDX_ALIGN);
 	uint32_t bat_length = 0;
@@ -260,13 +266,13 @@ static int vhdx_finish(struct sink *sink)
 	if (!ret)
 		ret = write_metadata(v, sink);
 	if (!ret)
-		ret = write_region_tables(v, bat_offset, bat_length);
+		ret = write_region_tables(ctx, v, bat_offset, bat_length);
 	if (!ret)
-		ret = write_headers(v, &sink->format);
+		ret = write_headers(ctx, v, &sink->format);
 	if (!ret)
-		ret = write_identifier(v);
+		ret = write_identifier(ctx, v);
 	if (!ret)
-		ret = outfile_commit(&v->out);
+		ret = outfile_commit(ctx, &v->out);
 	return ret;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "wintogo/input.h"
 #include "wintogo/log.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
@@ -13,23 +14,25 @@ struct source {
 	struct wim_source *wim;
 };
 
-int source_open(const char *path, const struct source_options *opt,
-		const struct progress_sink *progress, struct source **source_ret)
+int source_open(struct wtg_ctx *ctx, const char *path, const struct source_options *opt, struct source **source_ret)
 {
 	struct source *source = xcalloc(1, sizeof(*source));
 	int ret;
 
-	if (iso_detect(path)) {
-		ret = iso_open(path, opt->wim_path, stage_default_parent(opt->tmpdir), progress,
+	enum input_kind kind = input_kind_of(path);
+
+	/* a disc in a drive too: iso_open refuses it with what to do */
+	if (kind == INPUT_ISO || kind == INPUT_BLOCK_DEVICE) {
+		ret = iso_open(ctx, path, opt->wim_path, stage_default_parent(ctx),
 			       &source->iso);
 		if (!ret)
-			ret = wim_source_open_as(iso_source_staged(source->iso),
+			ret = wim_source_open_as(ctx, iso_source_staged(source->iso),
 						 iso_source_prefix(source->iso), &source->wim);
 	} else if (opt->wim_path) {
-		ret = log_error(-EINVAL, "'%s' is not an ISO, so --wim-path has nothing to look in; leave it out for a WIM, ESD or SWM file",
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is not an ISO, so --wim-path has nothing to look in; leave it out for a WIM, ESD or SWM file",
 				path);
 	} else {
-		ret = wim_source_open(path, &source->wim);
+		ret = wim_source_open(ctx, path, &source->wim);
 	}
 	if (ret < 0) {
 		source_free(source);
@@ -63,12 +66,12 @@ uint64_t source_fetch_bytes(const struct source *source)
 	return source->iso ? iso_fetch_bytes(source->iso) : 0;
 }
 
-int source_fetch(struct source *source, const struct progress_sink *progress)
+int source_fetch(struct wtg_ctx *ctx, struct source *source)
 {
 	int ret;
 
 	if (!source->iso || !iso_fetch_bytes(source->iso))
 		return 0;
-	ret = iso_fetch(source->iso, progress);
-	return ret ? ret : wim_source_reopen(source->wim);
+	ret = iso_fetch(ctx, source->iso);
+	return ret ? ret : wim_source_reopen(ctx, source->wim);
 }

@@ -14,16 +14,16 @@
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
-const char *stage_default_parent(const char *tmpdir)
+const char *stage_default_parent(const struct wtg_ctx *ctx)
 {
 	const char *env = getenv("TMPDIR");
 
-	if (tmpdir && *tmpdir)
-		return tmpdir;
+	if (ctx->tmpdir && *ctx->tmpdir)
+		return ctx->tmpdir;
 	return env && *env ? env : "/var/tmp";
 }
 
-int stage_create(const char *parent, char **dir_ret)
+int stage_create(struct wtg_ctx *ctx, const char *parent, char **dir_ret)
 {
 	char *dir = xasprintf("%s/wintogo-XXXXXX", parent);
 
@@ -31,7 +31,7 @@ int stage_create(const char *parent, char **dir_ret)
 		int err = -errno;
 
 		free(dir);
-		return log_errno(err, "cannot make a staging directory in '%s'; give another with --tmpdir",
+		return log_syserr(ctx, -err, "cannot make a staging directory in '%s'; give another with --tmpdir",
 				 parent);
 	}
 	*dir_ret = dir;
@@ -57,18 +57,21 @@ void stage_remove(char *dir)
 	free(dir);
 }
 
-int stage_check_space(const char *dir, uint64_t need)
+int stage_check_space(struct wtg_ctx *ctx, const char *dir, uint64_t need)
 {
 	struct statvfs vfs;
 	uint64_t avail;
 	char need_text[SIZE_TEXT_MAX], avail_text[SIZE_TEXT_MAX];
 
-	if (statvfs(dir, &vfs) < 0)
-		return log_error(-errno, "cannot stage in '%s': %s; give another directory with --tmpdir",
-				 dir, strerror(errno));
+	if (statvfs(dir, &vfs) < 0) {
+		int err = errno;
+
+		return log_error(ctx, wtg_err_from_errno(err), "cannot stage in '%s': %s; give another directory with --tmpdir",
+				 dir, strerror(err));
+	}
 	avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
 	if (avail < need)
-		return log_error(-ENOSPC, "not enough space to stage in '%s': %s needed, %s free; give another directory with --tmpdir",
+		return log_error(ctx, WTG_ERR_NO_SPACE, "not enough space to stage in '%s': %s needed, %s free; give another directory with --tmpdir",
 				 dir, format_size(need, need_text), format_size(avail, avail_text));
 	return 0;
 }
@@ -78,15 +81,15 @@ char *stage_path(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-int stage_make_file(const char *path, uint64_t bytes)
+int stage_make_file(struct wtg_ctx *ctx, const char *path, uint64_t bytes)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	int ret = 0;
 
 	if (fd < 0)
-		return log_errno(-errno, "cannot make '%s'", path);
+		return log_syserr(ctx, errno, "cannot make '%s'", path);
 	if (ftruncate(fd, (off_t)bytes) < 0)
-		ret = log_errno(-errno, "cannot size '%s'", path);
+		ret = log_syserr(ctx, errno, "cannot size '%s'", path);
 	close(fd);
 	return ret;
 }

@@ -22,7 +22,7 @@ static char *to_utf8(const UChar *s, int32_t len)
 	return U_SUCCESS(ec) ? xstrdup(out) : NULL;
 }
 
-static int host_zone(char **id_ret)
+static int host_zone(struct wtg_ctx *ctx, char **id_ret)
 {
 	UChar host[ZONE_MAX], win[ZONE_MAX];
 	UErrorCode ec = U_ZERO_ERROR;
@@ -31,11 +31,11 @@ static int host_zone(char **id_ret)
 	int ret = 0;
 
 	if (!name)
-		return log_error(-ENOENT, "cannot tell this host's time zone (%s); give --timezone with a Windows zone name such as 'W. Europe Standard Time'",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot tell this host's time zone (%s); give --timezone with a Windows zone name such as 'W. Europe Standard Time'",
 				 u_errorName(ec));
 	win_len = ucal_getWindowsTimeZoneID(host, len, win, ZONE_MAX, &ec);
 	if (U_FAILURE(ec) || win_len <= 0)
-		ret = log_error(-ENOENT, "this host's time zone '%s' has no Windows equivalent; give --timezone with a Windows zone name, e.g. UTC",
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "this host's time zone '%s' has no Windows equivalent; give --timezone with a Windows zone name, e.g. UTC",
 				name);
 	else
 		*id_ret = to_utf8(win, win_len);
@@ -59,16 +59,16 @@ static bool known_windows_id(const char *id, size_t len)
 	       U_SUCCESS(ec);
 }
 
-int timezone_windows_id(const char *spec, char **id_ret)
+int timezone_windows_id(struct wtg_ctx *ctx, const char *spec, char **id_ret)
 {
 	size_t len = strlen(spec), base = len;
 
 	if (!strcmp(spec, "host"))
-		return host_zone(id_ret);
+		return host_zone(ctx, id_ret);
 	if (len > strlen(DSTOFF) && !strcmp(spec + len - strlen(DSTOFF), DSTOFF))
 		base -= strlen(DSTOFF);
 	if (!known_windows_id(spec, base))
-		return log_error(-EINVAL, "'%s' is not a Windows time zone; give a name as `tzutil /l` lists it, e.g. 'W. Europe Standard Time', or host",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is not a Windows time zone; give a name as `tzutil /l` lists it, e.g. 'W. Europe Standard Time', or host",
 				 spec);
 	*id_ret = xstrdup(spec);
 	return 0;

@@ -256,7 +256,7 @@ static void build(struct builder *b, const struct unattend_answers *a)
 		local_account(b, a->user);
 }
 
-int unattend_write(const struct unattend_answers *a, enum wim_arch arch, const char *out_path,
+int unattend_write(struct wtg_ctx *ctx, const struct unattend_answers *a, enum wim_arch arch, const char *out_path,
 		   struct unattend_setting **settings_ret, size_t *n_ret)
 {
 	struct builder b = { .arch = unattend_arch(arch) };
@@ -264,7 +264,7 @@ int unattend_write(const struct unattend_answers *a, enum wim_arch arch, const c
 	int ret = 0;
 
 	if (!b.arch)
-		return log_error(-ENOTSUP, "cannot write unattend.xml for an image of architecture %s; leave the first-boot options out",
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "cannot write unattend.xml for an image of architecture %s; leave the first-boot options out",
 				 wim_arch_name(arch));
 	b.doc = xmlNewDoc(BAD_CAST "1.0");
 	root = xmlNewNode(NULL, BAD_CAST "unattend");
@@ -274,7 +274,7 @@ int unattend_write(const struct unattend_answers *a, enum wim_arch arch, const c
 	b.wcm = xmlNewNs(root, BAD_CAST WCM_NS, BAD_CAST "wcm");
 	build(&b, a);
 	if (xmlSaveFormatFileEnc(out_path, b.doc, "utf-8", 1) < 0) {
-		ret = log_error(-EIO, "cannot write '%s'", out_path);
+		ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", out_path);
 		unattend_settings_free(b.settings, b.n);
 	} else {
 		*settings_ret = b.settings;
@@ -293,14 +293,14 @@ void unattend_settings_free(struct unattend_setting *settings, size_t n)
 	free(settings);
 }
 
-int unattend_check_file(const char *path)
+int unattend_check_file(struct wtg_ctx *ctx, const char *path)
 {
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root;
 	int ret = 0;
 
 	if (access(path, R_OK) < 0)
-		return log_errno(-errno, "cannot read the answer file '%s'", path);
+		return log_syserr(ctx, errno, "cannot read the answer file '%s'", path);
 	doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!doc) {
@@ -308,12 +308,12 @@ int unattend_check_file(const char *path)
 		char *why = xstrdup(e && e->message ? e->message : "unreadable");
 
 		why[strcspn(why, "\n")] = '\0';
-		ret = log_error(-EINVAL, "'%s' is not well-formed XML (line %d: %s); fix it or leave --unattend out",
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is not well-formed XML (line %d: %s); fix it or leave --unattend out",
 				path, e ? e->line : 0, why);
 		free(why);
 	} else if (!root || xmlStrcmp(root->name, BAD_CAST "unattend") || !root->ns ||
 		   xmlStrcmp(root->ns->href, BAD_CAST UNATTEND_NS)) {
-		ret = log_error(-EINVAL, "'%s' is XML but not an answer file: its root must be <unattend xmlns=\"%s\">",
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is XML but not an answer file: its root must be <unattend xmlns=\"%s\">",
 				path, UNATTEND_NS);
 	}
 	xmlFreeDoc(doc);

@@ -14,12 +14,27 @@
 
 #include "wintogo/log.h"
 
+/* The one process-wide hook of the core: what cannot fail gracefully
+ * (memory, OpenSSL's own state) ends the process, and only the front end
+ * may say so on the terminal. */
+static void (*fatal_handler)(const char *what);
+
+void util_set_fatal_handler(void (*handler)(const char *what))
+{
+	fatal_handler = handler;
+}
+
+void util_fatal(const char *what)
+{
+	if (fatal_handler)
+		fatal_handler(what);
+	abort();
+}
+
 static void *check_alloc(void *p)
 {
-	if (!p) {
-		fputs("wintogo: out of memory\n", stderr);
-		abort();
-	}
+	if (!p)
+		util_fatal("out of memory");
 	return p;
 }
 
@@ -131,7 +146,7 @@ const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX])
 	return buf;
 }
 
-int fsync_parent(const char *path)
+int fsync_parent(struct wtg_ctx *ctx, const char *path)
 {
 	char *copy = xstrdup(path);
 	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -139,7 +154,7 @@ int fsync_parent(const char *path)
 
 	if (fd >= 0) {
 		if (fsync(fd) < 0 && errno != EINVAL)
-			ret = log_errno(-errno, "cannot sync the folder of '%s'", path);
+			ret = log_syserr(ctx, errno, "cannot sync the folder of '%s'", path);
 		close(fd);
 	}
 	free(copy);

@@ -91,45 +91,45 @@ static void close_(struct plist *p, const char *tag)
 	fprintf(p->f, "</%s>\n", tag);
 }
 
-static void uuid(char out[GUID_STR_LEN], const struct utm_request *req, const char *purpose, int *err)
+static void uuid(struct wtg_ctx *ctx, char out[GUID_STR_LEN], const struct utm_request *req, const char *purpose, int *err)
 {
 	struct guid g;
 
 	if (!*err)
-		*err = guid_make(&g, req->seeded, req->seed, purpose);
+		*err = guid_make(ctx, &g, req->seeded, req->seed, purpose);
 	if (!*err)
 		guid_format(&g, out);
 }
 
 /* A locally administered unicast MAC, as UTM makes them. */
-static void mac(char out[18], const struct utm_request *req, int *err)
+static void mac(struct wtg_ctx *ctx, char out[18], const struct utm_request *req, int *err)
 {
 	struct guid g;
 	uint8_t *b = g.bytes;
 
 	if (!*err)
-		*err = guid_make(&g, req->seeded, req->seed, "utm-mac");
+		*err = guid_make(ctx, &g, req->seeded, req->seed, "utm-mac");
 	if (*err)
 		return;
 	b[0] = (uint8_t)((b[0] & 0xfc) | 0x02);
 	snprintf(out, 18, "%02X:%02X:%02X:%02X:%02X:%02X", b[0], b[1], b[2], b[3], b[4], b[5]);
 }
 
-static int write_config(const struct utm_request *req, const char *path)
+static int write_config(struct wtg_ctx *ctx, const struct utm_request *req, const char *path)
 {
 	bool arm = req->arch == WIM_ARCH_ARM64;
 	char vm_uuid[GUID_STR_LEN], drive_id[GUID_STR_LEN], mac_addr[18];
 	struct plist p = { 0 };
 	int ret = 0;
 
-	uuid(vm_uuid, req, "utm-vm", &ret);
-	uuid(drive_id, req, "utm-drive", &ret);
-	mac(mac_addr, req, &ret);
+	uuid(ctx, vm_uuid, req, "utm-vm", &ret);
+	uuid(ctx, drive_id, req, "utm-drive", &ret);
+	mac(ctx, mac_addr, req, &ret);
 	if (ret < 0)
 		return ret;
 	p.f = fopen(path, "we");
 	if (!p.f)
-		return log_errno(-errno, "cannot create '%s'", path);
+		return log_syserr(ctx, errno, "cannot create '%s'", path);
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	      "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
 	      "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
@@ -225,29 +225,29 @@ static int write_config(const struct utm_request *req, const char *path)
 	close_(&p, "dict");
 	fputs("</plist>\n", p.f);
 	if (ferror(p.f) | (fclose(p.f) != 0))
-		ret = log_errno(-EIO, "cannot write '%s'", path);
+		ret = log_syserr(ctx, EIO, "cannot write '%s'", path);
 	return ret;
 }
 
-static int copy_file(const char *from, const char *to)
+static int copy_file(struct wtg_ctx *ctx, const char *from, const char *to)
 {
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
 	struct stat sb;
 
 	if (in < 0 || fstat(in, &sb) < 0) {
-		ret = log_errno(-errno, "cannot read '%s'", from);
+		ret = log_syserr(ctx, errno, "cannot read '%s'", from);
 		goto out;
 	}
 	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
-		ret = log_errno(-errno, "cannot create '%s'", to);
+		ret = log_syserr(ctx, errno, "cannot create '%s'", to);
 		goto out;
 	}
 	for (off_t left = sb.st_size; left > 0;) {
 		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
 
 		if (n <= 0) {
-			ret = log_errno(n < 0 ? -errno : -EIO, "cannot copy '%s' to '%s'", from, to);
+			ret = log_syserr(ctx, n < 0 ? errno : EIO, "cannot copy '%s' to '%s'", from, to);
 			break;
 		}
 		left -= n;
@@ -256,12 +256,12 @@ out:
 	if (in >= 0)
 		close(in);
 	if (out >= 0 && close(out) < 0 && !ret)
-		ret = log_errno(-errno, "cannot write '%s'", to);
+		ret = log_syserr(ctx, errno, "cannot write '%s'", to);
 	return ret;
 }
 
 /* Builds the bundle as BUNDLE.partial, then puts it in place. */
-static int write_bundle(const struct utm_request *req, const char *bundle)
+static int write_bundle(struct wtg_ctx *ctx, const struct utm_request *req, const char *bundle)
 {
 	char *partial = xasprintf("%s.partial", bundle);
 	char *data = xasprintf("%s/Data", partial);
@@ -272,17 +272,17 @@ static int write_bundle(const struct utm_request *req, const char *bundle)
 
 	stage_remove(xstrdup(partial));  /* left by an interrupted run */
 	if (mkdir(partial, 0755) < 0 || mkdir(data, 0755) < 0) {
-		ret = log_errno(-errno, "cannot make '%s'", data);
+		ret = log_syserr(ctx, errno, "cannot make '%s'", data);
 		goto out;
 	}
 	if (link(req->disk, disk) < 0)
-		ret = copy_file(req->disk, disk);
+		ret = copy_file(ctx, req->disk, disk);
 	if (!ret)
-		ret = write_config(req, config);
+		ret = write_config(ctx, req, config);
 	if (!ret && stat(bundle, &sb) == 0)
 		stage_remove(xstrdup(bundle));  /* --force */
 	if (!ret && rename(partial, bundle) < 0)
-		ret = log_errno(-errno, "cannot rename '%s' to '%s'", partial, bundle);
+		ret = log_syserr(ctx, errno, "cannot rename '%s' to '%s'", partial, bundle);
 out:
 	if (ret < 0)
 		stage_remove(xstrdup(partial));
@@ -293,35 +293,36 @@ out:
 	return ret;
 }
 
-int utm_bundle_path(const char *dir, const char *name, bool force, char **path_ret)
+int utm_bundle_path(struct wtg_ctx *ctx, const char *dir, const char *name, bool force, char **path_ret)
 {
 	struct stat sb;
 	char *path;
+	int ret;
 
 	if (strchr(name, '/') || !*name || !strcmp(name, ".") || !strcmp(name, ".."))
-		return log_error(-EINVAL, "the VM name '%s' cannot be a file name; give another with --vm-name",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "the VM name '%s' cannot be a file name; give another with --vm-name",
 				 name);
 	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		return log_error(-ENOTDIR, "'%s' is not a folder; --utm wants the folder to put the bundle in",
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a folder; --utm wants the folder to put the bundle in",
 				 dir);
 	path = xasprintf("%s/%s.utm", dir, name);
 	if (stat(path, &sb) == 0 && !force) {
-		log_error(-EEXIST, "'%s' already exists; use --force to replace it", path);
+		ret = log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it", path);
 		free(path);
-		return -EEXIST;
+		return ret;
 	}
 	*path_ret = path;
 	return 0;
 }
 
-int utm_write_bundle(const struct utm_request *req, char **bundle_ret)
+int utm_write_bundle(struct wtg_ctx *ctx, const struct utm_request *req, char **bundle_ret)
 {
 	char *bundle = NULL;
-	int ret = utm_bundle_path(req->dir, req->name, req->force, &bundle);
+	int ret = utm_bundle_path(ctx, req->dir, req->name, req->force, &bundle);
 
 	if (ret < 0)
 		return ret;
-	ret = write_bundle(req, bundle);
+	ret = write_bundle(ctx, req, bundle);
 	if (ret < 0) {
 		free(bundle);
 		return ret;

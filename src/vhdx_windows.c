@@ -15,48 +15,47 @@
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
 
-#define MBR_TYPE_ESP "0xef"
 
 /* Makes file (sparse, size bytes) and copies the virtual disk's bytes
  * [offset, offset + length) into it at file_offset. */
-static int stage_range(struct vhdx *v, const char *file, uint64_t size, uint64_t offset,
+static int stage_range(struct wtg_ctx *ctx, struct vhdx *v, const char *file, uint64_t size, uint64_t offset,
 		       uint64_t length, uint64_t file_offset)
 {
-	int fd, ret = access(file, F_OK) == 0 ? 0 : stage_make_file(file, size);
+	int fd, ret = access(file, F_OK) == 0 ? 0 : stage_make_file(ctx, file, size);
 
 	if (ret < 0)
 		return ret;
 	fd = open(file, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", file);
-	ret = vhdx_copy_range(v, offset, length, fd, file_offset);
+		return log_syserr(ctx, errno, "cannot open '%s'", file);
+	ret = vhdx_copy_range(ctx, v, offset, length, fd, file_offset);
 	close(fd);
 	return ret;
 }
 
 /* libfdisk reads the table from a copy of the first and the last MiB. */
-static int read_table(struct vhdx *v, const char *file, struct layout_table *t)
+static int read_table(struct wtg_ctx *ctx, struct vhdx *v, const char *file, struct layout_table *t)
 {
 	const struct vhdx_disk_info *in = vhdx_info(v);
 	uint64_t size = in->virtual_size, tail = size > MIB ? size - MIB : 0;
 	int ret;
 
-	ret = stage_range(v, file, size, 0, MIB, 0);
+	ret = stage_range(ctx, v, file, size, 0, MIB, 0);
 	if (!ret)
-		ret = stage_range(v, file, size, tail, size - tail, tail);
+		ret = stage_range(ctx, v, file, size, tail, size - tail, tail);
 	if (!ret)
-		ret = layout_read_table(file, in->logical_sector, t);
+		ret = layout_read_table(ctx, file, in->logical_sector, t);
 	if (ret == -ENOENT)
-		ret = log_error(-ENOENT, "the virtual disk in '%s' has no partition table (no GPT, no MBR); is Windows installed on it?",
+		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "the virtual disk in '%s' has no partition table (no GPT, no MBR); is Windows installed on it?",
 				vhdx_path(v));
 	return ret;
 }
 
-static const char *filesystem(struct vhdx *v, const struct layout_entry *e)
+static const char *filesystem(struct wtg_ctx *ctx, struct vhdx *v, const struct layout_entry *e)
 {
 	uint8_t boot[512];
 
-	if (e->size < sizeof(boot) || vhdx_read(v, e->offset, boot, sizeof(boot)) < 0)
+	if (e->size < sizeof(boot) || vhdx_read(ctx, v, e->offset, boot, sizeof(boot)) < 0)
 		return NULL;
 	if (!memcmp(boot + 3, "NTFS    ", 8))
 		return "ntfs";
@@ -66,7 +65,7 @@ static const char *filesystem(struct vhdx *v, const struct layout_entry *e)
 }
 
 /* Copies partition e into file and captures it into a new in-memory WIM. */
-static int capture(struct vhdx *v, const struct layout_entry *e, const char *file,
+static int capture(struct wtg_ctx *ctx, struct vhdx *v, const struct layout_entry *e, const char *file,
 		   WIMStruct **wim_ret)
 {
 	const struct vhdx_disk_info *in = vhdx_info(v);
@@ -78,9 +77,9 @@ static int capture(struct vhdx *v, const struct layout_entry *e, const char *fil
 	if (slash)
 		*slash = '\0';
 	snprintf(what, sizeof(what), "capture partition %u of", e->number);
-	ret = stage_check_space(dir, in->stored_blocks * in->block_size);
+	ret = stage_check_space(ctx, dir, in->stored_blocks * in->block_size);
 	if (!ret)
-		ret = stage_range(v, file, e->size, e->offset, e->size, 0);
+		ret = stage_range(ctx, v, file, e->size, e->offset, e->size, 0);
 	free(dir);
 	if (ret < 0)
 		return ret;
@@ -89,7 +88,7 @@ static int capture(struct vhdx *v, const struct layout_entry *e, const char *fil
 		err = wimlib_add_image(wim, file, "Windows", NULL, WIMLIB_ADD_FLAG_NTFS);
 	if (err) {
 		wimlib_free(wim);
-		return wim_error(err, vhdx_path(v), what);
+		return wim_error(ctx, err, vhdx_path(v), what);
 	}
 	*wim_ret = wim;
 	return 0;
@@ -104,9 +103,9 @@ struct totals {
 	uint64_t bytes, files, dirs;
 };
 
-static int count_entry(const struct wimlib_dir_entry *d, void *ctx)
+static int count_entry(const struct wimlib_dir_entry *d, void *user)
 {
-	struct totals *t = ctx;
+	struct totals *t = user;
 
 	if (d->attributes & WIMLIB_FILE_ATTRIBUTE_DIRECTORY)
 		t->dirs++;
@@ -146,7 +145,7 @@ static char *windows_name(WIMStruct *wim)
 }
 
 /* What wimlib fills in only when it writes a WIM: the totals, and a name. */
-static int describe(WIMStruct *wim, const char *path)
+static int describe(struct wtg_ctx *ctx, WIMStruct *wim, const char *path)
 {
 	struct totals t = { 0 };
 	char *name = windows_name(wim);
@@ -169,7 +168,7 @@ static int describe(WIMStruct *wim, const char *path)
 	if (!err)
 		err = wimlib_set_image_property(wim, 1, "DISPLAYNAME", name);
 	free(name);
-	return err ? wim_error(err, path, "describe the Windows in") : 0;
+	return err ? wim_error(ctx, err, path, "describe the Windows in") : 0;
 }
 
 static void remove_stage(void *dir)
@@ -178,16 +177,16 @@ static void remove_stage(void *dir)
 }
 
 /* Opens the VHDX, makes a stage and reads the partition table. */
-static int open_disk(const char *path, const char *tmpdir, struct vhdx_disk *d, char **stage_ret)
+static int open_disk(struct wtg_ctx *ctx, const char *path, struct vhdx_disk *d, char **stage_ret)
 {
 	char *table = NULL;
-	int ret = vhdx_open(path, &d->vhdx);
+	int ret = vhdx_open(ctx, path, &d->vhdx);
 
 	if (!ret)
-		ret = stage_create(stage_default_parent(tmpdir), stage_ret);
+		ret = stage_create(ctx, stage_default_parent(ctx), stage_ret);
 	if (!ret) {
 		table = stage_path(*stage_ret, "table.img");
-		ret = read_table(d->vhdx, table, &d->table);
+		ret = read_table(ctx, d->vhdx, table, &d->table);
 		unlink(table);
 	}
 	free(table);
@@ -195,7 +194,7 @@ static int open_disk(const char *path, const char *tmpdir, struct vhdx_disk *d, 
 		d->parts = xcalloc(d->table.count ? d->table.count : 1, sizeof(*d->parts));
 	for (size_t i = 0; i < d->table.count && !ret; i++) {
 		d->parts[i].entry = &d->table.entries[i];
-		d->parts[i].filesystem = filesystem(d->vhdx, &d->table.entries[i]);
+		d->parts[i].filesystem = filesystem(ctx, d->vhdx, &d->table.entries[i]);
 	}
 	return ret;
 }
@@ -209,21 +208,21 @@ static char *partition_file(const char *stage, const struct layout_entry *e)
 }
 
 /* Reads the Windows on NTFS partition p, if any. */
-static int look_into(struct vhdx_disk *d, struct vhdx_partition *p, const char *stage)
+static int look_into(struct wtg_ctx *ctx, struct vhdx_disk *d, struct vhdx_partition *p, const char *stage)
 {
 	char *file = partition_file(stage, p->entry);
 	struct wim_source *source = NULL;
 	WIMStruct *wim = NULL;
-	int ret = capture(d->vhdx, p->entry, file, &wim);
+	int ret = capture(ctx, d->vhdx, p->entry, file, &wim);
 
 	if (!ret && has_windows(wim)) {
-		ret = describe(wim, vhdx_path(d->vhdx));
+		ret = describe(ctx, wim, vhdx_path(d->vhdx));
 		if (!ret)
 			wim_source_adopt(wim, vhdx_path(d->vhdx), NULL, NULL, &source);
 		else
 			wimlib_free(wim);
 		if (!ret)
-			ret = wim_source_image(source, 1, &p->windows);
+			ret = wim_source_image(ctx, source, 1, &p->windows);
 		p->has_windows = !ret;
 	} else {
 		wimlib_free(wim);
@@ -234,17 +233,17 @@ static int look_into(struct vhdx_disk *d, struct vhdx_partition *p, const char *
 	return ret;
 }
 
-int vhdx_disk_scan(const char *path, const char *tmpdir, bool windows, struct vhdx_disk **disk_ret)
+int vhdx_disk_scan(struct wtg_ctx *ctx, const char *path, bool windows, struct vhdx_disk **disk_ret)
 {
 	struct vhdx_disk *d = xcalloc(1, sizeof(*d));
 	char *stage = NULL;
-	int ret = open_disk(path, tmpdir, d, &stage);
+	int ret = open_disk(ctx, path, d, &stage);
 
 	for (size_t i = 0; i < d->table.count && windows && !ret; i++) {
 		struct vhdx_partition *p = &d->parts[i];
 
 		if (p->filesystem && !strcmp(p->filesystem, "ntfs"))
-			ret = look_into(d, p, stage);
+			ret = look_into(ctx, d, p, stage);
 	}
 	stage_remove(stage);
 	if (ret < 0) {
@@ -282,14 +281,14 @@ static int by_size_down(const void *a, const void *b)
 	return x->entry->size > y->entry->size ? -1 : x->entry->size < y->entry->size;
 }
 
-int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source **source_ret)
+int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret)
 {
 	struct vhdx_disk d = { 0 };
 	struct vhdx_partition **ntfs = NULL;
 	size_t n = 0;
 	char *stage = NULL;
 	bool found = false;
-	int ret = open_disk(path, tmpdir, &d, &stage);
+	int ret = open_disk(ctx, path, &d, &stage);
 
 	if (!ret)
 		ntfs = xcalloc(d.table.count ? d.table.count : 1, sizeof(*ntfs));
@@ -302,10 +301,10 @@ int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source
 		char *file = partition_file(stage, ntfs[i]->entry);
 		WIMStruct *wim = NULL;
 
-		ret = capture(d.vhdx, ntfs[i]->entry, file, &wim);
+		ret = capture(ctx, d.vhdx, ntfs[i]->entry, file, &wim);
 		found = !ret && has_windows(wim);
 		if (found)
-			ret = describe(wim, path);
+			ret = describe(ctx, wim, path);
 		if (found && !ret) {
 			wim_source_adopt(wim, path, remove_stage, stage, source_ret);
 			stage = NULL;  /* the source removes it */
@@ -316,7 +315,7 @@ int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source
 		free(file);
 	}
 	if (!ret && !found)
-		ret = log_error(-ENOENT, "'%s' holds no Windows: none of its %zu NTFS partitions has \\Windows\\System32\\config\\SOFTWARE",
+		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "'%s' holds no Windows: none of its %zu NTFS partitions has \\Windows\\System32\\config\\SOFTWARE",
 				path, n);
 	free(ntfs);
 	stage_remove(stage);
@@ -324,25 +323,20 @@ int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source
 	return ret;
 }
 
-static bool is_esp(const struct layout_entry *e)
-{
-	return !strcasecmp(e->type, LAYOUT_TYPE_ESP) || !strcasecmp(e->type, MBR_TYPE_ESP);
-}
-
-int vhdx_stage_esp(const char *path, const char *file)
+int vhdx_stage_esp(struct wtg_ctx *ctx, const char *path, const char *file)
 {
 	struct vhdx_disk d = { 0 };
 	char *stage = NULL;
-	int ret = open_disk(path, NULL, &d, &stage);
+	int ret = open_disk(ctx, path, &d, &stage);
 	size_t i;
 
-	for (i = 0; !ret && i < d.table.count && !is_esp(&d.table.entries[i]); i++)
+	for (i = 0; !ret && i < d.table.count && !layout_entry_is_esp(&d.table.entries[i]); i++)
 		;
 	if (!ret && i == d.table.count)
-		ret = log_error(-ENOENT, "the virtual disk in '%s' has no EFI system partition; it is not a UEFI disk",
+		ret = log_error(ctx, WTG_ERR_NOT_BOOTABLE, "the virtual disk in '%s' has no EFI system partition; it is not a UEFI disk",
 				path);
 	if (!ret)
-		ret = stage_range(d.vhdx, file, d.table.entries[i].size, d.table.entries[i].offset,
+		ret = stage_range(ctx, d.vhdx, file, d.table.entries[i].size, d.table.entries[i].offset,
 				  d.table.entries[i].size, 0);
 	stage_remove(stage);
 	disk_release(&d);

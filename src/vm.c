@@ -13,6 +13,7 @@
 
 #include "wintogo/esp.h"
 #include "wintogo/extents.h"
+#include "wintogo/input.h"
 #include "wintogo/iso.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
@@ -36,23 +37,6 @@ static unsigned disk_sector_size(int fd)
 	return !has_gpt_at(fd, 512) && has_gpt_at(fd, 4096) ? 4096 : 512;
 }
 
-bool vm_is_disk_image(const char *path)
-{
-	uint8_t mbr[512];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool disk;
-
-	if (fd < 0 || iso_detect(path)) {  /* a hybrid ISO has an MBR too */
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	disk = (pread(fd, mbr, sizeof(mbr), 0) == (ssize_t)sizeof(mbr) && mbr[510] == 0x55 &&
-		mbr[511] == 0xaa) || has_gpt_at(fd, 512) || has_gpt_at(fd, 4096);
-	close(fd);
-	return disk || vhdx_is_vhdx(path);
-}
-
 /* The first file in dir whose name starts "boot" and ends ".efi". */
 static char *find_fallback_loader(const char *dir)
 {
@@ -72,40 +56,43 @@ static char *find_fallback_loader(const char *dir)
 	return found;
 }
 
-int vm_disk_arch(const char *disk, const char *tmpdir, enum wim_arch *arch_ret)
+int vm_disk_arch(struct wtg_ctx *ctx, const char *disk, enum wim_arch *arch_ret)
 {
 	uint64_t offset = 0, size;
 	char *stage = NULL, *dest = NULL, *loader = NULL, *esp = NULL;
 	uint16_t machine;
 	int ret;
 
-	ret = stage_create(stage_default_parent(tmpdir), &stage);
+	ret = stage_create(ctx, stage_default_parent(ctx), &stage);
 	if (ret < 0)
 		goto out;
-	if (vhdx_is_vhdx(disk)) {
+	if (input_kind_of(disk) == INPUT_VHDX) {
 		esp = stage_path(stage, "esp.img");
-		ret = vhdx_stage_esp(disk, esp);
+		ret = vhdx_stage_esp(ctx, disk, esp);
 	} else {
 		esp = xstrdup(disk);
-		ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
+		ret = layout_find_esp(ctx, disk, &offset, &size);
+		if (ret == -WTG_ERR_NOT_BOOTABLE)
+			log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has no GPT partition table with an EFI system partition; is it a disk written by wintogo?",
+				  disk);
 	}
 	if (ret < 0)
 		goto out;
 	dest = stage_path(stage, "Boot");
-	ret = esp_read_file(esp, offset, "::/EFI/Boot", dest);
+	ret = esp_read_file(ctx, esp, offset, "::/EFI/Boot", dest);
 	loader = ret ? NULL : find_fallback_loader(dest);
 	if (!ret && !loader)
-		ret = log_error(-ENOENT, "the ESP of '%s' has no \\EFI\\Boot\\boot*.efi; it is not a bootable disk",
+		ret = log_error(ctx, WTG_ERR_NOT_BOOTABLE, "the ESP of '%s' has no \\EFI\\Boot\\boot*.efi; it is not a bootable disk",
 				disk);
 	if (!ret)
-		ret = pe_read_machine(loader, &machine);
+		ret = pe_read_machine(ctx, loader, &machine);
 	if (!ret) {
 		switch (machine) {
 		case PE_MACHINE_AMD64: *arch_ret = WIM_ARCH_X64; break;
 		case PE_MACHINE_ARM64: *arch_ret = WIM_ARCH_ARM64; break;
 		case PE_MACHINE_I386: *arch_ret = WIM_ARCH_X86; break;
 		default:
-			ret = log_error(-ENOEXEC, "the boot loader of '%s' is for machine type 0x%04x", disk,
+			ret = log_error(ctx, WTG_ERR_UNSUPPORTED, "the boot loader of '%s' is for machine type 0x%04x", disk,
 					machine);
 		}
 	}
@@ -124,7 +111,7 @@ static bool is_same_file(const char *path, const struct stat *other)
 	return stat(path, &sb) == 0 && sb.st_dev == other->st_dev && sb.st_ino == other->st_ino;
 }
 
-int vm_convert(const struct vm_convert_request *req, const struct progress_sink *progress,
+int vm_convert(struct wtg_ctx *ctx, const struct vm_convert_request *req,
 	       struct write_result *result_ret)
 {
 	struct extent_list list = { 0 };
@@ -140,41 +127,41 @@ int vm_convert(const struct vm_convert_request *req, const struct progress_sink 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	fd = open(req->disk, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &sb) < 0) {
-		ret = log_errno(-errno, "cannot open '%s'", req->disk);
+		ret = log_syserr(ctx, errno, "cannot open '%s'", req->disk);
 		goto out;
 	}
 	if (S_ISBLK(sb.st_mode)) {
-		ret = log_error(-EINVAL, "'%s' is a disk; copy it to an image file first (dd), then convert that",
+		ret = log_error(ctx, WTG_ERR_UNSUPPORTED, "'%s' is a disk; copy it to an image file first (dd), then convert that",
 				req->disk);
 		goto out;
 	}
 	if (is_same_file(req->target, &sb)) {
-		ret = log_error(-EINVAL, "'%s' is the source disk itself; give another OUT", req->target);
+		ret = log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is the source disk itself; give another OUT", req->target);
 		goto out;
 	}
 	format = req->format;
-	if (vhdx_is_vhdx(req->disk)) {
-		ret = vhdx_open(req->disk, &vhdx);
+	if (input_kind_of(req->disk) == INPUT_VHDX) {
+		ret = vhdx_open(ctx, req->disk, &vhdx);
 		if (!ret) {
 			const struct vhdx_disk_info *in = vhdx_info(vhdx);
 
 			format.logical_sector = in->logical_sector;
 			format.physical_sector = in->physical_sector;
 			size = in->virtual_size;
-			ret = vhdx_add_extents(vhdx, &list);
+			ret = vhdx_add_extents(ctx, vhdx, &list);
 		}
 	} else {
 		format.logical_sector = disk_sector_size(fd);
 		size = (uint64_t)sb.st_size;
-		ret = extents_add_file(&list, fd, 0, size, "disk");
+		ret = extents_add_file(ctx, &list, fd, 0, size, "disk");
 	}
 	if (!ret)
-		ret = extents_finish(&list);
+		ret = extents_finish(ctx, &list);
 	if (!ret)
-		ret = sink_open_format(req->kind, req->target, size, req->force, req->flags, &format,
+		ret = sink_open_format(ctx, req->kind, req->target, size, req->force, req->flags, &format,
 				       &sink);
 	if (!ret)
-		ret = sink_write_all(sink, &list, &blocks, progress);
+		ret = sink_write_all(sink, &list, &blocks);
 	if (!ret)
 		ret = sink_finish(sink);
 	if (!ret)

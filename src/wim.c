@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <wimlib.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
@@ -26,8 +25,8 @@ struct wim_source {
 	char **part_names;     /* and their names in messages */
 	unsigned n_parts;
 	struct wim_file file;
-	const struct progress_sink *progress;  /* valid during one call */
-	void (*release)(void *ctx);            /* after wimlib_free, or NULL */
+	struct wtg_ctx *ctx;   /* of the call wimlib reports progress to, or NULL */
+	void (*release)(void *user);           /* after wimlib_free, or NULL */
 	void *release_ctx;
 };
 
@@ -43,16 +42,16 @@ const char *wim_arch_name(enum wim_arch arch)
 	}
 }
 
-int wim_error(int code, const char *path, const char *action)
+int wim_error(struct wtg_ctx *ctx, int code, const char *path, const char *action)
 {
 	const char *why = wimlib_get_error_string(code);
 
 	switch (code) {
 	case WIMLIB_ERR_NOT_A_WIM_FILE:
-		return log_error(-EINVAL, "'%s' is not a WIM, ESD, SWM or ISO file (no WIM header, no ISO 9660 or UDF volume); give a Windows ISO or its sources/install.wim",
+		return log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is not a WIM, ESD, SWM or ISO file (no WIM header, no ISO 9660 or UDF volume); give a Windows ISO or its sources/install.wim",
 				 path);
 	case WIMLIB_ERR_ABORTED_BY_PROGRESS:
-		return log_error(-ECANCELED, "interrupted while reading '%s'", path);
+		return log_error(ctx, WTG_ERR_INTERRUPTED, "interrupted while reading '%s'", path);
 	case WIMLIB_ERR_UNEXPECTED_END_OF_FILE:
 	case WIMLIB_ERR_READ:
 	case WIMLIB_ERR_INVALID_HEADER:
@@ -63,45 +62,56 @@ int wim_error(int code, const char *path, const char *action)
 	case WIMLIB_ERR_DECOMPRESSION:
 	case WIMLIB_ERR_INVALID_INTEGRITY_TABLE:
 	case WIMLIB_ERR_RESOURCE_NOT_FOUND:
-		return log_error(-EIO, "cannot %s '%s': the file is truncated or damaged (%s); download or copy it again",
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot %s '%s': the file is truncated or damaged (%s); download or copy it again",
 				 action, path, why);
 	case WIMLIB_ERR_INTEGRITY:
-		return log_error(-EBADMSG, "'%s' failed its integrity check: its contents do not match its integrity table; download or copy it again",
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' failed its integrity check: its contents do not match its integrity table; download or copy it again",
 				 path);
 	case WIMLIB_ERR_SPLIT_INVALID:
-		return log_error(-ENOENT, "cannot %s '%s': parts of the split WIM are missing or do not belong together; keep all .swm parts in one folder",
+		return log_error(ctx, WTG_ERR_NOT_FOUND, "cannot %s '%s': parts of the split WIM are missing or do not belong together; keep all .swm parts in one folder",
 				 action, path);
 	case WIMLIB_ERR_NOMEM:
-		return log_error(-ENOMEM, "cannot %s '%s': out of memory", action, path);
+		return log_error(ctx, WTG_ERR_NO_MEMORY, "cannot %s '%s': out of memory", action, path);
 	case WIMLIB_ERR_OPEN:
 	case WIMLIB_ERR_STAT:
-		return log_errno(errno ? -errno : -EIO, "cannot %s '%s'", action, path);
+		return log_syserr(ctx, errno ? errno : EIO, "cannot %s '%s'", action, path);
+	case WIMLIB_ERR_UNKNOWN_VERSION:
+	case WIMLIB_ERR_INVALID_COMPRESSION_TYPE:
+	case WIMLIB_ERR_INVALID_CHUNK_SIZE:
+	case WIMLIB_ERR_WIM_IS_ENCRYPTED:
+		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "cannot %s '%s': %s", action, path, why);
+	case WIMLIB_ERR_INVALID_IMAGE:
+		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "cannot %s '%s': %s", action, path, why);
+	case WIMLIB_ERR_INVALID_PARAM:
+		return log_error(ctx, WTG_ERR_INTERNAL, "cannot %s '%s': %s", action, path, why);
 	default:
-		return log_error(-EIO, "cannot %s '%s': %s", action, path, why);
+		return log_error(ctx, WTG_ERR_IO, "cannot %s '%s': %s", action, path, why);
 	}
 }
 
 static enum wimlib_progress_status relay_progress(enum wimlib_progress_msg msg,
 						  union wimlib_progress_info *info,
-						  void *ctx)
+						  void *user)
 {
-	struct wim_source *source = ctx;
+	struct wim_source *source = user;
+	int ret = 0;
 
 	switch (msg) {
 	case WIMLIB_PROGRESS_MSG_VERIFY_INTEGRITY:
-		progress_report(source->progress, PROGRESS_CHECK,
-				info->integrity.completed_bytes,
-				info->integrity.total_bytes);
+		ret = progress_report(source->ctx, PROGRESS_CHECK,
+				      info->integrity.completed_bytes,
+				      info->integrity.total_bytes);
 		break;
 	case WIMLIB_PROGRESS_MSG_VERIFY_STREAMS:
-		progress_report(source->progress, PROGRESS_CHECK,
-				info->verify_streams.completed_bytes,
-				info->verify_streams.total_bytes);
+		ret = progress_report(source->ctx, PROGRESS_CHECK,
+				      info->verify_streams.completed_bytes,
+				      info->verify_streams.total_bytes);
 		break;
 	default:
 		break;
 	}
-	return cancel_requested() ? WIMLIB_PROGRESS_STATUS_ABORT : WIMLIB_PROGRESS_STATUS_CONTINUE;
+	return ret < 0 || (source->ctx && wtg_ctx_aborted(source->ctx)) ? WIMLIB_PROGRESS_STATUS_ABORT
+								 : WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
 /* "dir/install.swm" -> "dir/install*.swm": where the other parts are. */
@@ -126,7 +136,7 @@ static char *name_of(const struct wim_source *source, const char *path)
 /* Finds every part of the split set that path belongs to, in part order:
  * the files next to it with the same GUID.  A missing part is an error
  * here, not a surprise halfway through writing. */
-static int find_parts(struct wim_source *source, const struct wimlib_wim_info *first)
+static int find_parts(struct wtg_ctx *ctx, struct wim_source *source, const struct wimlib_wim_info *first)
 {
 	unsigned total = first->total_parts;
 	char **parts = xcalloc(total, sizeof(char *));
@@ -157,7 +167,7 @@ static int find_parts(struct wim_source *source, const struct wimlib_wim_info *f
 		} else {
 			char *looked = name_of(source, pattern);
 
-			ret = log_error(-ENOENT, "part %u of the %u-part split WIM '%s' is missing; keep all its .swm parts in one folder (looked for %s)",
+			ret = log_error(ctx, WTG_ERR_NOT_FOUND, "part %u of the %u-part split WIM '%s' is missing; keep all its .swm parts in one folder (looked for %s)",
 					i + 1, total, source->file.path, looked);
 			free(looked);
 		}
@@ -167,13 +177,13 @@ static int find_parts(struct wim_source *source, const struct wimlib_wim_info *f
 	return ret;
 }
 
-static int reference_parts(struct wim_source *source)
+static int reference_parts(struct wtg_ctx *ctx, struct wim_source *source)
 {
 	int err = wimlib_reference_resource_files(source->wim,
 						  (const char *const *)source->part_paths,
 						  source->n_parts, 0, 0);
 
-	return err ? wim_error(err, source->file.path, "open the parts of") : 0;
+	return err ? wim_error(ctx, err, source->file.path, "open the parts of") : 0;
 }
 
 static void release_parts(struct wim_source *source)
@@ -200,7 +210,7 @@ static const char *compression_name(int type)
 }
 
 /* Opens source->open_path with wimlib and reads what wim_file says. */
-static int open_wim(struct wim_source *source)
+static int open_wim(struct wtg_ctx *ctx, struct wim_source *source)
 {
 	const char *path = source->open_path;
 	struct wimlib_wim_info info;
@@ -209,20 +219,20 @@ static int open_wim(struct wim_source *source)
 	/* wimlib reports a missing file only as "failed to open": ask first */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", source->file.path);
+		return log_syserr(ctx, errno, "cannot open '%s'", source->file.path);
 	/* shorter than a WIM header: no WIM at all, rather than a truncated one */
 	if (lseek(fd, 0, SEEK_END) < WIM_HEADER_BYTES) {
 		close(fd);
-		return wim_error(WIMLIB_ERR_NOT_A_WIM_FILE, source->file.path, "open");
+		return wim_error(ctx, WIMLIB_ERR_NOT_A_WIM_FILE, source->file.path, "open");
 	}
 	close(fd);
 
 	err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);
 	if (err == WIMLIB_ERR_NOT_A_WIM_FILE && source->prefix)
-		ret = log_error(-EINVAL, "'%s' is not a WIM, ESD or SWM file (no WIM header); the ISO holds something else there, name its Windows image with --wim-path",
+		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is not a WIM, ESD or SWM file (no WIM header); the ISO holds something else there, name its Windows image with --wim-path",
 				source->file.path);
 	else if (err)
-		ret = wim_error(err, source->file.path, "open");
+		ret = wim_error(ctx, err, source->file.path, "open");
 	if (ret < 0)
 		return ret;
 	wimlib_get_wim_info(source->wim, &info);
@@ -234,16 +244,16 @@ static int open_wim(struct wim_source *source)
 	source->file.format = WIM_FORMAT_WIM;
 	if (info.total_parts > 1) {
 		source->file.format = WIM_FORMAT_SWM;
-		ret = find_parts(source, &info);
+		ret = find_parts(ctx, source, &info);
 		if (!ret)
-			ret = reference_parts(source);
+			ret = reference_parts(ctx, source);
 	} else if (info.wim_version == WIM_VERSION_SOLID) {
 		source->file.format = WIM_FORMAT_ESD;
 	}
 	return ret;
 }
 
-int wim_source_open_as(const char *path, const char *prefix, struct wim_source **source_ret)
+int wim_source_open_as(struct wtg_ctx *ctx, const char *path, const char *prefix, struct wim_source **source_ret)
 {
 	struct wim_source *source = xcalloc(1, sizeof(*source));
 	int ret;
@@ -251,7 +261,7 @@ int wim_source_open_as(const char *path, const char *prefix, struct wim_source *
 	source->open_path = xstrdup(path);
 	source->prefix = prefix ? xstrdup(prefix) : NULL;
 	source->file.path = name_of(source, path);
-	ret = open_wim(source);
+	ret = open_wim(ctx, source);
 	if (ret < 0) {
 		wim_source_free(source);
 		return ret;
@@ -260,20 +270,20 @@ int wim_source_open_as(const char *path, const char *prefix, struct wim_source *
 	return 0;
 }
 
-int wim_source_open(const char *path, struct wim_source **source_ret)
+int wim_source_open(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret)
 {
-	return wim_source_open_as(path, NULL, source_ret);
+	return wim_source_open_as(ctx, path, NULL, source_ret);
 }
 
-int wim_source_reopen(struct wim_source *source)
+int wim_source_reopen(struct wtg_ctx *ctx, struct wim_source *source)
 {
 	wimlib_free(source->wim);
 	source->wim = NULL;
 	release_parts(source);
-	return open_wim(source);
+	return open_wim(ctx, source);
 }
 
-int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *ctx),
+int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *user),
 		     void *ctx, struct wim_source **source_ret)
 {
 	struct wim_source *source = xcalloc(1, sizeof(*source));
@@ -317,8 +327,7 @@ struct WIMStruct *wim_source_handle(struct wim_source *source)
 	return source->wim;
 }
 
-int wim_source_check(struct wim_source *source,
-		     const struct progress_sink *progress,
+int wim_source_check(struct wtg_ctx *ctx, struct wim_source *source,
 		     const char **method_ret)
 {
 	const char *path = source->file.path;
@@ -326,7 +335,7 @@ int wim_source_check(struct wim_source *source,
 	WIMStruct *checked = NULL;
 	int err, ret = 0;
 
-	source->progress = progress;
+	source->ctx = ctx;
 	if (source->file.integrity_table) {
 		/* wimlib checks the table while opening: open each part again */
 		const char *const single[] = { source->open_path };
@@ -351,12 +360,12 @@ int wim_source_check(struct wim_source *source,
 		    err == WIMLIB_ERR_DECOMPRESSION)
 			err = WIMLIB_ERR_INTEGRITY;
 	}
-	source->progress = NULL;
+	source->ctx = NULL;
 	if (err) {
 		if (err == WIMLIB_ERR_INTEGRITY)
-			return log_error(-EBADMSG, "'%s' failed its check against its %s: its contents are damaged; download or copy it again",
+			return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' failed its check against its %s: its contents are damaged; download or copy it again",
 					 path, method);
-		ret = wim_error(err, path, "check");
+		ret = wim_error(ctx, err, path, "check");
 	} else {
 		*method_ret = method;
 	}
@@ -378,14 +387,14 @@ static uint64_t number_property(WIMStruct *wim, int index, const char *name,
 	return value && *value ? strtoull(value, NULL, 10) : missing;
 }
 
-int wim_source_image(struct wim_source *source, int index,
+int wim_source_image(struct wtg_ctx *ctx, struct wim_source *source, int index,
 		     struct wim_image *image_ret)
 {
 	WIMStruct *wim = source->wim;
 	struct wim_image image = { .index = index };
 
 	if (index < 1 || index > source->file.image_count)
-		return log_error(-ERANGE, "'%s' has no image %d (it has %d); see `wintogo info %s`",
+		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' has no image %d (it has %d); see `wintogo info %s`",
 				 source->file.path, index,
 				 source->file.image_count, source->file.path);
 

@@ -96,7 +96,7 @@ static bool add_range(struct range_list *list, uint64_t offset, uint64_t length)
 
 /* The header of every solid resource that the blob table names. */
 static int add_solid_headers(struct range_list *list, const struct reshdr *table,
-			     wimhdr_read_fn read, void *ctx)
+			     wimhdr_read_fn read, void *user)
 {
 	struct blob_entry_disk *entries;
 	size_t n = table->size_in_wim / sizeof(*entries);
@@ -105,7 +105,7 @@ static int add_solid_headers(struct range_list *list, const struct reshdr *table
 	if ((table->flags & RESHDR_FLAG_COMPRESSED) || table->size_in_wim > BLOB_TABLE_MAX)
 		return -EINVAL;
 	entries = xmalloc(table->size_in_wim);
-	ret = read(ctx, table->offset, entries, table->size_in_wim);
+	ret = read(user, table->offset, entries, table->size_in_wim);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct reshdr r = get_reshdr(&entries[i].reshdr);
 
@@ -117,13 +117,13 @@ static int add_solid_headers(struct range_list *list, const struct reshdr *table
 	return ret;
 }
 
-int wimhdr_open_ranges(uint64_t file_size, wimhdr_read_fn read, void *ctx,
+int wimhdr_open_ranges(uint64_t file_size, wimhdr_read_fn read, void *user,
 		       struct byte_range **ranges_ret, size_t *count_ret)
 {
 	struct wim_header_disk hdr;
 	struct range_list list = { .file_size = file_size };
 	struct reshdr table, xml;
-	int ret = file_size < sizeof(hdr) ? -EINVAL : read(ctx, 0, &hdr, sizeof(hdr));
+	int ret = file_size < sizeof(hdr) ? -EINVAL : read(user, 0, &hdr, sizeof(hdr));
 
 	if (ret < 0)
 		goto out;
@@ -138,7 +138,7 @@ int wimhdr_open_ranges(uint64_t file_size, wimhdr_read_fn read, void *ctx,
 	    !add_range(&list, xml.offset, xml.size_in_wim))
 		ret = -EINVAL;
 	if (!ret && le32toh(hdr.wim_version) == WIM_VERSION_SOLID)
-		ret = add_solid_headers(&list, &table, read, ctx);
+		ret = add_solid_headers(&list, &table, read, user);
 out:
 	if (ret < 0) {
 		free(list.items);

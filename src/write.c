@@ -12,10 +12,10 @@
 
 #include "wintogo/bcd.h"
 #include "wintogo/bootfiles.h"
-#include "wintogo/cancel.h"
 #include "wintogo/esp.h"
 #include "wintogo/extents.h"
 #include "wintogo/esp_reserve.h"
+#include "wintogo/input.h"
 #include "wintogo/log.h"
 #include "wintogo/manifest.h"
 #include "wintogo/ntfs.h"
@@ -29,22 +29,22 @@
 /* Room in the stage beyond the image itself: the ESP, NTFS metadata. */
 #define STAGE_SLACK (64 * MIB)
 
-static void list_images(struct wim_source *source)
+static void list_images(struct wtg_ctx *ctx, struct wim_source *source)
 {
 	const struct wim_file *f = wim_source_file(source);
 
 	for (int i = 1; i <= f->image_count; i++) {
 		struct wim_image im;
 
-		if (wim_source_image(source, i, &im) == 0) {
-			log_detail("%d  %s", i, im.name);
+		if (wim_source_image(ctx, source, i, &im) == 0) {
+			log_detail(ctx, "%d  %s", i, im.name);
 			wim_image_release(&im);
 		}
 	}
 }
 
 /* The image the options name: --index, --name, or the only one. */
-static int choose_image(struct wim_source *source, const struct write_options *opt,
+static int choose_image(struct wtg_ctx *ctx, struct wim_source *source, const struct write_options *opt,
 			int *index_ret)
 {
 	const struct wim_file *f = wim_source_file(source);
@@ -52,7 +52,7 @@ static int choose_image(struct wim_source *source, const struct write_options *o
 
 	if (opt->index) {
 		if (opt->index > f->image_count)
-			return log_error(-ERANGE, "'%s' has no image %d, it has %d; choose one with --index (see `wintogo info %s`)",
+			return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' has no image %d, it has %d; choose one with --index (see `wintogo info %s`)",
 					 f->path, opt->index, f->image_count, f->path);
 		*index_ret = opt->index;
 		return 0;
@@ -62,7 +62,7 @@ static int choose_image(struct wim_source *source, const struct write_options *o
 			struct wim_image im;
 			bool match;
 
-			ret = wim_source_image(source, i, &im);
+			ret = wim_source_image(ctx, source, i, &im);
 			if (ret < 0)
 				return ret;
 			match = !strcasecmp(im.name, opt->name);
@@ -72,25 +72,42 @@ static int choose_image(struct wim_source *source, const struct write_options *o
 				return 0;
 			}
 		}
-		log_error(-ENOENT, "'%s' has no image named '%s'; its images are:", f->path, opt->name);
-		list_images(source);
-		return -ENOENT;
+		ret = log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' has no image named '%s'; its images are:", f->path, opt->name);
+		list_images(ctx, source);
+		return ret;
 	}
 	if (f->image_count == 1) {
 		*index_ret = 1;
 		return 0;
 	}
-	log_error(-EINVAL, "'%s' holds %d images; choose one with --index N or --name NAME:",
-		  f->path, f->image_count);
-	list_images(source);
-	return -EINVAL;
+	ret = log_error(ctx, WTG_ERR_IMAGE_NOT_CHOSEN, "'%s' holds %d images; choose one with --index N or --name NAME:",
+			f->path, f->image_count);
+	list_images(ctx, source);
+	return ret;
+}
+
+/* The code of a refusal for a disk's verdict. */
+static enum wtg_err verdict_error(enum device_verdict verdict)
+{
+	switch (verdict) {
+	case DEVICE_SYSTEM:
+	case DEVICE_MOUNTED:
+	case DEVICE_SOURCE:
+		return WTG_ERR_DISK_IN_USE;
+	case DEVICE_READ_ONLY:
+		return WTG_ERR_DISK_READ_ONLY;
+	case DEVICE_TOO_SMALL:
+		return WTG_ERR_TARGET_TOO_SMALL;
+	default:
+		return WTG_ERR_TARGET_INVALID;
+	}
 }
 
 /* A disk as target: it must be a whole disk whose verdict is ok. */
-static int check_device(struct write_job *job)
+static int check_device(struct wtg_ctx *ctx, struct write_job *job)
 {
 	struct device_roots roots;
-	struct device_context ctx = { .image = job->opt.image_path };
+	struct device_context dc = { .image = job->opt.image_path };
 	struct device *d, before = { 0 };
 	bool again = job->device != NULL;
 	int ret;
@@ -100,22 +117,22 @@ static int check_device(struct write_job *job)
 		before = (struct device){ .devno = job->device->devno, .size = job->device->size,
 					  .logical_sector = job->device->logical_sector,
 					  .serial = job->device->serial ? xstrdup(job->device->serial) : NULL };
-	device_roots_default(&roots);
+	device_roots_default(ctx, &roots);
 	device_list_release(&job->devices);
 	job->device = NULL;
-	ret = device_find(&roots, &ctx, job->opt.target, &job->devices, &d);
+	ret = device_find(ctx, &roots, &dc, job->opt.target, &job->devices, &d);
 	if (!ret && again && (d->devno != before.devno || d->size != before.size ||
 			      d->logical_sector != before.logical_sector ||
 			      (before.serial && (!d->serial || strcmp(before.serial, d->serial)))))
-		ret = log_error(-ENODEV, "%s is no longer the disk that was planned for (another disk was plugged in?); nothing was written, start again",
+		ret = log_error(ctx, WTG_ERR_DISK_CHANGED, "%s is no longer the disk that was planned for (another disk was plugged in?); nothing was written, start again",
 				d->path);
 	free(before.serial);
 	if (ret < 0)
 		return ret;
 	if (d->verdict != DEVICE_OK)
-		return log_error(-EPERM, "refusing to write %s: %s", d->path, d->reason);
+		return log_error(ctx, verdict_error(d->verdict), "refusing to write %s: %s", d->path, d->reason);
 	if (d->logical_sector != 512 && d->logical_sector != 4096)
-		return log_error(-EINVAL, "%s has %u-byte sectors; wintogo writes 512-byte and 4Kn disks",
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "%s has %u-byte sectors; wintogo writes 512-byte and 4Kn disks",
 				 d->path, d->logical_sector);
 	job->device = d;
 	return 0;
@@ -123,34 +140,34 @@ static int check_device(struct write_job *job)
 
 /* Refusals that need nothing but the target's name (and, for a disk,
  * what the system knows of it). */
-static int check_target(struct write_job *job)
+static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	struct stat sb;
 
 	if (stat(opt->target, &sb) < 0 && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
-		return log_error(-ENODEV, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
+		return log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
 				 opt->target);
 	if (stat(opt->target, &sb) < 0)
-		return errno == ENOENT ? 0 : log_errno(-errno, "cannot look at '%s'", opt->target);
+		return errno == ENOENT ? 0 : log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
 	if (S_ISBLK(sb.st_mode)) {
 		/* only `write` asks the user to confirm a disk */
 		if (!opt->allow_device)
-			return log_error(-EINVAL, "'%s' is a disk; write disks with `wintogo write`, VM images to a file",
+			return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a disk; write disks with `wintogo write`, VM images to a file",
 					 opt->target);
 		if (opt->disk_bytes)
-			return log_error(-EINVAL, "--size is for disk image files; a disk keeps its own size");
-		return check_device(job);
+			return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--size is for disk image files; a disk keeps its own size");
+		return check_device(ctx, job);
 	}
 	if (S_ISDIR(sb.st_mode))
-		return log_error(-EISDIR, "'%s' is a directory; give the name of the disk image to write",
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the disk image to write",
 				 opt->target);
 	if (!opt->force)
-		return log_error(-EEXIST, "'%s' already exists; use --force to replace it", opt->target);
+		return log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it", opt->target);
 	return 0;
 }
 
-static int plan(struct write_job *job)
+static int plan(struct wtg_ctx *ctx, struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	uint64_t esp = opt->esp_bytes ? opt->esp_bytes : LAYOUT_ESP_DEFAULT;
@@ -170,60 +187,60 @@ static int plan(struct write_job *job)
 		req.disk_bytes = opt->disk_bytes ? opt->disk_bytes
 						 : layout_disk_default_bytes(expanded, esp);
 	if (req.disk_bytes % req.sector_size)
-		return log_error(-EINVAL, "disk size %llu is not a multiple of %u-byte sectors",
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "disk size %llu is not a multiple of %u-byte sectors",
 				 (unsigned long long)req.disk_bytes, req.sector_size);
 	if (req.disk_bytes < job->min_disk_bytes && job->device)
-		return log_error(-ENOSPC, "%s has %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); use a larger disk",
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "%s has %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); use a larger disk",
 				 job->device->path, format_size(req.disk_bytes, have), job->image.index,
 				 format_size(job->min_disk_bytes, need), format_size(expanded, size));
 	if (req.disk_bytes < job->min_disk_bytes)
-		return log_error(-ENOSPC, "'%s' would be %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); give --size %lluM or more",
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "'%s' would be %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); give --size %lluM or more",
 				 opt->target, format_size(req.disk_bytes, have), job->image.index,
 				 format_size(job->min_disk_bytes, need), format_size(expanded, size),
 				 (unsigned long long)(job->min_disk_bytes / MIB));
-	return layout_plan(&req, &job->layout);
+	return layout_plan(ctx, &req, &job->layout);
 }
 
-int write_job_prepare(const struct write_options *opt, const struct progress_sink *progress,
+int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 		      struct write_job **job_ret)
 {
 	struct write_job *job = xcalloc(1, sizeof(*job));
-	struct source_options source_opt = { .wim_path = opt->wim_path, .tmpdir = opt->tmpdir };
+	struct source_options source_opt = { .wim_path = opt->wim_path };
 	int index = 0, ret;
 
 	job->opt = *opt;
-	job->stage_parent = stage_default_parent(opt->tmpdir);
-	ret = check_target(job);
+	job->stage_parent = stage_default_parent(ctx);
+	ret = check_target(ctx, job);
 	job->manifest_in_esp = !opt->no_manifest;
 	/* a disk has no folder to put the manifest beside; it is in its ESP */
 	if (!ret && !opt->no_manifest && !job->device)
 		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
 	/* a VHDX: the Windows on it, captured into a WIM that lives in memory */
-	if (!ret && vhdx_is_vhdx(opt->image_path))
-		ret = vhdx_windows_capture(opt->image_path, opt->tmpdir, &job->source);
+	if (!ret && input_kind_of(opt->image_path) == INPUT_VHDX)
+		ret = vhdx_windows_capture(ctx, opt->image_path, &job->source);
 	else if (!ret)
-		ret = source_open(opt->image_path, &source_opt, progress, &job->input);
+		ret = source_open(ctx, opt->image_path, &source_opt, &job->input);
 	if (!ret && job->input)
 		job->source = source_wim(job->input);
 	if (!ret)
-		ret = choose_image(job->source, opt, &index);
+		ret = choose_image(ctx, job->source, opt, &index);
 	if (!ret)
-		ret = wim_source_image(job->source, index, &job->image);
+		ret = wim_source_image(ctx, job->source, index, &job->image);
 	/* servicing reads the image's hives: an ISO's install image must be
 	 * copied out whole first (for a WIM file this does nothing) */
 	if (!ret && job->input)
-		ret = source_fetch(job->input, progress);
+		ret = source_fetch(ctx, job->input);
 	if (!ret)
-		ret = servicing_prepare(&opt->service, job->source, &job->image, job->stage_parent,
+		ret = servicing_prepare(ctx, &opt->service, job->source, &job->image, job->stage_parent,
 					&job->servicing);
 	if (!ret)
-		ret = plan(job);
+		ret = plan(ctx, job);
 	if (!ret && (opt->sha256_given || opt->sha256_file)) {
 		job->check_source = true;
 		if (opt->sha256_given)
 			memcpy(job->expected_sha256, opt->sha256, SHA256_BYTES);
 		else
-			ret = sha256sums_lookup(opt->sha256_file, opt->image_path, job->expected_sha256);
+			ret = sha256sums_lookup(ctx, opt->sha256_file, opt->image_path, job->expected_sha256);
 	}
 	if (ret < 0) {
 		write_job_free(job);
@@ -256,11 +273,11 @@ struct staged {
 	struct boot_files boot;
 };
 
-static int make_gpt(struct write_job *job, struct staged *s)
+static int make_gpt(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
 {
-	int ret = stage_make_file(s->gpt, job->layout.disk_bytes);
+	int ret = stage_make_file(ctx, s->gpt, job->layout.disk_bytes);
 
-	return ret ? ret : layout_write_gpt(&job->layout, s->gpt);
+	return ret ? ret : layout_write_gpt(ctx, &job->layout, s->gpt);
 }
 
 static struct bcd_device gpt_device(const struct layout *l, enum layout_part p)
@@ -271,7 +288,7 @@ static struct bcd_device gpt_device(const struct layout *l, enum layout_part p)
 
 /* The BCD store, as bcdboot makes it: from the image's BCD-Template when it
  * has one, else (or with --bcd-from-scratch) from an empty hive. */
-static int make_bcd(struct write_job *job, struct staged *s)
+static int make_bcd(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
 {
 	const struct wim_image *im = &job->image;
 	struct bcd_request req = {
@@ -286,11 +303,10 @@ static int make_bcd(struct write_job *job, struct staged *s)
 		.seed = job->opt.seed,
 	};
 
-	return bcd_build(&req);
+	return bcd_build(ctx, &req);
 }
 
-static int make_esp(struct write_job *job, struct staged *s,
-		    const struct progress_sink *progress)
+static int make_esp(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
 {
 	const struct layout *l = &job->layout;
 	const uint8_t *id = l->parts[PART_ESP].uuid.bytes;
@@ -306,59 +322,59 @@ static int make_esp(struct write_job *job, struct staged *s,
 	};
 	int ret;
 
-	progress_report(progress, PROGRESS_ESP, 0, req.bytes);
-	ret = make_bcd(job, s);
+	progress_report(ctx, PROGRESS_ESP, 0, req.bytes);
+	ret = make_bcd(ctx, job, s);
 	if (!ret)
-		ret = esp_build(&req);
+		ret = esp_build(ctx, &req);
 	if (!ret)
-		progress_report(progress, PROGRESS_ESP, req.bytes, req.bytes);
+		progress_report(ctx, PROGRESS_ESP, req.bytes, req.bytes);
 	return ret;
 }
 
-static int open_staged(const char *path, int *fd_ret)
+static int open_staged(struct wtg_ctx *ctx, const char *path, int *fd_ret)
 {
 	int fd = *fd_ret >= 0 ? *fd_ret : open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		return log_errno(-errno, "cannot open '%s'", path);
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
 	*fd_ret = fd;
 	return 0;
 }
 
-static int assemble(struct write_job *job, struct staged *s, struct extent_list *list)
+static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s, struct extent_list *list)
 {
 	const struct layout *l = &job->layout;
 	int ret;
 
-	ret = open_staged(s->gpt, &s->gpt_fd);
+	ret = open_staged(ctx, s->gpt, &s->gpt_fd);
 	if (!ret)
-		ret = open_staged(s->esp, &s->esp_fd);
+		ret = open_staged(ctx, s->esp, &s->esp_fd);
 	if (!ret)
-		ret = open_staged(s->ntfs, &s->ntfs_fd);
+		ret = open_staged(ctx, s->ntfs, &s->ntfs_fd);
 	if (!ret)
-		ret = extents_add_file(list, s->gpt_fd, 0, l->disk_bytes, "gpt");
+		ret = extents_add_file(ctx, list, s->gpt_fd, 0, l->disk_bytes, "gpt");
 	if (!ret)
-		ret = extents_add_file(list, s->esp_fd, layout_offset(l, PART_ESP),
+		ret = extents_add_file(ctx, list, s->esp_fd, layout_offset(l, PART_ESP),
 				       layout_bytes(l, PART_ESP), "esp");
 	if (!ret)
-		ret = extents_add_file(list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
+		ret = extents_add_file(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
 				       layout_bytes(l, PART_WINDOWS), "windows");
 	if (!ret)
-		ret = extents_finish(list);
+		ret = extents_finish(ctx, list);
 	return ret;
 }
 
 /* The image is the one meant: its SHA-256 is the one given. */
-static int check_source(const struct write_job *job, const struct progress_sink *progress)
+static int check_source(struct wtg_ctx *ctx, const struct write_job *job)
 {
 	uint8_t sha[SHA256_BYTES];
 	char got[SHA256_HEX_MAX], want[SHA256_HEX_MAX];
-	int ret = sha256_file(job->opt.image_path, progress, sha);
+	int ret = sha256_file(ctx, job->opt.image_path, sha);
 
 	if (ret < 0)
 		return ret;
 	if (memcmp(sha, job->expected_sha256, SHA256_BYTES))
-		return log_error(-EBADMSG, "'%s' has SHA-256 %s, not %s as expected; it is damaged or not the image meant, so nothing was written",
+		return log_error(ctx, WTG_ERR_HASH_MISMATCH, "'%s' has SHA-256 %s, not %s as expected; it is damaged or not the image meant, so nothing was written",
 				 job->opt.image_path, sha256_hex(sha, got),
 				 sha256_hex(job->expected_sha256, want));
 	return 0;
@@ -394,7 +410,7 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 
 /* Keeps room for the manifest on the staged ESP, then assembles the disk
  * again with that room unhashed (see manifest.h). */
-static int reserve_manifest(struct write_job *job, struct staged *s, struct extent_list *list,
+static int reserve_manifest(struct wtg_ctx *ctx, struct write_job *job, struct staged *s, struct extent_list *list,
 			    struct manifest *m, size_t *reserved_ret)
 {
 	uint64_t esp_offset = layout_offset(&job->layout, PART_ESP);
@@ -404,19 +420,19 @@ static int reserve_manifest(struct write_job *job, struct staged *s, struct exte
 
 	manifest_fill(job, m);
 	blocks_plan(list, &m->blocks);
-	ret = manifest_render(m, 0, &text, &len);
+	ret = manifest_render(ctx, m, 0, &text, &len);
 	blocks_release(&m->blocks);
 	*reserved_ret = round_up(len + MANIFEST_MARGIN, 4096);
 	if (!ret)
-		ret = esp_reserve_file(s->esp, scratch, MANIFEST_ESP_FOLDER, MANIFEST_ESP_NAME,
+		ret = esp_reserve_file(ctx, s->esp, scratch, MANIFEST_ESP_FOLDER, MANIFEST_ESP_NAME,
 				       *reserved_ret, &m->excluded, &m->n_excluded);
 	if (!ret) {
 		extents_release(list);
-		ret = assemble(job, s, list);
+		ret = assemble(ctx, job, s, list);
 	}
 	for (size_t i = 0; i < m->n_excluded && !ret; i++) {
 		m->excluded[i].offset += esp_offset;
-		ret = extents_mark_unhashed(list, m->excluded[i].offset, m->excluded[i].length);
+		ret = extents_mark_unhashed(ctx, list, m->excluded[i].offset, m->excluded[i].length);
 	}
 	free(text);
 	free(scratch);
@@ -430,20 +446,21 @@ static int write_manifest(struct write_job *job, struct staged *s, struct sink *
 			  const struct manifest *m, size_t reserved, struct block_list *check,
 			  char **text_ret, size_t *len_ret)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	uint64_t esp_offset = layout_offset(&job->layout, PART_ESP);
 	int esp_fd = open(s->esp, O_WRONLY | O_CLOEXEC);
 	const char *p;
 	int ret;
 
 	if (esp_fd < 0)
-		return log_errno(-errno, "cannot open '%s'", s->esp);
-	ret = manifest_render(m, reserved, text_ret, len_ret);
+		return log_syserr(ctx, errno, "cannot open '%s'", s->esp);
+	ret = manifest_render(ctx, m, reserved, text_ret, len_ret);
 	p = ret ? NULL : *text_ret;
 	for (size_t i = 0; i < m->n_excluded && !ret; i++) {
 		const struct byte_range *r = &m->excluded[i];
 
 		if (pwrite(esp_fd, p, r->length, (off_t)(r->offset - esp_offset)) != (ssize_t)r->length)
-			ret = log_errno(-errno ? -errno : -EIO, "cannot write '%s'", s->esp);
+			ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", s->esp);
 		if (!ret)
 			ret = sink_overwrite(sink, r->offset, p, r->length);
 		for (uint64_t pos = 0; pos < r->length && !ret; pos += BLOCK_BYTES) {
@@ -460,9 +477,9 @@ static int write_manifest(struct write_job *job, struct staged *s, struct sink *
 /* Reads every block back from the target and names the first byte that
  * differs from the stage. */
 static int read_back(struct write_job *job, struct sink *sink, const struct extent_list *list,
-		     const struct manifest *m, const struct block_list *check,
-		     const struct progress_sink *progress)
+		     const struct manifest *m, const struct block_list *check)
 {
+	struct wtg_ctx *ctx = sink->ctx;
 	struct readback rb = { .fd = -1 };
 	struct verify_report report = { 0 };
 	const struct block *b;
@@ -472,21 +489,21 @@ static int read_back(struct write_job *job, struct sink *sink, const struct exte
 	int ret = sink_readback(sink, &rb);
 
 	if (!ret)
-		ret = verify_blocks(&rb, check, progress, &report);
+		ret = verify_blocks(ctx, &rb, check, &report);
 	if (ret < 0 || !report.n_bad)
 		goto out;
 	b = &check->items[report.bad[0]];
 	e = extents_find(list, b->offset);
-	ret = e ? verify_first_difference(&rb, b->offset, b->length, e->fd,
+	ret = e ? verify_first_difference(ctx, &rb, b->offset, b->length, e->fd,
 					  e->src_offset + (b->offset - e->offset), &at, &got, &want)
-		: -ENOENT;
-	if (ret == -ENOENT)  /* it read back wrong once, right the second time */
-		ret = log_error(-EIO, "'%s' does not keep what was written: bytes %llu to %llu (%s partition, from its byte %llu) read back differently once, then right; the disk or its connection is unreliable",
+		: 1;
+	if (ret == 1)  /* it read back wrong once, right the second time */
+		ret = log_error(ctx, WTG_ERR_READBACK_MISMATCH, "'%s' does not keep what was written: bytes %llu to %llu (%s partition, from its byte %llu) read back differently once, then right; the disk or its connection is unreliable",
 				job->opt.target, (unsigned long long)b->offset,
 				(unsigned long long)(b->offset + b->length - 1),
 				manifest_where(m, b->offset, &rel), (unsigned long long)rel);
 	else if (!ret)
-		ret = log_error(-EIO, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
+		ret = log_error(ctx, WTG_ERR_READBACK_MISMATCH, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
 				job->opt.target, (unsigned long long)at, manifest_where(m, at, &rel),
 				(unsigned long long)rel, got, want, report.n_bad, check->count);
 out:
@@ -528,7 +545,7 @@ void write_result_set(struct write_result *result, const struct extent_list *lis
 	};
 }
 
-int write_job_run(struct write_job *job, const struct progress_sink *progress,
+int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret)
 {
 	const struct layout *l = &job->layout;
@@ -545,17 +562,17 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	int ret;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = job->check_source ? check_source(job, progress) : 0;
+	ret = job->check_source ? check_source(ctx, job) : 0;
 	/* an ISO's install image is copied whole into the stage first */
 	if (!ret)
-		ret = stage_check_space(job->stage_parent,
+		ret = stage_check_space(ctx, job->stage_parent,
 					(job->input ? source_fetch_bytes(job->input) : 0) +
 					job->image.expanded_size + job->image.expanded_size / 10 +
 					layout_bytes(l, PART_ESP) + STAGE_SLACK);
 	if (!ret && job->input)
-		ret = source_fetch(job->input, progress);
+		ret = source_fetch(ctx, job->input);
 	if (!ret)
-		ret = stage_create(job->stage_parent, &s.dir);
+		ret = stage_create(ctx, job->stage_parent, &s.dir);
 	if (ret < 0)
 		goto out;
 	s.gpt = stage_path(s.dir, "gpt.img");
@@ -567,21 +584,21 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 	format.logical_sector = l->sector_size;
 	format.seeded = job->opt.seeded;
 	format.seed = job->opt.seed;
-	ret = sink_open_format(job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
+	ret = sink_open_format(ctx, job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
 			       l->disk_bytes, job->opt.force, job->opt.sink_flags, &format, &sink);
 	/* the disk is ours now (O_EXCL): judge it again, things may have changed */
 	if (!ret && job->device)
-		ret = check_device(job);
+		ret = check_device(ctx, job);
 	if (!ret)
-		ret = boot_files_extract(job->source, job->image.index, job->image.arch, s.dir, &s.boot);
+		ret = boot_files_extract(ctx, job->source, job->image.index, job->image.arch, s.dir, &s.boot);
 	if (!ret)
-		ret = make_gpt(job, &s);
+		ret = make_gpt(ctx, job, &s);
 	if (!ret)
-		ret = make_esp(job, &s, progress);
-	if (!ret && cancel_requested())
-		ret = log_error(-ECANCELED, "interrupted");
+		ret = make_esp(ctx, job, &s);
+	if (!ret && wtg_ctx_aborted(ctx))
+		ret = -WTG_ERR_INTERRUPTED;
 	if (!ret)
-		ret = servicing_apply(job->servicing);
+		ret = servicing_apply(ctx, job->servicing);
 	if (!ret) {
 		struct ntfs_request req = {
 			.path = s.ntfs,
@@ -592,30 +609,30 @@ int write_job_run(struct write_job *job, const struct progress_sink *progress,
 			.index = job->image.index,
 		};
 
-		ret = ntfs_build(&req, progress);
+		ret = ntfs_build(ctx, &req);
 	}
 	if (!ret)
-		ret = assemble(job, &s, &list);
+		ret = assemble(ctx, job, &s, &list);
 	if (!ret && job->manifest_in_esp)
-		ret = reserve_manifest(job, &s, &list, &man, &reserved);
+		ret = reserve_manifest(ctx, job, &s, &list, &man, &reserved);
 	/* from here on, a disk no longer holds what it held */
 	job->target_touched = !ret;
 	if (!ret)
-		ret = sink_write_all(sink, &list, &man.blocks, progress);
+		ret = sink_write_all(sink, &list, &man.blocks);
 	for (size_t i = 0; i < man.blocks.count && !ret; i++)
 		*blocks_add(&check, man.blocks.items[i].offset, man.blocks.items[i].length,
 			    man.blocks.items[i].what) = man.blocks.items[i];
 	if (!ret && job->manifest_in_esp)
 		ret = write_manifest(job, &s, sink, &man, reserved, &check, &text, &text_len);
 	if (!ret && !job->opt.no_verify)
-		ret = read_back(job, sink, &list, &man, &check, progress);
+		ret = read_back(job, sink, &list, &man, &check);
 	if (!ret && job->manifest_path)
-		ret = manifest_save(text, text_len, job->manifest_path, &manifest_out);
+		ret = manifest_save(ctx, text, text_len, job->manifest_path, &manifest_out);
 	if (!ret)
 		ret = sink_finish(sink);
 	/* the manifest beside the image goes in place with the image, or not at all */
 	if (!ret && job->manifest_path)
-		ret = outfile_commit(&manifest_out);
+		ret = outfile_commit(ctx, &manifest_out);
 	if (!ret) {
 		write_result_set(result_ret, &list, &t0);
 		result_ret->blocks = man.blocks.count;

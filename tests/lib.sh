@@ -7,13 +7,16 @@
 #   done_testing
 #
 # WINTOGO is the binary under test (the sanitizer build when WINTOGO_ASAN is
-# set and a test asks for it with use_asan); FIXTURES is the directory that
+# set and a test asks for it with use_asan); WINTOGO_TEST is the test build,
+# which alone takes the test hooks (WINTOGO_SYSFS_ROOT, WINTOGO_WRITE_TRACE,
+# WINTOGO_TEST_CORRUPT_OFFSET...; the sanitizer build takes them too); FIXTURES is the directory that
 # fixtures/mkimage filled, built here on demand when unset.
 
 set -u
 TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$TESTS_DIR/.." && pwd)
 : "${WINTOGO:=$ROOT/build/wintogo}"
+: "${WINTOGO_TEST:=$ROOT/build/test/wintogo}"
 TAP_N=0
 TAP_FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wintogo-test.XXXXXX")
@@ -101,15 +104,24 @@ run_wintogo() {
 	ERR=$(cat "$TMP/stderr")
 }
 
-# refuses DESCRIPTION REGEX ARGS...: exit 1, exactly one line on stderr
-# matching REGEX, nothing on stdout.
+# stdout_is_error: OUT is empty, or (--json) only the error object whose
+# message is the line on stderr.
+stdout_is_error() {
+	[ -z "$OUT" ] && return 0
+	[ "$(printf '%s\n' "$OUT" | grep -c '')" -eq 1 ] &&
+		[ "wintogo: $(jq -r '.error.message' <<<"$OUT" 2>/dev/null)" = "$ERR" ]
+}
+
+# refuses DESCRIPTION REGEX ARGS...: exit 1 (or $REFUSE_RC), exactly one
+# line on stderr matching REGEX, nothing on stdout (with --json: nothing
+# but the one {"error": ...} object, with the same message).
 refuses() {
-	local desc=$1 regex=$2
+	local desc=$1 regex=$2 want=${REFUSE_RC:-1}
 	shift 2
 	run_wintogo "$@"
 	local lines
 	lines=$(printf '%s' "$ERR" | grep -c '')
-	if [ "$RC" -eq 1 ] && [ "$lines" -eq 1 ] && [ -z "$OUT" ] &&
+	if [ "$RC" -eq "$want" ] && [ "$lines" -eq 1 ] && stdout_is_error &&
 		printf '%s' "$ERR" | grep -Eq -- "$regex"; then
 		_report 0 "$desc"
 	else

@@ -112,16 +112,16 @@ names() {
 cp --sparse=always "$disk" "$TMP/ntfs.img"
 flip "$TMP/ntfs.img" "$ntfs_byte"
 run_wintogo verify "$TMP/ntfs.img"
-is "$RC" 1 "verify fails a disk with one byte changed in the NTFS data"
+is "$RC" 5 "verify fails (exit 5: readback-mismatch) a disk with one byte changed in the NTFS data"
 check "and names where: byte $ntfs_byte, in the windows partition" names "$ntfs_byte" windows
 cp --sparse=always "$disk" "$TMP/esp-bad.img"
 flip "$TMP/esp-bad.img" "$esp_byte"
 run_wintogo verify "$TMP/esp-bad.img"
-is "$RC" 1 "verify fails a disk with one byte changed in the ESP"
+is "$RC" 5 "verify fails (exit 5: readback-mismatch) a disk with one byte changed in the ESP"
 check "and names where: byte $esp_byte, in the esp partition" names "$esp_byte" esp
 flip "$TMP/esp-bad.img" "$ntfs_byte"
 run_wintogo verify --json "$TMP/esp-bad.img"
-is "$RC" 1 "verify fails a disk with both changed"
+is "$RC" 5 "verify fails (exit 5: readback-mismatch) a disk with both changed"
 is "$(jq -r --argjson e "$esp_byte" --argjson n "$ntfs_byte" '[.result, (.mismatches[] |
 	select((.offset <= $e and $e < .offset + .length) or (.offset <= $n and $n < .offset + .length)) |
 	.partition)] | join(" ")' <<<"$OUT")" "mismatch esp windows" \
@@ -135,20 +135,20 @@ rm -f "$TMP/ntfs.img" "$TMP/esp-bad.img"
 
 # --- a failing disk: the read-back catches it in write itself ---
 corrupt_at=$ntfs_byte
-WINTOGO_TEST_CORRUPT_OFFSET=$corrupt_at refuses \
+REFUSE_RC=5 WINTOGO_TEST_CORRUPT_OFFSET=$corrupt_at refuses \
 	"a byte corrupted on its way to the target fails the write, naming it" \
 	"'.*bad.img' does not keep what was written: byte $corrupt_at \(windows partition, its byte [0-9]+\) reads back" \
 	write --quiet --tmpdir "$STAGE" "$wim" "$OUTDIR/bad.img"
 check "the failed write leaves no image, manifest or stage behind" no_leftovers "$STAGE" "$TMP/none" &&
 	check "no bad.img at all" test -z "$(find "$OUTDIR" -name 'bad.img*')"
-WINTOGO_TEST_CORRUPT_OFFSET=$esp_byte refuses "the same in the ESP" \
+REFUSE_RC=5 WINTOGO_TEST_CORRUPT_OFFSET=$esp_byte refuses "the same in the ESP" \
 	"byte $esp_byte \(esp partition, its byte [0-9]+\) reads back 0xb2, 0x4d was written" \
 	write --quiet --tmpdir "$STAGE" "$wim" "$OUTDIR/bad.img"
 WINTOGO_TEST_CORRUPT_OFFSET=$corrupt_at run_wintogo write --quiet --no-verify --sha256 "$wim_sha" \
 	--tmpdir "$STAGE" "$wim" "$OUTDIR/unverified.img"
 is "$RC" 0 "with --no-verify (and the right --sha256) the same write succeeds: the read-back is what caught it"
 run_wintogo verify "$OUTDIR/unverified.img"
-is "$RC" 1 "and wintogo verify catches it later, from the hashes taken before the corruption"
+is "$RC" 5 "and wintogo verify catches it later, from the hashes taken before the corruption"
 check "naming the byte" names "$corrupt_at" windows
 rm -f "$OUTDIR"/unverified.img*
 

@@ -104,7 +104,7 @@ rm -f "$OUTDIR/again.img"
 # ... but for the manifest in the ESP, written over its room after the
 # stream, once every block is hashed (see include/wintogo/manifest.h).
 trace=$TMP/trace
-WINTOGO_WRITE_TRACE=$trace run_wintogo write --quiet --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/traced.img"
+WINTOGO=$WINTOGO_TEST WINTOGO_WRITE_TRACE=$trace run_wintogo write --quiet --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/traced.img"
 is "$RC" 0 "a traced write"
 check "the sink's trace has writes" test -s "$trace"
 check "the sink's writes have strictly increasing offsets" \

@@ -13,6 +13,8 @@
 #ifndef WINTOGO_BCD_H
 #define WINTOGO_BCD_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,7 +55,7 @@ struct bcd_request {
 
 /* Writes the store.  A template hivex cannot open is an error (logged,
  * naming it); nothing falls back to an empty hive silently. */
-int bcd_build(const struct bcd_request *req);
+int bcd_build(struct wtg_ctx *ctx, const struct bcd_request *req);
 
 /* Well-known object GUIDs (lower case, with braces, as keys are named). */
 #define BCD_BOOTMGR "{9dea862c-5cdd-4e70-acc1-f32b344d4795}"

@@ -4,6 +4,8 @@
 #ifndef WINTOGO_BCD_VIEW_H
 #define WINTOGO_BCD_VIEW_H
 
+#include "wintogo/ctx.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,9 +32,10 @@ struct bcd_view {
 	size_t n_objects;
 };
 
-/* Reads the store at path.  Fails (logged) for a file that is not a
- * registry hive, or a hive without \Objects. */
-int bcd_view_read(const char *path, struct bcd_view *view_ret);
+/* Reads the store at path.  Fails (logged) with -WTG_ERR_BCD_DAMAGED for
+ * a file that is not a registry hive, or a hive without \Objects (a
+ * file that cannot be opened: the code its errno says). */
+int bcd_view_read(struct wtg_ctx *ctx, const char *path, struct bcd_view *view_ret);
 void bcd_view_release(struct bcd_view *view);
 
 /* The value as one line of text ("partition {...} on GPT disk {...}",

@@ -14,6 +14,8 @@
 #ifndef WINTOGO_BOOTFACTS_H
 #define WINTOGO_BOOTFACTS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,7 +61,7 @@ struct boot_facts {
  * must then share one architecture), or else a disk or disk image.  Fails
  * (logged) for a file that is neither, an ISO, an index out of range, or
  * a disk that cannot be read. */
-int boot_facts_read(const char *path, int index, struct boot_facts *facts_ret);
+int boot_facts_read(struct wtg_ctx *ctx, const char *path, int index, struct boot_facts *facts_ret);
 
 /* The facts of an image already opened (for `write --host`). */
 void boot_facts_from_image(const char *path, const struct wim_image *image,

@@ -4,6 +4,8 @@
 #ifndef WINTOGO_BOOTFILES_H
 #define WINTOGO_BOOTFILES_H
 
+#include "wintogo/ctx.h"
+
 #include <stdint.h>
 
 #include "wintogo/wim.h"
@@ -22,7 +24,7 @@ struct boot_files {
  * has one) into stage_dir/boot and checks
  * that bootmgfw.efi is built for the image's architecture arch.  Refuses
  * (logged) an image without Windows/Boot/EFI/bootmgfw.efi. */
-int boot_files_extract(struct wim_source *source, int index, enum wim_arch arch,
+int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index, enum wim_arch arch,
 		       const char *stage_dir, struct boot_files *files_ret);
 void boot_files_release(struct boot_files *files);
 

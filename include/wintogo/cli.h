@@ -6,6 +6,8 @@
 #ifndef WINTOGO_CLI_H
 #define WINTOGO_CLI_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -21,29 +23,75 @@
 
 #define WINTOGO_VERSION "0.1.0"
 
-int cmd_info(int argc, char **argv);
-int cmd_list(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_write(int argc, char **argv);
-int cmd_vm(int argc, char **argv);
-int cmd_verify(int argc, char **argv);
+int cmd_info(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_list(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_write(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct wtg_ctx *ctx, int argc, char **argv);
 
 struct host;
 struct wim_image;
 
 /* Resolves the --host argument of cmd; a name that is no host is a usage
  * error (reported: returns EXIT_USAGE), else 0. */
-int cli_parse_host(const char *cmd, const char *name, struct host *host_ret);
+int cli_parse_host(struct wtg_ctx *ctx, const char *cmd, const char *name, struct host *host_ret);
 
 /* `write --host`: probes image for host before anything is written.  Warns
  * of every condition and blocker; refuses (logged, -EPERM) a "cannot boot"
  * verdict unless force.  With json, writes a {"probe": ...} line. */
-int cli_probe_before_write(const char *host_name, const struct host *host,
+int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
 			   const struct wim_image *image, const char *image_path,
 			   bool json, bool force);
 
 /* `info X.vhdx`: the virtual disk, its partitions and their Windows. */
-int cli_info_vhdx(const char *path, bool json);
+int cli_info_vhdx(struct wtg_ctx *ctx, const char *path, bool json);
+
+/* How the core's messages reach the user: errors and warnings on stderr
+ * ("wintogo: MESSAGE"), information unless quiet; with json, the first
+ * failure also as one object on stdout when the command ends:
+ *
+ *   {"error": {"code": "target-too-small", "message": "...", "command": "write",
+ *              "exit_status": 1, "details": ["..."]}}
+ *
+ * (usage errors too, with code "usage").  main.c installs it for every
+ * command; a command says with cli_report_set() what its options asked. */
+#define CLI_DETAILS_MAX 64
+struct cli_report {
+	const char *command;
+	bool json;
+	bool quiet;
+	bool after_error;          /* detail lines belong to an error */
+	bool usage_printed;        /* a usage error went out as JSON already */
+	bool error_printed;        /* the failure is in a document printed already */
+	char *details[CLI_DETAILS_MAX];
+	size_t n_details;
+};
+
+void cli_report_init(struct cli_report *r, const char *command, struct wtg_ctx *ctx);
+void cli_report_set(struct wtg_ctx *ctx, bool json, bool quiet);
+/* The command's exit status, from its own and its failure's code (see
+ * wtg_err_exit_status); prints the JSON error object. */
+int cli_report_finish(struct cli_report *r, struct wtg_ctx *ctx, int status);
+struct json;
+/* Writes the failure as the "error" member of j's open object, for a
+ * command whose JSON document says the result of a failure too (verify);
+ * cli_report_finish() then prints no other. */
+void cli_report_json_error(struct wtg_ctx *ctx, struct json *j);
+/* Whether the command line asks for --json (before its options are parsed,
+ * so that a usage error can be JSON too). */
+bool cli_wants_json(int argc, char **argv);
+
+/* The test build of wintogo (build/test/wintogo, never installed) takes
+ * the context's test hooks from the environment: WINTOGO_SYSFS_ROOT,
+ * WINTOGO_DEV_ROOT, WINTOGO_PROC_ROOT, WINTOGO_WRITE_TRACE and
+ * WINTOGO_TEST_CORRUPT_OFFSET (see struct wtg_test_hooks).  In the
+ * shipped build this does nothing. */
+void cli_test_hooks(struct wtg_ctx *ctx);
+
+/* SIGINT, SIGTERM and SIGHUP ask ctx to abort: the work stops at its next
+ * progress report, cleans up and fails with "interrupted" (exit 130). */
+void cli_catch_signals(struct wtg_ctx *ctx);
 
 /* Prints "wintogo CMD: MESSAGE" and a hint to --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -126,7 +174,8 @@ struct write_result;
 
 /* Applies one of CLI_IMAGE_OPTIONS or CLI_SERVICE_OPTIONS to opt: 0 done,
  * 1 usage error (printed), -1 not one of them. */
-int cli_write_option(int c, const char *arg, const char *cmd, struct write_options *opt);
+int cli_write_option(struct wtg_ctx *ctx, int c, const char *arg, const char *cmd,
+		     struct write_options *opt);
 /* Options given together that cannot be: a usage error (printed). */
 bool cli_write_options_conflict(const char *cmd, const struct write_options *opt);
 
@@ -134,6 +183,26 @@ bool cli_write_options_conflict(const char *cmd, const struct write_options *opt
 void cli_print_plan(const struct write_job *job, bool json);
 /* The result after writing, as a line or a {"result":...} JSON line. */
 void cli_print_result(const struct write_job *job, const struct write_result *r, bool json);
+
+/* The one sequence of a job that write and vm share:
+ *
+ *   prepare -> planned() -> the plan shown -> (--dry-run: stop here)
+ *           -> confirm() -> run -> the result shown -> done()
+ *
+ * with progress on the terminal or as JSON lines.  Each step may be NULL;
+ * a step that fails (logged) ends the job there.  Returns the exit status. */
+struct cli_job_steps {
+	bool json, quiet, dry_run;
+	/* planned, before the plan is shown: write --host, vm's UTM check */
+	int (*planned)(struct wtg_ctx *ctx, struct write_job *job, void *user);
+	/* the plan is shown, nothing is written yet: write's typed confirmation */
+	int (*confirm)(struct wtg_ctx *ctx, struct write_job *job, void *user);
+	/* written and verified: vm's UTM bundle */
+	int (*done)(struct wtg_ctx *ctx, struct write_job *job, void *user);
+	void *user;
+};
+int cli_run_job(struct wtg_ctx *ctx, const struct write_options *opt,
+		const struct cli_job_steps *steps);
 
 /* Progress shown to the user: a bar on stderr when it is a terminal, one
  * line per finished phase otherwise, JSON lines on stdout with --json,
@@ -148,9 +217,10 @@ struct progress_ui {
 	struct timespec last_shown;
 };
 
-void progress_ui_init(struct progress_ui *ui, bool json, bool quiet);
-/* A progress_fn: ctx is the struct progress_ui. */
-void progress_ui_update(const struct progress *p, void *ctx);
+/* Installs the progress_ui as ctx's progress callback. */
+void progress_ui_init(struct progress_ui *ui, struct wtg_ctx *ctx, bool json, bool quiet);
+/* A wtg_progress_fn: user is the struct progress_ui.  Never aborts. */
+enum wtg_progress_status progress_ui_update(const struct progress *p, void *user);
 /* Ends the current phase's line (call before printing anything else). */
 void progress_ui_finish(struct progress_ui *ui);
 /* Ends the bar after a failure: no "done" line, the error says it all. */

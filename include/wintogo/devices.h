@@ -12,6 +12,8 @@
 #ifndef WINTOGO_DEVICES_H
 #define WINTOGO_DEVICES_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +27,7 @@ struct device_roots {
 
 /* The roots from the environment (WINTOGO_SYSFS_ROOT, WINTOGO_DEV_ROOT,
  * WINTOGO_PROC_ROOT), else the real ones. */
-void device_roots_default(struct device_roots *roots);
+void device_roots_default(const struct wtg_ctx *ctx, struct device_roots *roots);
 
 enum device_verdict {
 	DEVICE_OK,
@@ -80,14 +82,14 @@ struct device_context {
 /* Every block device under SYSFS/block, judged against ctx, USB disks
  * first.  Devices that cannot hold a Windows To Go disk at all (ram,
  * zram) are listed with verdict DEVICE_NOT_A_DISK. */
-int devices_scan(const struct device_roots *roots, const struct device_context *ctx,
+int devices_scan(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
 		 struct device_list *list_ret);
 void device_list_release(struct device_list *list);
 
 /* The disk at path (/dev/sdb or a symlink to it), judged; a partition
  * or anything that is no whole disk is found with DEVICE_NOT_A_DISK.
  * Fails (logged) when path is not a block device this machine has. */
-int device_find(const struct device_roots *roots, const struct device_context *ctx,
+int device_find(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
 		const char *path, struct device_list *list, struct device **device_ret);
 
 /* "ok", "system", "mounted", "source", "read-only", "too-small", "not-a-disk". */

@@ -9,6 +9,8 @@
 #ifndef WINTOGO_DRIVERS_H
 #define WINTOGO_DRIVERS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,11 +24,11 @@ struct driver_set {
 	uint64_t bytes;
 };
 
-int drivers_scan(const char *path, struct driver_set *set_ret);
+int drivers_scan(struct wtg_ctx *ctx, const char *path, struct driver_set *set_ret);
 
 /* Extracts the archive's regular files and folders below dest_dir (which
  * exists).  Only for an archive. */
-int drivers_unpack(const struct driver_set *set, const char *dest_dir);
+int drivers_unpack(struct wtg_ctx *ctx, const struct driver_set *set, const char *dest_dir);
 
 void drivers_release(struct driver_set *set);
 

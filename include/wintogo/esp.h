@@ -11,6 +11,8 @@
 #ifndef WINTOGO_ESP_H
 #define WINTOGO_ESP_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,17 +28,17 @@ struct esp_request {
 	const char *bcd_path;      /* the BCD store to install, or NULL */
 };
 
-int esp_build(const struct esp_request *req);
+int esp_build(struct wtg_ctx *ctx, const struct esp_request *req);
 
 /* Copies the file esp_path ("::/EFI/Microsoft/Boot/BCD") out of the FAT
  * file system that starts at byte offset of image into dest. */
-int esp_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest);
+int esp_read_file(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest);
 
 /* As esp_read_file, but a file that is not there is no error: *found_ret
  * says whether it was copied.  The last part of esp_path may hold mtools
  * wildcards (dest is then a directory).  Fails (logged) only when mcopy
  * cannot run. */
-int esp_try_read_file(const char *image, uint64_t offset, const char *esp_path, const char *dest,
+int esp_try_read_file(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest,
 		      bool *found_ret);
 
 #endif

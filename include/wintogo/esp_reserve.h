@@ -8,6 +8,8 @@
 #ifndef WINTOGO_ESP_RESERVE_H
 #define WINTOGO_ESP_RESERVE_H
 
+#include "wintogo/ctx.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +20,7 @@
  * esp, using scratch (a path in the stage) for the content.  Returns
  * where the file's clusters are in esp, as byte ranges in file order (one,
  * unless the FAT is fragmented); free *ranges_ret. */
-int esp_reserve_file(const char *esp, const char *scratch, const char *folder,
+int esp_reserve_file(struct wtg_ctx *ctx, const char *esp, const char *scratch, const char *folder,
 		     const char *name, uint64_t bytes, struct byte_range **ranges_ret,
 		     size_t *n_ret);
 

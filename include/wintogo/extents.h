@@ -15,6 +15,8 @@
 #ifndef WINTOGO_EXTENTS_H
 #define WINTOGO_EXTENTS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,20 +44,20 @@ struct extent_list {
 
 /* Adds the data ranges of fd's first length bytes, placed at
  * target_offset.  The file stays owned by the caller. */
-int extents_add_file(struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
+int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
 		     const char *what);
 
 /* Adds one extent as it is. */
 void extents_append(struct extent_list *list, const struct extent *e);
 
 /* Sorts by target offset and checks that no two extents overlap. */
-int extents_finish(struct extent_list *list);
+int extents_finish(struct wtg_ctx *ctx, struct extent_list *list);
 
 void extents_release(struct extent_list *list);
 
 /* Marks the bytes [offset, offset + length) unhashed, splitting the
  * extents they cut; they must lie inside extents (logged if not). */
-int extents_mark_unhashed(struct extent_list *list, uint64_t offset, uint64_t length);
+int extents_mark_unhashed(struct wtg_ctx *ctx, struct extent_list *list, uint64_t offset, uint64_t length);
 
 /* The extent holding byte offset, or NULL. */
 const struct extent *extents_find(const struct extent_list *list, uint64_t offset);

@@ -3,6 +3,8 @@
 #ifndef WINTOGO_GUID_H
 #define WINTOGO_GUID_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -14,7 +16,7 @@ struct guid {
 
 /* A version-4 GUID: random, or the SHA-256 of (seed, purpose) when
  * seeded is true.  Returns 0 or a negative code. */
-int guid_make(struct guid *guid_ret, bool seeded, uint64_t seed, const char *purpose);
+int guid_make(struct wtg_ctx *ctx, struct guid *guid_ret, bool seeded, uint64_t seed, const char *purpose);
 
 /* Upper-case text form, as GPT tools and Windows print GUIDs. */
 void guid_format(const struct guid *guid, char out[GUID_STR_LEN]);

@@ -17,6 +17,8 @@
 #ifndef WINTOGO_HOST_H
 #define WINTOGO_HOST_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 
 #include "wintogo/macmodels.h"
@@ -53,12 +55,12 @@ const char *host_kind_title(enum host_kind kind);
 
 /* The host called name: "auto" (this machine, see host_detect), a kind
  * name, or a Mac model identifier looked up in the model table.  Returns
- * 0, or -EINVAL (not logged) when name is none of these: a usage error
- * for the caller to report. */
-int host_resolve(const char *name, struct host *host_ret);
+ * 0, or -WTG_ERR_INVALID_ARGUMENT (not logged) when name is none of
+ * these: a usage error for the caller to report. */
+int host_resolve(struct wtg_ctx *ctx, const char *name, struct host *host_ret);
 
 /* This machine, from the sysfs root.  Never fails: what cannot be read
  * makes it a PC (UEFI when firmware/efi exists, else BIOS). */
-void host_detect(struct host *host_ret);
+void host_detect(struct wtg_ctx *ctx, struct host *host_ret);
 
 #endif

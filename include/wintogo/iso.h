@@ -19,6 +19,8 @@
 #ifndef WINTOGO_ISO_H
 #define WINTOGO_ISO_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -46,9 +48,11 @@ struct iso_source;
 
 /* Opens the ISO at path, finds the install image (image_path, when not
  * NULL, names it instead) and stages it in a new directory under
- * stage_parent.  progress sees the copy when it is whole at once. */
-int iso_open(const char *path, const char *image_path, const char *stage_parent,
-	     const struct progress_sink *progress, struct iso_source **iso_ret);
+ * stage_parent.  progress sees the copy when it is whole at once.  A
+ * truncated or unreadable ISO fails with -WTG_ERR_IMAGE_DAMAGED, one with
+ * no install image with -WTG_ERR_NO_WINDOWS (-WTG_ERR_NOT_FOUND when the
+ * image_path given is not in it). */
+int iso_open(struct wtg_ctx *ctx, const char *path, const char *image_path, const char *stage_parent, struct iso_source **iso_ret);
 void iso_source_free(struct iso_source *iso);   /* removes the stage */
 
 const struct iso_info *iso_source_info(const struct iso_source *iso);
@@ -64,6 +68,6 @@ uint64_t iso_fetch_bytes(const struct iso_source *iso);
 
 /* Makes the staged copy whole, refusing first when the stage has not the
  * room.  Reports PROGRESS_COPY. */
-int iso_fetch(struct iso_source *iso, const struct progress_sink *progress);
+int iso_fetch(struct wtg_ctx *ctx, struct iso_source *iso);
 
 #endif

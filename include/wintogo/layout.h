@@ -12,6 +12,8 @@
 #ifndef WINTOGO_LAYOUT_H
 #define WINTOGO_LAYOUT_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -61,10 +63,11 @@ uint64_t layout_disk_default_bytes(uint64_t expanded_bytes, uint64_t esp_bytes);
 
 /* Checks an ESP size: whole MiB, FAT32-valid at that sector size (one
  * sector per cluster), at most LAYOUT_ESP_MAX.  Logs why not. */
-int layout_check_esp(uint64_t esp_bytes, unsigned sector_size);
+int layout_check_esp(struct wtg_ctx *ctx, uint64_t esp_bytes, unsigned sector_size);
 
-/* Computes the layout.  Fails (logged) when the disk cannot hold it. */
-int layout_plan(const struct layout_request *req, struct layout *layout_ret);
+/* Computes the layout.  Fails (logged) with -WTG_ERR_TARGET_TOO_SMALL when
+ * the disk cannot hold it. */
+int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct layout *layout_ret);
 
 static inline uint64_t layout_offset(const struct layout *l, enum layout_part p)
 {
@@ -78,13 +81,7 @@ static inline uint64_t layout_bytes(const struct layout *l, enum layout_part p)
 
 /* Writes the GPT (protective MBR, both headers and entry arrays) of the
  * layout with libfdisk into path, an existing file of l->disk_bytes. */
-int layout_write_gpt(const struct layout *l, const char *path);
-
-/* Reads the GPT of the disk (or disk image) at path with libfdisk and finds
- * its first partition of type type_guid.  Fails (logged) when there is no
- * GPT or no such partition. */
-int layout_find_partition(const char *path, const char *type_guid, uint64_t *offset_ret,
-			  uint64_t *size_ret);
+int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *path);
 
 #define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 #define LAYOUT_MBR_TYPE_ESP "0xef"
@@ -112,7 +109,18 @@ struct layout_table {
  * with sector_size-byte sectors (0: what the device says, 512 for a
  * file).  Returns -ENOENT, not logged, when it has none (the caller knows
  * what the disk is); other failures are logged. */
-int layout_read_table(const char *path, unsigned sector_size, struct layout_table *table_ret);
+int layout_read_table(struct wtg_ctx *ctx, const char *path, unsigned sector_size, struct layout_table *table_ret);
 void layout_table_release(struct layout_table *table);
+
+/* Whether e is an EFI system partition: GPT type LAYOUT_TYPE_ESP, or MBR
+ * type 0xef.  The one test of it, for every reader of disks. */
+bool layout_entry_is_esp(const struct layout_entry *e);
+
+/* Finds the first EFI system partition of the disk (or disk image) at path,
+ * read with 512-byte sectors, else 4096-byte ones (a 4Kn disk image).
+ * Returns -WTG_ERR_NOT_BOOTABLE, not logged, when it has none: the caller
+ * says what that means for what it was asked; other failures are logged. */
+int layout_find_esp(struct wtg_ctx *ctx, const char *path, uint64_t *offset_ret,
+		    uint64_t *size_ret);
 
 #endif

@@ -1,34 +1,38 @@
-/* log.h - error and warning messages on stderr.
+/* log.h - what the core has to say, sent to its context's log callback.
  *
- * Modules report an error where they detect it, naming the object and the
- * reason, and then return the (negative errno-style) code they were given:
+ * Modules report a failure where they detect it, naming the object and the
+ * reason, and return what the call returns, the negated code:
  *
- *     return log_errno(-errno, "cannot open '%s'", path);
+ *     return log_syserr(ctx, errno, "cannot open '%s'", path);
+ *     return log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force", path);
  *
  * Messages are lowercase, have no trailing period and, for a refusal, say
- * what to do instead.  Nothing here writes to stdout.
- */
+ * what to do instead.  The context keeps the first failure (ctx.h); the
+ * front end decides how it is shown (a line on stderr, a JSON object). */
 #ifndef WINTOGO_LOG_H
 #define WINTOGO_LOG_H
 
-#include <stdbool.h>
+#include "wintogo/ctx.h"
 
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 
-/* Prints "wintogo: MESSAGE" and returns err. */
-int log_error(int err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Logs the failure MESSAGE with code; returns -code. */
+int log_error(struct wtg_ctx *ctx, enum wtg_err code, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
-/* Prints "wintogo: MESSAGE: strerror(-err)" and returns err. */
-int log_errno(int err, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* Logs "MESSAGE: strerror(errnum)" with code; returns -code. */
+int log_errno(struct wtg_ctx *ctx, enum wtg_err code, int errnum, const char *fmt, ...)
+	PRINTF_LIKE(4, 5);
 
-/* Prints "wintogo: warning: MESSAGE". */
-void log_warn(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* The same with the code that fits errnum (wtg_err_from_errno). */
+int log_syserr(struct wtg_ctx *ctx, int errnum, const char *fmt, ...) PRINTF_LIKE(3, 4);
 
-/* A line of detail after an error ("  1  Windows 10 Home"), on stderr. */
-void log_detail(const char *fmt, ...) PRINTF_LIKE(1, 2);
+/* Something the user should know; the work goes on. */
+void log_warn(struct wtg_ctx *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
-/* Informational lines on stderr; silenced by log_set_quiet(true). */
-void log_info(const char *fmt, ...) PRINTF_LIKE(1, 2);
-void log_set_quiet(bool quiet);
+/* A line that belongs to the message before it ("1  Windows 10 Home"). */
+void log_detail(struct wtg_ctx *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
+
+/* What is being done, for people (a front end may keep it quiet). */
+void log_info(struct wtg_ctx *ctx, const char *fmt, ...) PRINTF_LIKE(2, 3);
 
 #endif

@@ -9,6 +9,8 @@
 #ifndef WINTOGO_MACMODELS_H
 #define WINTOGO_MACMODELS_H
 
+#include "wintogo/ctx.h"
+
 #define MAC_MODELS_FILE "mac-models.tsv"
 
 enum mac_family {
@@ -32,13 +34,13 @@ struct mac_model {
  * (an installed wintogo, wherever its PREFIX), the DATADIR it was built
  * for (PREFIX/share/wintogo), ../data/ next to the binary (a build in the
  * source tree).  Newly allocated; NULL when there is none. */
-char *mac_models_path(void);
+char *mac_models_path(const struct wtg_ctx *ctx);
 
 /* Finds in the table at path the row whose column ("identifier" or
- * "board") equals key, ignoring case.  Returns 0, -ENOENT when there is no
+ * "board") equals key, ignoring case.  Returns 0, -WTG_ERR_NOT_FOUND when there is no
  * such row (not logged), or another negative code (logged) when the table
  * cannot be read or lacks a column. */
-int mac_models_find(const char *path, const char *column, const char *key,
+int mac_models_find(struct wtg_ctx *ctx, const char *path, const char *column, const char *key,
 		    struct mac_model *model_ret);
 
 /* The family by the naming rule alone, for models newer than the table:

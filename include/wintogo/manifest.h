@@ -38,6 +38,8 @@
 #ifndef WINTOGO_MANIFEST_H
 #define WINTOGO_MANIFEST_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,8 +79,8 @@ struct manifest {
 };
 
 /* The JSON text, padded with spaces to pad_to bytes when pad_to is not 0
- * (-ENOSPC, logged, when it is longer).  Free *text_ret. */
-int manifest_render(const struct manifest *m, size_t pad_to, char **text_ret, size_t *len_ret);
+ * (-WTG_ERR_INTERNAL, logged, when it is longer).  Free *text_ret. */
+int manifest_render(struct wtg_ctx *ctx, const struct manifest *m, size_t pad_to, char **text_ret, size_t *len_ret);
 
 /* Adds "tool", "date" and "image" to the JSON object being written. */
 struct json;
@@ -88,14 +90,16 @@ void manifest_json_origin(struct json *j, const struct manifest *m);
  * it in place with outfile_commit once the disk image itself is, or
  * drops it with outfile_abort, so a failed run never replaces an earlier
  * manifest of that name. */
-int manifest_save(const char *text, size_t len, const char *path, struct outfile *out);
+int manifest_save(struct wtg_ctx *ctx, const char *text, size_t len, const char *path, struct outfile *out);
 
-/* Reads a manifest from text; origin names it in messages. */
-int manifest_parse(const char *text, size_t len, const char *origin, struct manifest *m_ret);
-int manifest_read_file(const char *path, struct manifest *m_ret);
+/* Reads a manifest from text; origin names it in messages.  Text that is
+ * not a manifest of MANIFEST_FORMAT fails with -WTG_ERR_MANIFEST_DAMAGED. */
+int manifest_parse(struct wtg_ctx *ctx, const char *text, size_t len, const char *origin, struct manifest *m_ret);
+int manifest_read_file(struct wtg_ctx *ctx, const char *path, struct manifest *m_ret);
 /* From \wintogo\manifest.json on the ESP of the GPT disk (or image) at
- * target; *esp_offset_ret is where that ESP starts. */
-int manifest_read_disk(const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret);
+ * target; *esp_offset_ret is where that ESP starts.  A target with no GPT
+ * EFI system partition fails with -WTG_ERR_NOT_BOOTABLE. */
+int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret);
 
 void manifest_release(struct manifest *m);
 

@@ -4,6 +4,8 @@
 #ifndef WINTOGO_NTFS_H
 #define WINTOGO_NTFS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdint.h>
 
 #include "wintogo/progress.h"
@@ -19,6 +21,6 @@ struct ntfs_request {
 };
 
 /* Makes the sparse file, formats it and applies the image onto it. */
-int ntfs_build(const struct ntfs_request *req, const struct progress_sink *progress);
+int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req);
 
 #endif

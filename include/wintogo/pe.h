@@ -2,6 +2,8 @@
 #ifndef WINTOGO_PE_H
 #define WINTOGO_PE_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -16,12 +18,13 @@ struct pe_info {
 };
 
 /* Reads the machine type and whether the image is signed.  Returns 0, or
- * -ENOEXEC (logged) when the file is not a PE image. */
-int pe_read_info(const char *path, struct pe_info *info_ret);
+ * -WTG_ERR_NOT_AN_IMAGE (logged) when the file is not a PE image (one
+ * that cannot be opened: the code its errno says). */
+int pe_read_info(struct wtg_ctx *ctx, const char *path, struct pe_info *info_ret);
 
-/* Reads the COFF machine field of the PE file at path.  Returns 0, or
- * -ENOEXEC (logged) when the file is not a PE image. */
-int pe_read_machine(const char *path, uint16_t *machine_ret);
+/* Reads the COFF machine field of the PE file at path.  Fails as
+ * pe_read_info does. */
+int pe_read_machine(struct wtg_ctx *ctx, const char *path, uint16_t *machine_ret);
 
 /* "x64", "arm64", "x86" or "unknown". */
 const char *pe_machine_name(uint16_t machine);

@@ -1,9 +1,9 @@
 /* progress.h - progress of long work, reported through a callback.
  *
- * Core modules never print progress: they call the callback they were given
- * (which may be NULL) with a typed message, as wimlib does.  The command
- * front ends turn messages into a bar on a terminal or JSON lines
- * (see progress_report.h).
+ * Core modules never print progress: they report it through their context
+ * (progress_report() in ctx.h), whose callback gets a typed message and
+ * answers whether to go on, as wimlib's does.  The command front ends turn
+ * messages into a bar on a terminal or JSON lines (cli.h).
  */
 #ifndef WINTOGO_PROGRESS_H
 #define WINTOGO_PROGRESS_H
@@ -26,24 +26,6 @@ struct progress {
 	uint64_t done;   /* bytes (or items) done in this phase */
 	uint64_t total;  /* 0 when unknown */
 };
-
-typedef void (*progress_fn)(const struct progress *p, void *ctx);
-
-struct progress_sink {
-	progress_fn fn;
-	void *ctx;
-};
-
-static inline void progress_report(const struct progress_sink *sink,
-				   enum progress_phase phase, uint64_t done,
-				   uint64_t total)
-{
-	if (sink && sink->fn) {
-		struct progress p = { phase, done, total };
-
-		sink->fn(&p, sink->ctx);
-	}
-}
 
 /* Short lowercase name of a phase, as used in JSON progress lines. */
 const char *progress_phase_name(enum progress_phase phase);

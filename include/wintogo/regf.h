@@ -7,10 +7,12 @@
 #ifndef WINTOGO_REGF_H
 #define WINTOGO_REGF_H
 
+#include "wintogo/ctx.h"
+
 #include <stdint.h>
 
 /* Writes an empty hive whose root key is root_name (e.g. "NewStoreRoot",
  * at most 32 ASCII characters) to path, which must not exist. */
-int regf_write_empty(const char *path, const char *root_name);
+int regf_write_empty(struct wtg_ctx *ctx, const char *path, const char *root_name);
 
 #endif

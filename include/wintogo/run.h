@@ -3,25 +3,28 @@
 #ifndef WINTOGO_RUN_H
 #define WINTOGO_RUN_H
 
+#include "wintogo/ctx.h"
+
 #include <stddef.h>
 
 /* Runs argv[0] (looked up in PATH) with the given NULL-terminated argv and
  * extra environment entries ("NAME=value", NULL-terminated, may be NULL).
  * Its stdout is discarded; its stderr is kept.  On failure logs
- * "WHAT failed: PROGRAM exited with N: <its stderr>" and returns a negative
- * code. */
-int run_program(const char *what, const char *const argv[], const char *const env[]);
+ * "WHAT failed: PROGRAM exited with N: <its stderr>" and returns
+ * -WTG_ERR_TOOL_FAILED (also when it cannot be found or dies of a signal;
+ * killed by SIGINT, SIGTERM or SIGHUP it is -WTG_ERR_INTERRUPTED). */
+int run_program(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[]);
 
 /* The same, keeping its stdout: *out_ret (NUL-terminated, *len_ret bytes
  * before the NUL; free it). */
-int run_program_output(const char *what, const char *const argv[], const char *const env[],
+int run_program_output(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
 		       char **out_ret, size_t *len_ret);
 
 /* As run_program, but an exit status other than 0 is no error: it goes to
  * *status_ret (for programs whose failure is an answer, such as mcopy of a
  * file that may be missing).  Fails (logged) only when the program cannot
  * be run or is killed. */
-int run_program_status(const char *what, const char *const argv[], const char *const env[],
+int run_program_status(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
 		       int *status_ret);
 
 #endif

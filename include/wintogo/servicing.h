@@ -17,6 +17,8 @@
 #ifndef WINTOGO_SERVICING_H
 #define WINTOGO_SERVICING_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,7 +72,7 @@ struct servicing;
 /* Prepares the changes opt asks for to image (of source), staging files
  * in a new directory under stage_parent.  *sv_ret is NULL when nothing is
  * to change. */
-int servicing_prepare(const struct servicing_options *opt, struct wim_source *source,
+int servicing_prepare(struct wtg_ctx *ctx, const struct servicing_options *opt, struct wim_source *source,
 		      const struct wim_image *image, const char *stage_parent,
 		      struct servicing **sv_ret);
 
@@ -81,7 +83,7 @@ const struct servicing_change *servicing_changes(const struct servicing *sv, siz
 uint64_t servicing_added_bytes(const struct servicing *sv);
 
 /* Puts the staged files into the image in memory.  sv may be NULL. */
-int servicing_apply(struct servicing *sv);
+int servicing_apply(struct wtg_ctx *ctx, struct servicing *sv);
 
 /* Removes the staging directory.  sv may be NULL. */
 void servicing_free(struct servicing *sv);

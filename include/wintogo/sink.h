@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wintogo/ctx.h"
 #include "wintogo/extents.h"
 #include "wintogo/progress.h"
 #include "wintogo/verify.h"
@@ -48,6 +49,7 @@ struct sink_ops {
 };
 
 struct sink {
+	struct wtg_ctx *ctx;    /* of the job that opened it: its log and progress */
 	const struct sink_ops *ops;
 	char *target;
 	uint64_t size;
@@ -78,17 +80,17 @@ extern const struct sink_ops sink_vhdx_ops;
  * sequential; WINTOGO_TEST_CORRUPT_OFFSET=N flips byte N of the disk after
  * it is hashed, on its way to the target, as a failing disk would (for
  * tests that prove the read-back catches it). */
-int sink_open(enum sink_kind kind, const char *target, uint64_t size, bool force,
+int sink_open(struct wtg_ctx *ctx, enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret);
 /* The same with the disk's format (NULL: the defaults); refuses (logged)
  * sector and block sizes it cannot write. */
-int sink_open_format(enum sink_kind kind, const char *target, uint64_t size, bool force,
+int sink_open_format(struct wtg_ctx *ctx, enum sink_kind kind, const char *target, uint64_t size, bool force,
 		     unsigned flags, const struct sink_format *format, struct sink **sink_ret);
 
 /* Sends every extent, in order, with progress, and appends the blocks it
  * hashed (every extent not marked unhashed) to blocks. */
 int sink_write_all(struct sink *sink, const struct extent_list *list,
-		   struct block_list *blocks, const struct progress_sink *progress);
+		   struct block_list *blocks);
 
 /* After the stream: writes len bytes at offset, over bytes it sent. */
 int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len);

@@ -9,6 +9,8 @@
 #ifndef WINTOGO_SOURCE_H
 #define WINTOGO_SOURCE_H
 
+#include "wintogo/ctx.h"
+
 #include <stdint.h>
 
 #include "wintogo/iso.h"
@@ -17,13 +19,11 @@
 
 struct source_options {
 	const char *wim_path;  /* the install image inside an ISO; NULL: the usual names */
-	const char *tmpdir;    /* where an ISO's install image is staged; NULL: default */
 };
 
 struct source;
 
-int source_open(const char *path, const struct source_options *opt,
-		const struct progress_sink *progress, struct source **source_ret);
+int source_open(struct wtg_ctx *ctx, const char *path, const struct source_options *opt, struct source **source_ret);
 void source_free(struct source *source);
 
 struct wim_source *source_wim(const struct source *source);
@@ -35,6 +35,6 @@ const struct iso_info *source_iso(const struct source *source);
 uint64_t source_fetch_bytes(const struct source *source);
 
 /* Makes every byte of the WIM readable; the wim_source stays the same. */
-int source_fetch(struct source *source, const struct progress_sink *progress);
+int source_fetch(struct wtg_ctx *ctx, struct source *source);
 
 #endif

@@ -12,6 +12,8 @@
 #ifndef WINTOGO_UNATTEND_H
 #define WINTOGO_UNATTEND_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -53,12 +55,12 @@ struct unattend_setting {
 /* Writes the answers for an image of architecture arch to out_path and
  * lists the settings in *settings_ret (free with unattend_settings_free).
  * Logs and fails for an architecture unattend.xml cannot name. */
-int unattend_write(const struct unattend_answers *a, enum wim_arch arch, const char *out_path,
+int unattend_write(struct wtg_ctx *ctx, const struct unattend_answers *a, enum wim_arch arch, const char *out_path,
 		   struct unattend_setting **settings_ret, size_t *n_ret);
 void unattend_settings_free(struct unattend_setting *settings, size_t n);
 
 /* Refuses (logged) a file that is not well-formed XML with an <unattend>
  * root in the unattend namespace. */
-int unattend_check_file(const char *path);
+int unattend_check_file(struct wtg_ctx *ctx, const char *path);
 
 #endif

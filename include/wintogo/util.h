@@ -3,6 +3,8 @@
 #ifndef WINTOGO_UTIL_H
 #define WINTOGO_UTIL_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +13,12 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIB (UINT64_C(1) << 20)
 #define GIB (UINT64_C(1) << 30)
+
+/* Ends the process (abort) after telling the handler what went wrong: for
+ * failures no caller could handle (no memory).  The front end installs a
+ * handler that prints; the core itself never prints. */
+void util_set_fatal_handler(void (*handler)(const char *what));
+void util_fatal(const char *what) __attribute__((noreturn));
 
 /* Allocation failures end the program: there is nothing sensible to do. */
 void *xmalloc(size_t size);
@@ -41,7 +49,7 @@ int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
 const char *path_base(const char *path);
 
 /* Syncs the folder of path, so that a rename into it lasts (logged). */
-int fsync_parent(const char *path);
+int fsync_parent(struct wtg_ctx *ctx, const char *path);
 
 /* Bytes [offset, offset + length) of a file or disk. */
 struct byte_range {

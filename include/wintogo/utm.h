@@ -14,6 +14,8 @@
 #ifndef WINTOGO_UTM_H
 #define WINTOGO_UTM_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,11 +36,11 @@ struct utm_request {
 /* DIR/NAME.utm, newly allocated; refused (logged) when it exists and
  * force is not set, or when name cannot be a file name.  Called before
  * anything is written. */
-int utm_bundle_path(const char *dir, const char *name, bool force, char **path_ret);
+int utm_bundle_path(struct wtg_ctx *ctx, const char *dir, const char *name, bool force, char **path_ret);
 
 /* Writes DIR/NAME.utm (built as DIR/NAME.utm.partial, renamed when
  * complete); *bundle_ret is its path.  The disk is hard-linked into Data/
  * when it can be, else copied. */
-int utm_write_bundle(const struct utm_request *req, char **bundle_ret);
+int utm_write_bundle(struct wtg_ctx *ctx, const struct utm_request *req, char **bundle_ret);
 
 #endif

@@ -11,6 +11,8 @@
 #ifndef WINTOGO_VERIFY_H
 #define WINTOGO_VERIFY_H
 
+#include "wintogo/ctx.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +30,7 @@ struct readback {
 
 /* Opens path (a file or block device) for reading back past the cache.
  * Close it with verify_close(). */
-int verify_open(const char *path, struct readback *rb_ret);
+int verify_open(struct wtg_ctx *ctx, const char *path, struct readback *rb_ret);
 void verify_close(struct readback *rb);
 
 struct verify_report {
@@ -41,14 +43,14 @@ struct verify_report {
  * PROGRESS_VERIFY in bytes.  Blocks that differ are not an error here:
  * they are listed in the report, for the caller to name.  Errors (a read
  * fails, the target ends early, Ctrl-C) are logged and returned. */
-int verify_blocks(const struct readback *rb, const struct block_list *blocks,
-		  const struct progress_sink *progress, struct verify_report *report_ret);
+int verify_blocks(struct wtg_ctx *ctx, const struct readback *rb, const struct block_list *blocks, struct verify_report *report_ret);
 void verify_report_release(struct verify_report *report);
 
 /* The first byte where the target and src (its bytes from src_offset on)
  * differ within [offset, offset + length) on the target: *at_ret, with
- * what each holds there.  -ENOENT when they do not differ. */
-int verify_first_difference(const struct readback *rb, uint64_t offset, uint64_t length,
+ * what each holds there, and 0.  1 when they do not differ (a block that
+ * read back wrong once); failures are logged and return their code. */
+int verify_first_difference(struct wtg_ctx *ctx, const struct readback *rb, uint64_t offset, uint64_t length,
 			    int src_fd, uint64_t src_offset, uint64_t *at_ret,
 			    uint8_t *got_ret, uint8_t *want_ret);
 

@@ -12,6 +12,8 @@
 #ifndef WINTOGO_VHDX_H
 #define WINTOGO_VHDX_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,8 +38,11 @@ struct vhdx;
 bool vhdx_is_vhdx(const char *path);
 
 /* Opens and checks path (see above).  Every refusal is logged as one line
- * naming the file and saying what to do. */
-int vhdx_open(const char *path, struct vhdx **vhdx_ret);
+ * naming the file and saying what to do: -WTG_ERR_NOT_AN_IMAGE (not
+ * VHDX), -WTG_ERR_IMAGE_DAMAGED (truncated, bad CRC-32C, a BAT entry past
+ * the end), -WTG_ERR_IMAGE_UNSUPPORTED (differencing, a log to replay, a
+ * required region of a newer version). */
+int vhdx_open(struct wtg_ctx *ctx, const char *path, struct vhdx **vhdx_ret);
 void vhdx_close(struct vhdx *vhdx);
 
 const struct vhdx_disk_info *vhdx_info(const struct vhdx *vhdx);
@@ -45,15 +50,15 @@ const char *vhdx_path(const struct vhdx *vhdx);
 
 /* Adds the stored blocks to list as extents of the virtual disk, read
  * straight from the VHDX file (a block is one run in the file). */
-int vhdx_add_extents(struct vhdx *vhdx, struct extent_list *list);
+int vhdx_add_extents(struct wtg_ctx *ctx, struct vhdx *vhdx, struct extent_list *list);
 
 /* Reads length bytes of the virtual disk at offset into buf (libvhdi). */
-int vhdx_read(struct vhdx *vhdx, uint64_t offset, void *buf, size_t length);
+int vhdx_read(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, void *buf, size_t length);
 
 /* Copies bytes [offset, offset + length) of the virtual disk into fd at
  * fd_offset: only the stored blocks, and of those only what is not zero,
  * so fd stays as sparse as the virtual disk. */
-int vhdx_copy_range(struct vhdx *vhdx, uint64_t offset, uint64_t length, int fd,
+int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, uint64_t length, int fd,
 		    uint64_t fd_offset);
 
 #endif

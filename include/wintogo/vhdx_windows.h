@@ -12,6 +12,8 @@
 #ifndef WINTOGO_VHDX_WINDOWS_H
 #define WINTOGO_VHDX_WINDOWS_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 
 #include "wintogo/layout.h"
@@ -34,19 +36,21 @@ struct vhdx_disk {
 /* Opens the VHDX at path and reads its partition table; with windows,
  * also captures every NTFS partition to find the Windows on it (staged in
  * tmpdir: this copies the partition's data).  Logged. */
-int vhdx_disk_scan(const char *path, const char *tmpdir, bool windows,
+int vhdx_disk_scan(struct wtg_ctx *ctx, const char *path, bool windows,
 		   struct vhdx_disk **disk_ret);
 void vhdx_disk_free(struct vhdx_disk *disk);
 
 /* The Windows partition of the VHDX at path (the largest NTFS partition
  * with a Windows on it), captured as image 1 of an in-memory WIM, staged
  * in tmpdir until the source is freed.  Its name is the Windows' name
- * ("Windows 11 Pro"), its TOTALBYTES what its files hold. */
-int vhdx_windows_capture(const char *path, const char *tmpdir, struct wim_source **source_ret);
+ * ("Windows 11 Pro"), its TOTALBYTES what its files hold.  No partition
+ * table, or no NTFS partition with Windows: -WTG_ERR_NO_WINDOWS. */
+int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret);
 
 /* A sparse copy of the EFI system partition of the virtual disk in the
  * VHDX at path, in file (which must not exist), for the tools that read a
- * FAT file system from a file. */
-int vhdx_stage_esp(const char *path, const char *file);
+ * FAT file system from a file.  No EFI system partition:
+ * -WTG_ERR_NOT_BOOTABLE. */
+int vhdx_stage_esp(struct wtg_ctx *ctx, const char *path, const char *file);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef WINTOGO_VM_H
 #define WINTOGO_VM_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 
 #include "wintogo/progress.h"
@@ -11,14 +13,11 @@
 #include "wintogo/wim.h"
 #include "wintogo/write.h"
 
-/* True when path holds a disk (a GPT, an MBR boot signature, or a VHDX
- * virtual disk) rather than a Windows image. */
-bool vm_is_disk_image(const char *path);
 
 /* The architecture of the Windows on a disk image, from the PE machine
  * type of the fallback boot loader in its ESP (\EFI\Boot\boot*.efi).
  * Logged when there is none. */
-int vm_disk_arch(const char *disk, const char *tmpdir, enum wim_arch *arch_ret);
+int vm_disk_arch(struct wtg_ctx *ctx, const char *disk, enum wim_arch *arch_ret);
 
 struct vm_convert_request {
 	const char *disk;
@@ -29,7 +28,7 @@ struct vm_convert_request {
 	bool force;
 };
 
-int vm_convert(const struct vm_convert_request *req, const struct progress_sink *progress,
+int vm_convert(struct wtg_ctx *ctx, const struct vm_convert_request *req,
 	       struct write_result *result_ret);
 
 #endif

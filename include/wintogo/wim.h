@@ -7,6 +7,8 @@
 #ifndef WINTOGO_WIM_H
 #define WINTOGO_WIM_H
 
+#include "wintogo/ctx.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,44 +63,46 @@ struct WIMStruct;
 
 /* Opens path.  The other parts of a split set are found next to it
  * ("install.swm" -> "install*.swm").  Returns 0 or a negative code after
- * printing an error that names the file. */
-int wim_source_open(const char *path, struct wim_source **source_ret);
+ * logging an error that names the file (-WTG_ERR_NOT_AN_IMAGE,
+ * -WTG_ERR_IMAGE_DAMAGED, -WTG_ERR_NOT_FOUND ...). */
+int wim_source_open(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret);
 /* As wim_source_open, but the files are named (in messages and in
  * wim_file.path) prefix + their base name: "win.iso:sources/" for a WIM
  * copied out of an ISO into a staging directory. */
-int wim_source_open_as(const char *path, const char *prefix, struct wim_source **source_ret);
+int wim_source_open_as(struct wtg_ctx *ctx, const char *path, const char *prefix, struct wim_source **source_ret);
 /* Opens the same files again, after they changed under their names (a
  * staged copy filled in); the source stays the same object. */
-int wim_source_reopen(struct wim_source *source);
+int wim_source_reopen(struct wtg_ctx *ctx, struct wim_source *source);
 void wim_source_free(struct wim_source *source);
 
 /* Wraps a WIMStruct that exists only in memory (an image wimlib has just
  * captured from a volume, see vhdx_windows.h); path names its origin in
  * messages.  The source owns wim; release(ctx), if given, runs after the
  * WIMStruct is freed (to remove the volume it was captured from). */
-int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *ctx),
+int wim_source_adopt(struct WIMStruct *wim, const char *path, void (*release)(void *user),
 		     void *ctx, struct wim_source **source_ret);
 
 const struct wim_file *wim_source_file(const struct wim_source *source);
 
 /* Verifies the WIM: its integrity table when it has one, else the SHA-1 of
  * every resource.  *method_ret says which ("integrity table" or
- * "resource hashes").  Returns 0, -EBADMSG on a mismatch, or another
- * negative code. */
-int wim_source_check(struct wim_source *source,
-		     const struct progress_sink *progress,
+ * "resource hashes").  Returns 0, -WTG_ERR_IMAGE_DAMAGED on a mismatch,
+ * or another negative code. */
+int wim_source_check(struct wtg_ctx *ctx, struct wim_source *source,
 		     const char **method_ret);
 
 /* Reads the properties of image index (1-based) into *image_ret. */
-int wim_source_image(struct wim_source *source, int index,
+int wim_source_image(struct wtg_ctx *ctx, struct wim_source *source, int index,
 		     struct wim_image *image_ret);
 void wim_image_release(struct wim_image *image);
 
 /* The wimlib WIMStruct, for the modules that extract from it. */
 struct WIMStruct *wim_source_handle(struct wim_source *source);
 
-/* Turns a wimlib error into a logged one-line message about path and a
- * negative errno-style code. */
-int wim_error(int wimlib_code, const char *path, const char *action);
+/* Turns a wimlib error into a logged one-line message about path and
+ * returns the negated code that fits it (-WTG_ERR_IMAGE_DAMAGED for a
+ * truncated or damaged file, -WTG_ERR_NOT_AN_IMAGE, -WTG_ERR_INTERRUPTED
+ * when the progress callback stopped it ...). */
+int wim_error(struct wtg_ctx *ctx, int wimlib_code, const char *path, const char *action);
 
 #endif

@@ -16,14 +16,14 @@
 
 /* Reads len bytes at offset of the WIM; returns 0 or a negative code
  * (already logged). */
-typedef int (*wimhdr_read_fn)(void *ctx, uint64_t offset, void *buf, size_t len);
+typedef int (*wimhdr_read_fn)(void *user, uint64_t offset, void *buf, size_t len);
 
 /* The byte ranges wimlib_open_wim reads from a WIM of file_size bytes, in
  * *ranges_ret (freed by the caller).  Returns 0; -EINVAL (nothing logged)
  * when the file is not a WIM whose reads are known here (no "MSWIM" header,
  * a range past the end, a compressed blob table): copy all of it then, and
  * let wimlib judge; or the error of read. */
-int wimhdr_open_ranges(uint64_t file_size, wimhdr_read_fn read, void *ctx,
+int wimhdr_open_ranges(uint64_t file_size, wimhdr_read_fn read, void *user,
 		       struct byte_range **ranges_ret, size_t *count_ret);
 
 #endif

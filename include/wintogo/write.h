@@ -8,15 +8,18 @@
  * out of range, a damaged hive) before anything is written.
  * write_job_run() checks the image's SHA-256 when one was given (before
  * anything is written: a mismatch is logged with both hashes and fails
- * with -EBADMSG), builds the partitions in a staging directory on the
- * host and sends the disk to the target as one increasing stream, hashing
- * every block as it goes; then writes the manifest (manifest.h) into the
- * ESP, reads everything back past the page cache and compares (unless
- * no_verify; a mismatch is logged with the first byte that differs and
- * its partition, and fails with -EIO), and puts the manifest next to
- * TARGET as TARGET.manifest.json. */
+ * with -WTG_ERR_HASH_MISMATCH), builds the partitions in a staging
+ * directory on the host and sends the disk to the target as one
+ * increasing stream, hashing every block as it goes; then writes the
+ * manifest (manifest.h) into the ESP, reads everything back past the page
+ * cache and compares (unless no_verify; a mismatch is logged with the
+ * first byte that differs and its partition, and fails with
+ * -WTG_ERR_READBACK_MISMATCH), and puts the manifest next to TARGET as
+ * TARGET.manifest.json. */
 #ifndef WINTOGO_WRITE_H
 #define WINTOGO_WRITE_H
+
+#include "wintogo/ctx.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,7 +43,6 @@ struct write_options {
 	uint64_t esp_bytes;      /* 0: LAYOUT_ESP_DEFAULT */
 	bool seeded;
 	uint64_t seed;
-	const char *tmpdir;      /* NULL: $TMPDIR or /var/tmp */
 	const char *locale;      /* NULL: the image's default language */
 	bool bcd_from_scratch;   /* ignore the image's BCD-Template */
 	bool force;
@@ -93,9 +95,9 @@ void write_result_set(struct write_result *result, const struct extent_list *lis
 
 /* progress sees what opening takes: copying an install image out of an
  * ISO whose file system can only be read as a stream. */
-int write_job_prepare(const struct write_options *opt, const struct progress_sink *progress,
+int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 		      struct write_job **job_ret);
-int write_job_run(struct write_job *job, const struct progress_sink *progress,
+int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret);
 void write_job_free(struct write_job *job);
 

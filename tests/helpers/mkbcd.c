@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 
+#include "test_ctx.h"
 #include "wintogo/bcd.h"
 
 int main(int argc, char **argv)
@@ -29,5 +30,5 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	req.windows.disk = req.esp.disk;
-	return bcd_build(&req) ? 1 : 0;
+	return bcd_build(ctx, &req) ? 1 : 0;
 }

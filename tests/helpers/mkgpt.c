@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "test_ctx.h"
 #include "wintogo/layout.h"
 
 int main(int argc, char **argv)
@@ -24,7 +25,7 @@ int main(int argc, char **argv)
 	req.disk_bytes = (uint64_t)sb.st_size;
 	req.sector_size = (unsigned)strtoul(argv[2], NULL, 10);
 	req.seed = strtoull(argv[3], NULL, 10);
-	if (layout_plan(&req, &layout) < 0 || layout_write_gpt(&layout, argv[1]) < 0)
+	if (layout_plan(ctx, &req, &layout) < 0 || layout_write_gpt(ctx, &layout, argv[1]) < 0)
 		return 1;
 	return 0;
 }

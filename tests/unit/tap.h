@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "test_ctx.h"
+
 static int tap_count, tap_failed;
 
 static inline void plan(int n)

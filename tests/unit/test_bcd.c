@@ -113,7 +113,7 @@ static void test_stores(void)
 	snprintf(empty, sizeof(empty), "%s/empty", dir);
 	snprintf(store, sizeof(store), "%s/BCD", dir);
 	snprintf(bad, sizeof(bad), "%s/bad", dir);
-	is_int(regf_write_empty(empty, "NewStoreRoot"), 0, "an empty hive is written");
+	is_int(regf_write_empty(ctx, empty, "NewStoreRoot"), 0, "an empty hive is written");
 	h = hivex_open(empty, HIVEX_OPEN_WRITE);
 	ok(h != NULL, "hivex opens it for writing");
 	if (h) {
@@ -124,10 +124,10 @@ static void test_stores(void)
 		ok(hivex_node_add_child(h, hivex_root(h), "Objects") != 0, "hivex adds a key to it");
 		hivex_close(h);
 	}
-	is_int(regf_write_empty(empty, "NewStoreRoot"), -EEXIST, "an existing file is not overwritten");
+	is_int(regf_write_empty(ctx, empty, "NewStoreRoot"), -WTG_ERR_TARGET_EXISTS, "an existing file is not overwritten");
 
 	req.out_path = store;
-	is_int(bcd_build(&req), 0, "a store is built from scratch");
+	is_int(bcd_build(ctx, &req), 0, "a store is built from scratch");
 	h = hivex_open(store, 0);
 	ok(h != NULL, "hivex opens the store");
 	if (h)
@@ -138,7 +138,7 @@ static void test_stores(void)
 	fclose(f);
 	unlink(store);
 	req.template_path = bad;
-	is_int(bcd_build(&req) < 0, 1, "a corrupt template is an error");
+	is_int(bcd_build(ctx, &req) < 0, 1, "a corrupt template is an error");
 	ok(access(store, F_OK) != 0, "and leaves no store behind");
 	unlink(empty);
 	unlink(bad);

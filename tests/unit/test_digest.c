@@ -27,7 +27,7 @@ static const char *lookup(const char *sums_text, const char *file, char hex[SHA2
 	char *path = write_temp(sums_text);
 	uint8_t sha[SHA256_BYTES] = { 0 };
 
-	*ret = sha256sums_lookup(path, file, sha);
+	*ret = sha256sums_lookup(ctx, path, file, sha);
 	unlink(path);
 	return *ret ? "" : sha256_hex(sha, hex);
 }
@@ -60,10 +60,10 @@ int main(void)
 	       -EINVAL, "a non-hex digit is refused");
 
 	path = write_temp("abc");
-	is_int(sha256_file(path, NULL, again), 0, "a file hashes");
+	is_int(sha256_file(ctx, path, again), 0, "a file hashes");
 	ok(!memcmp(sha, again, sizeof(sha)), "to the hash of its bytes");
 	unlink(path);
-	is_int(sha256_file("/nonexistent/x", NULL, again), -ENOENT, "a missing file is an error");
+	is_int(sha256_file(ctx, "/nonexistent/x", again), -WTG_ERR_NOT_FOUND, "a missing file is an error");
 
 	snprintf(sums, sizeof(sums), "# comment\n%s  other.iso\n%s *install.wim\n",
 		 "0000000000000000000000000000000000000000000000000000000000000000", abc_hex);
@@ -77,9 +77,9 @@ int main(void)
 	is_str(lookup(sums, "a\\b.wim", hex, &ret), abc_hex, "escaped names, CRLF line ends");
 	snprintf(sums, sizeof(sums), "%s  install.wim\n", abc_hex);
 	lookup(sums, "install.esd", hex, &ret);
-	is_int(ret, -ENOENT, "no entry for the file is -ENOENT");
+	is_int(ret, -WTG_ERR_NOT_FOUND, "no entry for the file is not-found");
 	lookup("not a sums file\n", "install.wim", hex, &ret);
-	is_int(ret, -ENOENT, "lines that are not entries are skipped");
-	is_int(sha256sums_lookup("/nonexistent/SHA256SUMS", "x", sha), -ENOENT, "a missing sums file");
+	is_int(ret, -WTG_ERR_NOT_FOUND, "lines that are not entries are skipped");
+	is_int(sha256sums_lookup(ctx, "/nonexistent/SHA256SUMS", "x", sha), -WTG_ERR_NOT_FOUND, "a missing sums file");
 	return done_testing();
 }

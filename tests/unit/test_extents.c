@@ -34,9 +34,9 @@ int main(void)
 	struct extent_list list = { 0 };
 
 	plan(9);
-	is_int(extents_add_file(&list, b, 32 * MIB, 4 * MIB, "b"), 0, "add a file with one data run");
-	is_int(extents_add_file(&list, a, 0, 16 * MIB, "a"), 0, "add a file with two data runs");
-	is_int(extents_finish(&list), 0, "they do not overlap");
+	is_int(extents_add_file(ctx, &list, b, 32 * MIB, 4 * MIB, "b"), 0, "add a file with one data run");
+	is_int(extents_add_file(ctx, &list, a, 0, 16 * MIB, "a"), 0, "add a file with two data runs");
+	is_int(extents_finish(ctx, &list), 0, "they do not overlap");
 	ok(list.count >= 3, "three runs of data at least");
 	ok(list.items[0].offset == 0 && !strcmp(list.items[0].what, "a"), "sorted: a's first run first");
 	ok(list.items[list.count - 1].offset >= 32 * MIB + MIB && !strcmp(list.items[list.count - 1].what, "b"),
@@ -44,11 +44,11 @@ int main(void)
 	ok(list.bytes >= 3 * 4096 && list.bytes < 2 * MIB, "only data counts, not holes");
 	extents_release(&list);
 
-	extents_add_file(&list, a, 0, 16 * MIB, "a");
-	extents_add_file(&list, b, 8 * MIB - 1 * MIB, 4 * MIB, "b");
-	is_int(extents_finish(&list), -EINVAL, "overlapping extents are an error");
+	extents_add_file(ctx, &list, a, 0, 16 * MIB, "a");
+	extents_add_file(ctx, &list, b, 8 * MIB - 1 * MIB, 4 * MIB, "b");
+	is_int(extents_finish(ctx, &list), -WTG_ERR_INTERNAL, "overlapping extents are an error");
 	extents_release(&list);
-	is_int(extents_add_file(&list, a, 0, 4096, "a"), 0, "a length cut inside a data run");
+	is_int(extents_add_file(ctx, &list, a, 0, 4096, "a"), 0, "a length cut inside a data run");
 	extents_release(&list);
 	close(a);
 	close(b);

@@ -11,7 +11,7 @@ static void test_plan(void)
 	struct layout a, b;
 	char ga[GUID_STR_LEN], gb[GUID_STR_LEN];
 
-	is_int(layout_plan(&req, &a), 0, "a 1 GiB disk gets a plan");
+	is_int(layout_plan(ctx, &req, &a), 0, "a 1 GiB disk gets a plan");
 	is_int((long long)a.parts[PART_ESP].start, 2048, "ESP at 1 MiB");
 	is_int((long long)layout_bytes(&a, PART_ESP), (long long)(260 * MIB), "ESP 260 MiB by default");
 	is_int((long long)a.parts[PART_MSR].start, 2048 + 532480, "MSR right after the ESP");
@@ -21,7 +21,7 @@ static void test_plan(void)
 	   "Windows ends on a MiB boundary");
 	ok(layout_offset(&a, PART_WINDOWS) + layout_bytes(&a, PART_WINDOWS) <= GIB - 128 * 128 - 512,
 	   "and leaves room for the backup GPT");
-	is_int(layout_plan(&req, &b), 0, "the same request again");
+	is_int(layout_plan(ctx, &req, &b), 0, "the same request again");
 	guid_format(&a.disk_guid, ga);
 	guid_format(&b.disk_guid, gb);
 	is_str(ga, gb, "the same seed gives the same disk GUID");
@@ -30,18 +30,18 @@ static void test_plan(void)
 	ok(ga[14] == '4', "seeded GUIDs are version 4");
 
 	req.seeded = false;
-	layout_plan(&req, &b);
+	layout_plan(ctx, &req, &b);
 	guid_format(&b.disk_guid, gb);
 	ok(strcmp(ga, gb) != 0, "without a seed the GUID is random");
 
 	req.sector_size = 4096;
-	is_int(layout_plan(&req, &b), 0, "a 4Kn disk gets a plan");
+	is_int(layout_plan(ctx, &req, &b), 0, "a 4Kn disk gets a plan");
 	is_int((long long)b.parts[PART_ESP].start, 256, "its ESP is at LBA 256 (1 MiB)");
 	req.sector_size = 1024;
-	is_int(layout_plan(&req, &b), -EINVAL, "1024-byte sectors are refused");
+	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_INVALID_ARGUMENT, "1024-byte sectors are refused");
 	req.sector_size = 512;
 	req.disk_bytes = 278 * MIB;
-	is_int(layout_plan(&req, &b), -ENOSPC, "a disk without room for Windows is refused");
+	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_TARGET_TOO_SMALL, "a disk without room for Windows is refused");
 }
 
 static void test_sizes(void)
@@ -54,11 +54,11 @@ static void test_sizes(void)
 	       "10 GiB + 20 % + ESP + MSR rounds up to 13 GiB");
 	ok(layout_disk_default_bytes(300 * MIB, 260 * MIB) >= layout_disk_min_bytes(300 * MIB, 260 * MIB),
 	   "the default size is never below the minimum");
-	is_int(layout_check_esp(260 * MIB, 512), 0, "260 MiB ESP with 512-byte sectors");
-	is_int(layout_check_esp(260 * MIB, 4096), 0, "260 MiB ESP with 4 KiB sectors");
-	is_int(layout_check_esp(100 * MIB, 4096), -EINVAL, "100 MiB is too few FAT32 clusters at 4 KiB");
-	is_int(layout_check_esp(32 * MIB, 512), -EINVAL, "32 MiB is too few FAT32 clusters");
-	is_int(layout_check_esp(260 * MIB + 1, 512), -EINVAL, "an ESP of a part MiB is refused");
+	is_int(layout_check_esp(ctx, 260 * MIB, 512), 0, "260 MiB ESP with 512-byte sectors");
+	is_int(layout_check_esp(ctx, 260 * MIB, 4096), 0, "260 MiB ESP with 4 KiB sectors");
+	is_int(layout_check_esp(ctx, 100 * MIB, 4096), -WTG_ERR_INVALID_ARGUMENT, "100 MiB is too few FAT32 clusters at 4 KiB");
+	is_int(layout_check_esp(ctx, 32 * MIB, 512), -WTG_ERR_INVALID_ARGUMENT, "32 MiB is too few FAT32 clusters");
+	is_int(layout_check_esp(ctx, 260 * MIB + 1, 512), -WTG_ERR_INVALID_ARGUMENT, "an ESP of a part MiB is refused");
 }
 
 static void test_guid(void)

@@ -107,7 +107,7 @@ static void test_matrix(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct host h;
 
-		is_int(host_resolve(rows[i].host, &h), 0, rows[i].host);
+		is_int(host_resolve(ctx, rows[i].host, &h), 0, rows[i].host);
 		for (int k = 0; k < INPUT_COUNT; k++) {
 			struct boot_facts in = make_input(k);
 			char name[96];
@@ -122,11 +122,11 @@ static void test_no_input(void)
 {
 	struct host h;
 
-	host_resolve("apple-silicon", &h);
+	host_resolve(ctx, "apple-silicon", &h);
 	check(&h, NULL, PROBE_CANNOT_BOOT, "apple-silicon-no-uefi", "Apple Silicon without an image");
-	host_resolve("pc-uefi", &h);
+	host_resolve(ctx, "pc-uefi", &h);
 	check(&h, NULL, PROBE_BOOTS, "", "a UEFI PC without an image");
-	host_resolve("pc-bios", &h);
+	host_resolve(ctx, "pc-bios", &h);
 	check(&h, NULL, PROBE_CANNOT_BOOT, "bios-no-gpt", "a BIOS PC without an image");
 }
 
@@ -136,7 +136,7 @@ static void test_pc_details(void)
 	struct probe_result r;
 	struct host h;
 
-	host_resolve("pc-uefi", &h);
+	host_resolve(ctx, "pc-uefi", &h);
 	h.secure_boot = 1;
 	check(&h, &disk, PROBE_CANNOT_BOOT, "unsigned-loader", "Secure Boot on, unsigned loader");
 	disk.loaders[0].signed_ = true;
@@ -181,7 +181,7 @@ static void test_pc_details(void)
 	   "a removable disk, build not known: a note");
 	probe_result_release(&r);
 
-	host_resolve("pc-bios", &h);
+	host_resolve(ctx, "pc-bios", &h);
 	disk = make_input(X64_DISK);
 	disk.table = "dos";
 	disk.mbr_active = true;
@@ -207,7 +207,7 @@ static void test_vm(void)
 	struct probe_result r;
 	struct host h;
 
-	host_resolve("Mac14,2", &h);
+	host_resolve(ctx, "Mac14,2", &h);
 	in.path = "/isos/sources/install.wim";
 	probe_run(&h, &in, &r);
 	ok(r.vm.suggested, "Apple Silicon: a VM is suggested");
@@ -234,7 +234,7 @@ static void test_vm(void)
 	is_str(argv_line(&r.vm), "wintogo vm --utm . IMAGE windows.qcow2", "  with IMAGE to fill in");
 	probe_result_release(&r);
 
-	host_resolve("pc-uefi", &h);
+	host_resolve(ctx, "pc-uefi", &h);
 	in = make_input(X64_IMAGE);
 	probe_run(&h, &in, &r);
 	ok(!r.vm.suggested, "a PC: no VM suggested");
@@ -258,12 +258,12 @@ static void test_pe_signature(void)
 	pe[88 + 108] = 16;                 /* NumberOfRvaAndSizes */
 	if (write(fd, pe, sizeof(pe)) != sizeof(pe))
 		ok(false, "write the PE file");
-	is_int(pe_read_info(path, &info), 0, "a minimal PE32+ image reads");
+	is_int(pe_read_info(ctx, path, &info), 0, "a minimal PE32+ image reads");
 	ok(info.machine == PE_MACHINE_AMD64 && !info.signed_, "  x64, not signed");
 	pe[88 + 112 + 4 * 8 + 4] = 0x10;   /* certificate table size */
 	if (pwrite(fd, pe, sizeof(pe), 0) != sizeof(pe))
 		ok(false, "rewrite the PE file");
-	pe_read_info(path, &info);
+	pe_read_info(ctx, path, &info);
 	ok(info.signed_, "  with a certificate table it is signed");
 	close(fd);
 	unlink(path);

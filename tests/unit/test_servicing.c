@@ -24,11 +24,11 @@ static char *changes(const char *fixture, const struct servicing_options *opt, i
 
 	if (asprintf(&path, "%s/%s", getenv("FIXTURES"), fixture) < 0)
 		return out;
-	*ret = wim_source_open(path, &src);
+	*ret = wim_source_open(ctx, path, &src);
 	if (!*ret)
-		*ret = wim_source_image(src, 1, &im);
+		*ret = wim_source_image(ctx, src, 1, &im);
 	if (!*ret)
-		*ret = servicing_prepare(opt, src, &im, parent, &sv);
+		*ret = servicing_prepare(ctx, opt, src, &im, parent, &sv);
 	c = servicing_changes(sv, &n);
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + strlen(out), 4096 - strlen(out), "%s%s@%s", i ? " " : "",
@@ -73,7 +73,7 @@ int main(void)
 		    "SanPolicy in the current control set, 2");
 	changes_are("cs2.wim", &portable, 0, "PortableOperatingSystem@SYSTEM\\ControlSet002\\Control",
 		    "PortableOperatingSystem in ControlSet002");
-	changes_are("badsystem.wim", &san, -EINVAL, "", "a damaged SYSTEM hive is refused");
+	changes_are("badsystem.wim", &san, -WTG_ERR_IMAGE_DAMAGED, "", "a damaged SYSTEM hive is refused");
 	ok(rmdir(parent) == 0, "no staging directory is left");
 	wimlib_global_cleanup();
 	return done_testing();

@@ -82,7 +82,7 @@ static void test_write(void)
 
 	ok(!unattend_answers_any(&none), "no answers: nothing to write");
 	ok(unattend_answers_any(&a), "answers: a file to write");
-	is_int(unattend_write(&a, WIM_ARCH_ARM64, path_in("u.xml"), &s, &n), 0, "unattend_write");
+	is_int(unattend_write(ctx, &a, WIM_ARCH_ARM64, path_in("u.xml"), &s, &n), 0, "unattend_write");
 	is_int((long long)n, 14, "14 settings listed");
 	is_str(n ? s[0].pass : NULL, "specialize", "the first in specialize");
 	is_str(n ? s[0].path : NULL, "ComputerName", "is the computer name");
@@ -101,7 +101,7 @@ static void test_write(void)
 	xpath_is(doc, "count(//u:UILanguage)", "0");
 	xpath_is(doc, "string(//u:LocalAccount/@*[local-name()='action'])", "add");
 	xmlFreeDoc(doc);
-	is_int(unattend_write(&a, WIM_ARCH_IA64, path_in("ia64.xml"), &s, &n), -ENOTSUP,
+	is_int(unattend_write(ctx, &a, WIM_ARCH_IA64, path_in("ia64.xml"), &s, &n), -WTG_ERR_UNSUPPORTED,
 	       "no answers for ia64");
 }
 
@@ -118,17 +118,17 @@ static void test_check(void)
 	write_file("good.xml", "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\"/>\n");
 	write_file("broken.xml", "<unattend xmlns=\"urn:schemas-microsoft-com:unattend\"><a></unattend>\n");
 	write_file("other.xml", "<unattend/>\n");
-	is_int(unattend_check_file(path_in("good.xml")), 0, "a well-formed answer file");
-	is_int(unattend_check_file(path_in("broken.xml")), -EINVAL, "broken XML is refused");
-	is_int(unattend_check_file(path_in("other.xml")), -EINVAL, "<unattend> without its namespace too");
-	is_int(unattend_check_file(path_in("missing.xml")), -ENOENT, "a missing file too");
+	is_int(unattend_check_file(ctx, path_in("good.xml")), 0, "a well-formed answer file");
+	is_int(unattend_check_file(ctx, path_in("broken.xml")), -WTG_ERR_INVALID_ARGUMENT, "broken XML is refused");
+	is_int(unattend_check_file(ctx, path_in("other.xml")), -WTG_ERR_INVALID_ARGUMENT, "<unattend> without its namespace too");
+	is_int(unattend_check_file(ctx, path_in("missing.xml")), -WTG_ERR_NOT_FOUND, "a missing file too");
 }
 
 static void zone_is(const char *spec, const char *want)
 {
 	char *id = NULL;
 
-	if (is_int(timezone_windows_id(spec, &id), 0, spec))
+	if (is_int(timezone_windows_id(ctx, spec, &id), 0, spec))
 		is_str(id, want, spec);
 	else
 		ok(false, spec);
@@ -143,8 +143,8 @@ static void test_timezones(void)
 	zone_is("host", "Romance Standard Time");
 	zone_is("UTC", "UTC");
 	zone_is("Pacific Standard Time_dstoff", "Pacific Standard Time_dstoff");
-	is_int(timezone_windows_id("Mars Standard Time", &id), -EINVAL, "an unknown zone is refused");
-	is_int(timezone_windows_id("Europe/Paris", &id), -EINVAL, "an IANA name is not a Windows one");
+	is_int(timezone_windows_id(ctx, "Mars Standard Time", &id), -WTG_ERR_INVALID_ARGUMENT, "an unknown zone is refused");
+	is_int(timezone_windows_id(ctx, "Europe/Paris", &id), -WTG_ERR_INVALID_ARGUMENT, "an IANA name is not a Windows one");
 }
 
 int main(void)

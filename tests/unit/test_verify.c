@@ -34,10 +34,10 @@ static void hash_blocks(int fd, uint64_t offset, uint64_t length, struct block_l
 	struct extent_list list = { 0 };
 	uint8_t *buf = xmalloc(BLOCK_BYTES);
 
-	extents_add_file(&list, fd, 0, SIZE, "windows");
-	extents_mark_unhashed(&list, 0, offset);
+	extents_add_file(ctx, &list, fd, 0, SIZE, "windows");
+	extents_mark_unhashed(ctx, &list, 0, offset);
 	if (offset + length < SIZE)
-		extents_mark_unhashed(&list, offset + length, SIZE - offset - length);
+		extents_mark_unhashed(ctx, &list, offset + length, SIZE - offset - length);
 	blocks_plan(&list, blocks);
 	for (size_t i = 0; i < blocks->count; i++) {
 		struct block *b = &blocks->items[i];
@@ -57,8 +57,8 @@ static void test_blocks(void)
 	int fd = pattern_file("/tmp", path, sizeof(path));
 
 	unlink(path);
-	extents_add_file(&list, fd, MIB, SIZE, "esp");
-	is_int(extents_mark_unhashed(&list, 3 * MIB + 5, 4096), 0, "mark a range in the middle unhashed");
+	extents_add_file(ctx, &list, fd, MIB, SIZE, "esp");
+	is_int(extents_mark_unhashed(ctx, &list, 3 * MIB + 5, 4096), 0, "mark a range in the middle unhashed");
 	is_int(list.count, 3, "the extent is split in three");
 	ok(list.items[1].unhashed && !list.items[0].unhashed && !list.items[2].unhashed,
 	   "only the middle one is unhashed");
@@ -70,7 +70,7 @@ static void test_blocks(void)
 	blocks_plan(&list, &blocks);
 	is_int(blocks.count, 1 + 2, "blocks: 2 MiB + 5 in one, the 8 MiB less 4101 after in two");
 	is_int(blocks.bytes, SIZE - 4096, "the unhashed part has no block");
-	is_int(extents_mark_unhashed(&list, 20 * MIB, 1), -EINVAL, "a range outside the extents is an error");
+	is_int(extents_mark_unhashed(ctx, &list, 20 * MIB, 1), -WTG_ERR_INTERNAL, "a range outside the extents is an error");
 	blocks_release(&blocks);
 	extents_release(&list);
 	close(fd);
@@ -89,7 +89,7 @@ static void test_readback(const char *dir, unsigned align, const char *how)
 	/* an unaligned range: O_DIRECT reads must widen it to whole sectors */
 	hash_blocks(fd, 4097, SIZE - 8192, &blocks);
 	src = open(path, O_RDONLY);
-	is_int(verify_open(path, &rb), 0, "verify_open a file");
+	is_int(verify_open(ctx, path, &rb), 0, "verify_open a file");
 	is_int(rb.size, SIZE, "it knows the size");
 	if (align > 1) {
 		close(rb.fd);
@@ -97,13 +97,13 @@ static void test_readback(const char *dir, unsigned align, const char *how)
 		rb.align = align;
 	}
 	snprintf(name, sizeof(name), "%s: every block reads back as hashed", how);
-	ok(rb.fd >= 0 && verify_blocks(&rb, &blocks, NULL, &r) == 0 && r.n_bad == 0 &&
+	ok(rb.fd >= 0 && verify_blocks(ctx, &rb, &blocks, &r) == 0 && r.n_bad == 0 &&
 	   r.bytes == SIZE - 8192, name);
 	verify_report_release(&r);
 	pwrite(fd, &x, 1, 5 * MIB + 3);
 	fsync(fd);
 	snprintf(name, sizeof(name), "%s: one byte changed, one block differs", how);
-	ok(verify_blocks(&rb, &blocks, NULL, &r) == 0 && r.n_bad == 1 &&
+	ok(verify_blocks(ctx, &rb, &blocks, &r) == 0 && r.n_bad == 1 &&
 	   blocks.items[r.bad[0]].offset <= 5 * MIB + 3 &&
 	   5 * MIB + 3 < blocks.items[r.bad[0]].offset + blocks.items[r.bad[0]].length, name);
 	verify_report_release(&r);
@@ -115,7 +115,7 @@ static void test_readback(const char *dir, unsigned align, const char *how)
 
 		unlink(orig);
 		snprintf(name, sizeof(name), "%s: the first difference is that byte", how);
-		ok(verify_first_difference(&rb, 4097, SIZE - 8192, o, 4097, &at, &got, &want) == 0 &&
+		ok(verify_first_difference(ctx, &rb, 4097, SIZE - 8192, o, 4097, &at, &got, &want) == 0 &&
 		   at == 5 * MIB + 3 && got == 0x55 && want == (uint8_t)((5 * MIB + 3) * 7), name);
 		close(o);
 	}
@@ -148,10 +148,10 @@ static void test_manifest(void)
 	m.n_excluded = 1;
 	blocks_add(&m.blocks, 0, 4096, "gpt")->sha256[0] = 0xab;
 	blocks_add(&m.blocks, 50 * MIB, BLOCK_BYTES, "windows");
-	is_int(manifest_render(&m, 0, &text, &len), 0, "render a manifest");
-	is_int(manifest_render(&m, len + 100, &again, &len2), 0, "render it padded");
+	is_int(manifest_render(ctx, &m, 0, &text, &len), 0, "render a manifest");
+	is_int(manifest_render(ctx, &m, len + 100, &again, &len2), 0, "render it padded");
 	ok(len2 == len + 100 && again[len2 - 1] == '\n' && again[len2 - 2] == ' ', "padded with spaces");
-	is_int(manifest_parse(again, len2, "the test manifest", &back), 0, "the padded one parses");
+	is_int(manifest_parse(ctx, again, len2, "the test manifest", &back), 0, "the padded one parses");
 	ok(back.image_index == 3 && !strcmp(back.image_path, m.image_path) && !back.image_hashed &&
 	   back.blocks.count == 2 && back.blocks.items[0].sha256[0] == 0xab &&
 	   back.n_excluded == 1 && back.excluded[0].offset == 5 * MIB &&
@@ -159,11 +159,11 @@ static void test_manifest(void)
 	is_str(manifest_where(&back, 49 * MIB + 10, &rel), "windows", "a byte's partition");
 	is_int(rel, 10, "and its place in it");
 	is_str(manifest_where(&back, 64 * MIB - 1, &rel), "gpt", "past the partitions: the GPT");
-	is_int(manifest_render(&m, len - 1, &again, &len2), -ENOSPC, "too little room is an error");
+	is_int(manifest_render(ctx, &m, len - 1, &again, &len2), -WTG_ERR_INTERNAL, "too little room is an error");
 	manifest_release(&back);
 	text[len / 2] = '\0';
-	is_int(manifest_parse(text, len / 2, "a cut manifest", &back), -EBADMSG, "a cut manifest is refused");
-	is_int(manifest_parse("{\"wintogo_manifest\": 2}", 23, "a later format", &back), -EBADMSG,
+	is_int(manifest_parse(ctx, text, len / 2, "a cut manifest", &back), -WTG_ERR_MANIFEST_DAMAGED, "a cut manifest is refused");
+	is_int(manifest_parse(ctx, "{\"wintogo_manifest\": 2}", 23, "a later format", &back), -WTG_ERR_MANIFEST_DAMAGED,
 	       "another format is refused");
 	free(text);
 	free(again);

@@ -51,14 +51,14 @@ static int write_vhdx(int disk, const char *out, const struct sink_format *forma
 	struct extent_list list = { 0 };
 	struct block_list blocks = { 0 };
 	struct sink *sink = NULL;
-	int ret = extents_add_file(&list, disk, 0, DISK, "disk");
+	int ret = extents_add_file(ctx, &list, disk, 0, DISK, "disk");
 
 	if (!ret)
-		ret = extents_finish(&list);
+		ret = extents_finish(ctx, &list);
 	if (!ret)
-		ret = sink_open_format(SINK_VHDX, out, DISK, true, 0, format, &sink);
+		ret = sink_open_format(ctx, SINK_VHDX, out, DISK, true, 0, format, &sink);
 	if (!ret)
-		ret = sink_write_all(sink, &list, &blocks, NULL);
+		ret = sink_write_all(sink, &list, &blocks);
 	if (!ret)
 		ret = sink_finish(sink);
 	sink_free(sink);
@@ -76,7 +76,7 @@ static bool same_content(struct vhdx *v, int disk)
 	for (uint64_t off = 0; off < DISK && same; off += MIB) {
 		size_t n = DISK - off < MIB ? DISK - off : MIB;
 
-		same = vhdx_read(v, off, a, n) == 0 && pread(disk, b, n, (off_t)off) == (ssize_t)n &&
+		same = vhdx_read(ctx, v, off, a, n) == 0 && pread(disk, b, n, (off_t)off) == (ssize_t)n &&
 		       !memcmp(a, b, n);
 	}
 	free(a);
@@ -110,7 +110,7 @@ int main(void)
 
 	is_int(write_vhdx(disk, out, NULL), 0, "a disk written as VHDX (defaults)");
 	ok(vhdx_is_vhdx(out), "it starts with the VHDX signature");
-	is_int(vhdx_open(out, &v), 0, "and opens again, every check passed");
+	is_int(vhdx_open(ctx, out, &v), 0, "and opens again, every check passed");
 	if (v) {
 		const struct vhdx_disk_info *in = vhdx_info(v);
 
@@ -125,25 +125,25 @@ int main(void)
 	}
 
 	is_int(write_vhdx(disk, out, &four_k), 0, "written with 4096-byte sectors and 2 MiB blocks");
-	is_int(vhdx_open(out, &v), 0, "opens");
+	is_int(vhdx_open(ctx, out, &v), 0, "opens");
 	ok(v && vhdx_info(v)->logical_sector == 4096 && vhdx_info(v)->block_size == 2 * MIB &&
 	   same_content(v, disk), "4096-byte sectors, 2 MiB blocks, the same content");
 	vhdx_close(v);
 	v = NULL;
 
 	four_k.block_size = 3 * MIB;
-	is_int(write_vhdx(disk, bad, &four_k), -EINVAL, "a block size not a power of two is refused");
+	is_int(write_vhdx(disk, bad, &four_k), -WTG_ERR_INVALID_ARGUMENT, "a block size not a power of two is refused");
 	ok(access(bad, F_OK) < 0, "and nothing is written");
 
 	/* damage: both headers' checksums */
 	write_vhdx(disk, bad, NULL);
 	patch(bad, VHDX_HEADER1_OFFSET + 4, "\xff", 1);
 	patch(bad, VHDX_HEADER2_OFFSET + 4, "\xff", 1);
-	is_int(vhdx_open(bad, &v), -EBADMSG, "a VHDX with no valid header is refused");
+	is_int(vhdx_open(ctx, bad, &v), -WTG_ERR_IMAGE_DAMAGED, "a VHDX with no valid header is refused");
 	write_vhdx(disk, bad, NULL);
 	if (truncate(bad, 3 * MIB) < 0)
 		return 1;
-	is_int(vhdx_open(bad, &v) < 0, 1, "a truncated VHDX is refused");
+	is_int(vhdx_open(ctx, bad, &v) < 0, 1, "a truncated VHDX is refused");
 
 	unlink(bad);
 	unlink(out);

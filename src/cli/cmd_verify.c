@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
@@ -36,8 +35,8 @@ struct verify_cli {
 	bool quiet;
 };
 
-static void result_json(const struct verify_cli *cli, const struct manifest *m,
-			const struct verify_report *r)
+static void result_json(struct wtg_ctx *ctx, const struct verify_cli *cli,
+			const struct manifest *m, const struct verify_report *r)
 {
 	uint64_t rel;
 	struct json j;
@@ -62,6 +61,8 @@ static void result_json(const struct verify_cli *cli, const struct manifest *m,
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	if (r->n_bad)
+		cli_report_json_error(ctx, &j);
 	json_end_object(&j);
 	json_finish(&j);
 }
@@ -83,32 +84,30 @@ static void describe(const struct verify_cli *cli, const struct manifest *m)
 	fflush(stdout);
 }
 
-static int run(const struct verify_cli *cli)
+static int run(struct wtg_ctx *ctx, const struct verify_cli *cli)
 {
 	struct manifest m = { 0 };
 	struct readback rb = { .fd = -1 };
 	struct verify_report report = { 0 };
 	struct progress_ui ui;
-	struct progress_sink progress = { progress_ui_update, &ui };
 	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX];
 	uint64_t esp_offset, rel;
 	int status = EXIT_FAILED;
 
-	cancel_install_handlers();
-	if ((cli->manifest ? manifest_read_file(cli->manifest, &m)
-			   : manifest_read_disk(cli->target, &m, &esp_offset)) < 0)
+	if ((cli->manifest ? manifest_read_file(ctx, cli->manifest, &m)
+			   : manifest_read_disk(ctx, cli->target, &m, &esp_offset)) < 0)
 		goto out;
-	if (verify_open(cli->target, &rb) < 0)
+	if (verify_open(ctx, cli->target, &rb) < 0)
 		goto out;
 	if (rb.size < m.disk_bytes) {
-		log_error(-EINVAL, "'%s' is %s, the disk written was %s; is it the disk of this manifest?",
+		log_error(ctx, WTG_ERR_DISK_CHANGED, "'%s' is %s, the disk written was %s; is it the disk of this manifest?",
 			  cli->target, format_size(rb.size, a), format_size(m.disk_bytes, b));
 		goto out;
 	}
 	if (!cli->json && !cli->quiet)
 		describe(cli, &m);
-	progress_ui_init(&ui, false, cli->json || cli->quiet);
-	if (verify_blocks(&rb, &m.blocks, &progress, &report) < 0) {
+	progress_ui_init(&ui, ctx, false, cli->json || cli->quiet);
+	if (verify_blocks(ctx, &rb, &m.blocks, &report) < 0) {
 		progress_ui_abort(&ui);
 		goto out;
 	}
@@ -117,13 +116,13 @@ static int run(const struct verify_cli *cli)
 		const struct block *bad = &m.blocks.items[report.bad[i]];
 		const char *part = manifest_where(&m, bad->offset, &rel);
 
-		log_error(-EIO, "'%s' differs from what was written in bytes %llu to %llu (%s partition, its bytes %llu to %llu); the disk has changed or is failing",
+		log_error(ctx, WTG_ERR_READBACK_MISMATCH, "'%s' differs from what was written in bytes %llu to %llu (%s partition, its bytes %llu to %llu); the disk has changed or is failing",
 			  cli->target, (unsigned long long)bad->offset,
 			  (unsigned long long)(bad->offset + bad->length - 1), part,
 			  (unsigned long long)rel, (unsigned long long)(rel + bad->length - 1));
 	}
 	if (cli->json)
-		result_json(cli, &m, &report);
+		result_json(ctx, cli, &m, &report);
 	else if (!cli->quiet && !report.n_bad)
 		printf("OK: %s holds every byte as it was written (%s in %zu blocks)\n", cli->target,
 		       format_size(report.bytes, a), m.blocks.count);
@@ -135,7 +134,7 @@ out:
 	return status;
 }
 
-int cmd_verify(int argc, char **argv)
+int cmd_verify(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "manifest", required_argument, NULL, 'm' },
@@ -169,6 +168,6 @@ int cmd_verify(int argc, char **argv)
 	if (argc - optind != 1)
 		return cli_usage_error("verify", argc == optind ? "TARGET is missing" : "too many arguments");
 	cli.target = argv[optind];
-	log_set_quiet(cli.quiet);
-	return run(&cli);
+	cli_report_set(ctx, cli.json, cli.quiet);
+	return run(ctx, &cli);
 }

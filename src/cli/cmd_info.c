@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "wintogo/bcd_view.h"
-#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/esp.h"
+#include "wintogo/input.h"
 #include "wintogo/json.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
@@ -187,22 +187,21 @@ static void print_file_json(struct json *j, const char *path, const struct wim_f
 
 /* Opens the image (copying it out of an ISO first for --check), verifies
  * it and hashes the file given when asked. */
-static int open_image(const struct info_options *opt, const char *path, struct source **src_ret,
+static int open_image(struct wtg_ctx *ctx, const struct info_options *opt, const char *path, struct source **src_ret,
 		      const char **check_method_ret, uint8_t sha256_ret[SHA256_BYTES])
 {
 	struct progress_ui ui;
-	struct progress_sink progress = { progress_ui_update, &ui };
 	int ret;
 
 	/* JSON progress lines would mix with the document on stdout */
-	progress_ui_init(&ui, false, opt->json);
-	ret = source_open(path, &opt->source, &progress, src_ret);
+	progress_ui_init(&ui, ctx, false, opt->json);
+	ret = source_open(ctx, path, &opt->source, src_ret);
 	if (!ret && opt->check)
-		ret = source_fetch(*src_ret, &progress);
+		ret = source_fetch(ctx, *src_ret);
 	if (!ret && opt->check)
-		ret = wim_source_check(source_wim(*src_ret), &progress, check_method_ret);
+		ret = wim_source_check(ctx, source_wim(*src_ret), check_method_ret);
 	if (!ret && opt->sha256)
-		ret = sha256_file(path, &progress, sha256_ret);
+		ret = sha256_file(ctx, path, sha256_ret);
 	if (ret < 0)
 		progress_ui_abort(&ui);
 	else
@@ -210,7 +209,7 @@ static int open_image(const struct info_options *opt, const char *path, struct s
 	return ret;
 }
 
-static int show(const struct info_options *opt, const char *path)
+static int show(struct wtg_ctx *ctx, const struct info_options *opt, const char *path)
 {
 	struct source *src = NULL;
 	struct wim_source *source;
@@ -221,15 +220,14 @@ static int show(const struct info_options *opt, const char *path)
 	struct json j;
 	int first, last, status = EXIT_FAILED;
 
-	cancel_install_handlers();
-	if (open_image(opt, path, &src, &check_method, sha) < 0)
+	if (open_image(ctx, opt, path, &src, &check_method, sha) < 0)
 		goto out;
 	if (opt->sha256)
 		sha256 = sha256_hex(sha, hex);
 	source = source_wim(src);
 	f = wim_source_file(source);
 	if (opt->index > f->image_count) {
-		fprintf(stderr, "wintogo: '%s' has no image %d (it has %d)\n", f->path,
+		log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' has no image %d (it has %d)", f->path,
 			opt->index, f->image_count);
 		goto out;
 	}
@@ -247,7 +245,7 @@ static int show(const struct info_options *opt, const char *path)
 	for (int i = first; i <= last; i++) {
 		struct wim_image im;
 
-		if (wim_source_image(source, i, &im) < 0)
+		if (wim_source_image(ctx, source, i, &im) < 0)
 			goto out;
 		if (opt->json)
 			print_image_json(&j, &im);
@@ -333,22 +331,25 @@ static void print_bcd_text(const char *path, const struct bcd_view *v)
 
 /* A disk image: its ESP's \EFI\Microsoft\Boot\BCD, copied out to a
  * temporary file (*tmp_ret, to be removed by the caller). */
-static int bcd_from_disk(const char *disk, char **tmp_ret)
+static int bcd_from_disk(struct wtg_ctx *ctx, const char *disk, char **tmp_ret)
 {
-	char *tmp = xasprintf("%s/wintogo-bcd-XXXXXX", stage_default_parent(NULL));
+	char *tmp = xasprintf("%s/wintogo-bcd-XXXXXX", stage_default_parent(ctx));
 	uint64_t offset, size;
 	int fd, ret;
 
-	ret = layout_find_partition(disk, LAYOUT_TYPE_ESP, &offset, &size);
+	ret = layout_find_esp(ctx, disk, &offset, &size);
+	if (ret == -WTG_ERR_NOT_BOOTABLE)
+		log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has no GPT partition table with an EFI system partition; is it a disk written by wintogo?",
+			  disk);
 	if (ret < 0)
 		goto fail;
 	fd = mkstemp(tmp);
 	if (fd < 0) {
-		ret = log_errno(-errno, "cannot make a temporary file '%s'", tmp);
+		ret = log_syserr(ctx, errno, "cannot make a temporary file '%s'", tmp);
 		goto fail;
 	}
 	close(fd);
-	ret = esp_read_file(disk, offset, "::/EFI/Microsoft/Boot/BCD", tmp);
+	ret = esp_read_file(ctx, disk, offset, "::/EFI/Microsoft/Boot/BCD", tmp);
 	if (ret < 0) {
 		unlink(tmp);
 		goto fail;
@@ -373,19 +374,19 @@ static bool is_hive(const char *path)
 	return !memcmp(magic, "regf", 4);
 }
 
-static int show_bcd(const struct info_options *opt, const char *path)
+static int show_bcd(struct wtg_ctx *ctx, const struct info_options *opt, const char *path)
 {
 	struct bcd_view view;
 	char *tmp = NULL;
 	int status = EXIT_FAILED;
 
 	if (access(path, R_OK) < 0) {
-		log_errno(-errno, "cannot open '%s'", path);
+		log_syserr(ctx, errno, "cannot open '%s'", path);
 		return EXIT_FAILED;
 	}
-	if (!is_hive(path) && bcd_from_disk(path, &tmp) < 0)
+	if (!is_hive(path) && bcd_from_disk(ctx, path, &tmp) < 0)
 		return EXIT_FAILED;
-	if (bcd_view_read(tmp ? tmp : path, &view) == 0) {
+	if (bcd_view_read(ctx, tmp ? tmp : path, &view) == 0) {
 		if (opt->json)
 			print_bcd_json(path, &view);
 		else
@@ -401,7 +402,7 @@ static int show_bcd(const struct info_options *opt, const char *path)
 
 enum { OPT_CHECK = 256, OPT_WIM_PATH, OPT_TMPDIR, OPT_BCD, OPT_SHA256 };
 
-int cmd_info(int argc, char **argv)
+int cmd_info(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "index", required_argument, NULL, 'i' },
@@ -416,6 +417,7 @@ int cmd_info(int argc, char **argv)
 	};
 	struct info_options opt = { 0 };
 	uint64_t n;
+	bool vhdx;
 	int c;
 
 	optind = 0;
@@ -433,7 +435,7 @@ int cmd_info(int argc, char **argv)
 			opt.source.wim_path = optarg;
 			break;
 		case OPT_TMPDIR:
-			opt.source.tmpdir = optarg;
+			wtg_ctx_set_tmpdir(ctx, optarg);
 			break;
 		case OPT_BCD:
 			opt.bcd = true;
@@ -451,13 +453,15 @@ int cmd_info(int argc, char **argv)
 			return cli_usage_hint("info");
 		}
 	}
+	cli_report_set(ctx, opt.json, false);
 	if (argc - optind != 1)
 		return cli_usage_error("info", argc == optind ? "IMAGE is missing" : "too many arguments");
 	if (opt.bcd && (opt.check || opt.index || opt.sha256))
 		return cli_usage_error("info", "--bcd takes neither --check, --index nor --sha256");
-	if (!opt.bcd && vhdx_is_vhdx(argv[optind]) && (opt.check || opt.index || opt.sha256))
+	vhdx = input_kind_of(argv[optind]) == INPUT_VHDX;
+	if (!opt.bcd && vhdx && (opt.check || opt.index || opt.sha256))
 		return cli_usage_error("info", "--check, --index and --sha256 are for Windows images; a VHDX is checked whenever it is read");
-	if (!opt.bcd && vhdx_is_vhdx(argv[optind]))
-		return cli_info_vhdx(argv[optind], opt.json);
-	return opt.bcd ? show_bcd(&opt, argv[optind]) : show(&opt, argv[optind]);
+	if (!opt.bcd && vhdx)
+		return cli_info_vhdx(ctx, argv[optind], opt.json);
+	return opt.bcd ? show_bcd(ctx, &opt, argv[optind]) : show(ctx, &opt, argv[optind]);
 }

@@ -7,6 +7,7 @@
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/json.h"
+#include "wintogo/log.h"
 #include "wintogo/servicing.h"
 #include "wintogo/unattend.h"
 #include "wintogo/util.h"
@@ -31,7 +32,8 @@ static int bad_value(const char *cmd, const char *fmt, const char *arg)
 	return 1;
 }
 
-static int image_option(int c, const char *arg, const char *cmd, struct write_options *opt)
+static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char *cmd,
+			struct write_options *opt)
 {
 	uint64_t n;
 
@@ -58,7 +60,7 @@ static int image_option(int c, const char *arg, const char *cmd, struct write_op
 		opt->seeded = true;
 		return 0;
 	case CLI_OPT_TMPDIR:
-		opt->tmpdir = arg;
+		wtg_ctx_set_tmpdir(ctx, arg);  /* every stage of the job goes there */
 		return 0;
 	case CLI_OPT_LOCALE:
 		if (!valid_locale(arg))
@@ -318,9 +320,10 @@ static int service_option(int c, const char *arg, const char *cmd, struct servic
 	}
 }
 
-int cli_write_option(int c, const char *arg, const char *cmd, struct write_options *opt)
+int cli_write_option(struct wtg_ctx *ctx, int c, const char *arg, const char *cmd,
+		     struct write_options *opt)
 {
-	int ret = image_option(c, arg, cmd, opt);
+	int ret = image_option(ctx, c, arg, cmd, opt);
 
 	return ret < 0 ? service_option(c, arg, cmd, &opt->service) : ret;
 }
@@ -339,4 +342,46 @@ bool cli_write_options_conflict(const char *cmd, const struct write_options *opt
 	else
 		return false;
 	return true;
+}
+
+int cli_run_job(struct wtg_ctx *ctx, const struct write_options *opt,
+		const struct cli_job_steps *steps)
+{
+	struct write_job *job = NULL;
+	struct write_result result;
+	struct progress_ui ui;
+	int ret;
+
+	/* copying an ISO's install image comes before the plan */
+	progress_ui_init(&ui, ctx, steps->json, steps->quiet);
+	ret = write_job_prepare(ctx, opt, &job);
+	if (ret < 0) {
+		progress_ui_abort(&ui);
+		return EXIT_FAILED;
+	}
+	progress_ui_finish(&ui);
+	if (steps->planned)
+		ret = steps->planned(ctx, job, steps->user);
+	if (!ret && (!steps->quiet || steps->json))
+		cli_print_plan(job, steps->json);
+	if (!ret && !steps->dry_run && steps->confirm)
+		ret = steps->confirm(ctx, job, steps->user);
+	if (!ret && !steps->dry_run) {
+		progress_ui_init(&ui, ctx, steps->json, steps->quiet);
+		ret = write_job_run(ctx, job, &result);
+		if (ret == 0)
+			progress_ui_finish(&ui);
+		else
+			progress_ui_abort(&ui);
+		if (ret == 0 && (!steps->quiet || steps->json))
+			cli_print_result(job, &result, steps->json);
+		if (ret == 0 && steps->done)
+			ret = steps->done(ctx, job, steps->user);
+		/* a disk the stream had begun to change no longer boots */
+		if (ret == -WTG_ERR_INTERRUPTED && job->device && job->target_touched)
+			log_warn(ctx, "%s is now incomplete and will not boot; write it again before using it",
+				 job->device->path);
+	}
+	write_job_free(job);
+	return ret < 0 ? EXIT_FAILED : EXIT_OK;
 }

@@ -321,7 +321,7 @@ static void print_result(const struct host *h, const struct boot_facts *in,
 
 /* --- write --host --- */
 
-int cli_probe_before_write(const char *host_name, const struct host *host,
+int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
 			   const struct wim_image *image, const char *image_path,
 			   bool json, bool force)
 {
@@ -352,7 +352,7 @@ int cli_probe_before_write(const char *host_name, const struct host *host,
 			if (r.reasons[i].severity == PROBE_BLOCKER && len < sizeof(ids))
 				len += (size_t)snprintf(ids + len, sizeof(ids) - len, "%s%s",
 							len ? ", " : "", r.reasons[i].id);
-		ret = log_error(-EPERM, "image %d of '%s' cannot boot on %s (%s): %s; see `wintogo probe --host %s %s`%s, or give --force to write anyway",
+		ret = log_error(ctx, WTG_ERR_CANNOT_BOOT, "image %d of '%s' cannot boot on %s (%s): %s; see `wintogo probe --host %s %s`%s, or give --force to write anyway",
 				image->index, image_path, on, host_kind_title(host->kind), ids,
 				host_name, image_path,
 				r.vm.suggested ? ", make a VM with `wintogo vm`" : "");
@@ -360,7 +360,7 @@ int cli_probe_before_write(const char *host_name, const struct host *host,
 	}
 	for (size_t i = 0; i < r.n_reasons; i++)
 		if (r.reasons[i].severity != PROBE_NOTE)
-			log_warn("on %s: %s %s: %s [%s]", on, probe_severity_name(r.reasons[i].severity),
+			log_warn(ctx, "on %s: %s %s: %s [%s]", on, probe_severity_name(r.reasons[i].severity),
 				 r.reasons[i].id, r.reasons[i].message, r.reasons[i].fact);
 out:
 	probe_result_release(&r);
@@ -370,7 +370,7 @@ out:
 
 /* --- the command --- */
 
-static int run(const char *host_name, const struct host *host, const char *path, int index,
+static int run(struct wtg_ctx *ctx, const char *host_name, const struct host *host, const char *path, int index,
 	       bool json)
 {
 	struct boot_facts facts, *in = NULL;
@@ -379,7 +379,7 @@ static int run(const char *host_name, const struct host *host, const char *path,
 	int status;
 
 	if (path) {
-		if (boot_facts_read(path, index, &facts) < 0)
+		if (boot_facts_read(ctx, path, index, &facts) < 0)
 			return EXIT_FAILED;
 		in = &facts;
 	}
@@ -404,15 +404,15 @@ static int run(const char *host_name, const struct host *host, const char *path,
 	return status;
 }
 
-int cli_parse_host(const char *cmd, const char *name, struct host *host_ret)
+int cli_parse_host(struct wtg_ctx *ctx, const char *cmd, const char *name, struct host *host_ret)
 {
-	if (host_resolve(name, host_ret) < 0)
+	if (host_resolve(ctx, name, host_ret) < 0)
 		return cli_usage_error(cmd, "--host wants auto, apple-silicon, intel-mac, intel-mac-t2, pc-uefi, pc-bios or a Mac model identifier such as Mac14,2, not '%s'",
 				       name);
 	return 0;
 }
 
-int cmd_probe(int argc, char **argv)
+int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, 'H' },
@@ -449,11 +449,12 @@ int cmd_probe(int argc, char **argv)
 			return cli_usage_hint("probe");
 		}
 	}
+	cli_report_set(ctx, json, false);
 	if (argc - optind > 1)
 		return cli_usage_error("probe", "too many arguments: give one IMAGE or DISK");
 	if (index && argc == optind)
 		return cli_usage_error("probe", "--index needs an IMAGE");
-	if (cli_parse_host("probe", host_name, &host) != 0)
+	if (cli_parse_host(ctx, "probe", host_name, &host) != 0)
 		return EXIT_USAGE;
-	return run(host_name, &host, argc > optind ? argv[optind] : NULL, index, json);
+	return run(ctx, host_name, &host, argc > optind ? argv[optind] : NULL, index, json);
 }

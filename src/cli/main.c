@@ -1,6 +1,5 @@
 /* main.c - the command table, global options and exit status. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 
 struct command {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(struct wtg_ctx *ctx, int argc, char **argv);
 	const char *summary;
 };
 
@@ -37,26 +36,10 @@ static void usage(FILE *out)
 	      "Run 'wintogo COMMAND --help' for a command's options, and\n"
 	      "'man wintogo-COMMAND' for its manual.\n"
 	      "\n"
-	      "Exit status: 0 success, 1 failure, 2 usage error; probe's verdicts are\n"
-	      "0 boots, 3 boots with conditions, 4 cannot boot; 130 interrupted.\n", out);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "wintogo %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return cli_usage_hint(cmd);
-}
-
-int cli_usage_hint(const char *cmd)
-{
-	fprintf(stderr, "Try 'wintogo %s --help'.\n", cmd);
-	return EXIT_USAGE;
+	      "Exit status: 0 success, 1 failure, 2 usage error, 5 the target does not\n"
+	      "hold what was written, 130 interrupted; probe's verdicts are 0 boots,\n"
+	      "3 boots with conditions, 4 cannot boot.  With --json a failure is also\n"
+	      "one {\"error\": {\"code\": ...}} object on stdout (see wintogo(1)).\n", out);
 }
 
 /* Output that could not be written is a failure, not a silent success. */
@@ -70,10 +53,47 @@ static int close_stdout(int status)
 	return status;
 }
 
+/* One context for the command: messages through the report, the data
+ * folder the user may name, signals that stop the work. */
+static void say_fatal(const char *what)
+{
+	fprintf(stderr, "wintogo: %s\n", what);
+}
+
+static int run_command(const struct command *cmd, int argc, char **argv)
+{
+	struct wtg_ctx ctx;
+	struct cli_report report;
+	char *prog;
+	int status;
+
+	/* Windows paths in images are case-blind, as on Windows */
+	if (wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE)) {
+		fputs("wintogo: cannot initialise wimlib\n", stderr);
+		return EXIT_FAILED;
+	}
+	util_set_fatal_handler(say_fatal);
+	wtg_ctx_init(&ctx);
+	cli_report_init(&report, cmd->name, &ctx);
+	report.json = cli_wants_json(argc, argv);
+	/* where the Mac model table is, for a wintogo that is not installed */
+	wtg_ctx_set_datadir(&ctx, getenv("WINTOGO_DATADIR"));
+	cli_test_hooks(&ctx);
+	cli_catch_signals(&ctx);
+	/* getopt names the program in its messages: "wintogo info: ..." */
+	prog = xasprintf("wintogo %s", cmd->name);
+	argv[0] = prog;
+	status = cmd->run(&ctx, argc, argv);
+	status = close_stdout(cli_report_finish(&report, &ctx, status));
+	free(prog);
+	wtg_ctx_release(&ctx);
+	wimlib_global_cleanup();
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
-	int status;
 
 	if (!name) {
 		usage(stderr);
@@ -90,17 +110,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(name, commands[i].name))
 			continue;
-		/* Windows paths in images are case-blind, as on Windows */
-		if (wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE)) {
-			fputs("wintogo: cannot initialise wimlib\n", stderr);
-			return EXIT_FAILED;
-		}
-		/* getopt names the program in its messages: "wintogo info: ..." */
-		argv[1] = xasprintf("wintogo %s", name);
-		status = commands[i].run(argc - 1, argv + 1);
-		free(argv[1]);
-		wimlib_global_cleanup();
-		return close_stdout(status);
+		return run_command(&commands[i], argc - 1, argv + 1);
 	}
 	fprintf(stderr, "wintogo: '%s' is not a command; see 'wintogo --help'\n", name);
 	return EXIT_USAGE;

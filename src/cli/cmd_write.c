@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
 #include "wintogo/host.h"
 #include "wintogo/json.h"
@@ -73,7 +72,7 @@ struct write_cli {
 
 /* Writing a disk erases it: the user types its name, as on a terminal
  * only, unless --yes. */
-static int confirm(const struct write_cli *cli, const struct device *d)
+static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struct device *d)
 {
 	char size[SIZE_TEXT_MAX], answer[256];
 	size_t len;
@@ -81,7 +80,7 @@ static int confirm(const struct write_cli *cli, const struct device *d)
 	if (cli->yes)
 		return 0;
 	if (!isatty(STDIN_FILENO))
-		return log_error(-EPERM, "writing %s erases everything on it; confirm on a terminal, or give --yes",
+		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "writing %s erases everything on it; confirm on a terminal, or give --yes",
 				 d->path);
 	fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
 		d->vendor ? d->vendor : "", d->vendor ? " " : "", d->model ? d->model : "(no model)",
@@ -99,66 +98,40 @@ static int confirm(const struct write_cli *cli, const struct device *d)
 	while (len && (answer[len - 1] == '\n' || answer[len - 1] == '\r' || answer[len - 1] == ' '))
 		answer[--len] = '\0';
 	if (strcmp(answer, d->path) && strcmp(answer, cli->opt.target))
-		return log_error(-ECANCELED, "not confirmed ('%s' is not %s); nothing was written", answer,
+		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "not confirmed ('%s' is not %s); nothing was written", answer,
 				 d->path);
 	return 0;
 }
 
-static int run(struct write_cli *cli)
+/* write --host: probe before anything is written */
+static int probe_first(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
-	struct write_job *job = NULL;
-	struct write_result result;
-	struct progress_ui ui;
-	struct progress_sink progress = { progress_ui_update, &ui };
-	int ret;
+	const struct write_cli *cli = user;
 
-	cancel_install_handlers();
-	/* copying an ISO's install image comes before the plan */
-	progress_ui_init(&ui, cli->json, cli->quiet);
-	ret = write_job_prepare(&cli->opt, &progress, &job);
-	if (ret < 0) {
-		progress_ui_abort(&ui);
-		return EXIT_FAILED;
-	}
-	progress_ui_finish(&ui);
-	if (cli->host_name && cli_probe_before_write(cli->host_name, &cli->host, &job->image,
-						     cli->opt.image_path, cli->json, cli->opt.force) < 0) {
-		write_job_free(job);
-		return EXIT_FAILED;
-	}
-	if (!cli->quiet || cli->json)
-		cli_print_plan(job, cli->json);
-	if (cli->dry_run) {
-		write_job_free(job);
-		return EXIT_OK;
-	}
-	if (job->device && confirm(cli, job->device) < 0) {
-		write_job_free(job);
-		return EXIT_FAILED;
-	}
-	progress_ui_init(&ui, cli->json, cli->quiet);
-	ret = write_job_run(job, &progress, &result);
-	if (ret == 0)
-		progress_ui_finish(&ui);
-	else
-		progress_ui_abort(&ui);
-	if (ret == 0 && (!cli->quiet || cli->json))
-		cli_print_result(job, &result, cli->json);
-	if (ret == -ECANCELED && cancel_requested()) {
-		if (job->device && job->target_touched)
-			log_error(ret, "%s is now incomplete and will not boot; write it again before using it",
-				  job->device->path);
-		write_job_free(job);
-		return EXIT_INTERRUPTED;
-	}
-	write_job_free(job);
-	return ret == 0 ? EXIT_OK : EXIT_FAILED;
+	return cli->host_name ? cli_probe_before_write(ctx, cli->host_name, &cli->host, &job->image,
+						       cli->opt.image_path, cli->json, cli->opt.force)
+			      : 0;
+}
+
+static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
+{
+	return job->device ? confirm(ctx, user, job->device) : 0;
+}
+
+static int run(struct wtg_ctx *ctx, struct write_cli *cli)
+{
+	struct cli_job_steps steps = {
+		.json = cli->json, .quiet = cli->quiet, .dry_run = cli->dry_run,
+		.planned = probe_first, .confirm = confirm_disk, .user = cli,
+	};
+
+	return cli_run_job(ctx, &cli->opt, &steps);
 }
 
 
 enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_HOST };
 
-int cmd_write(int argc, char **argv)
+int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_IMAGE_OPTIONS,
@@ -187,7 +160,7 @@ int cmd_write(int argc, char **argv)
 			cli.yes = true;
 			break;
 		case OPT_HOST:
-			if (cli_parse_host("write", optarg, &cli.host) != 0)
+			if (cli_parse_host(ctx, "write", optarg, &cli.host) != 0)
 				return EXIT_USAGE;
 			cli.host_name = optarg;
 			break;
@@ -201,7 +174,7 @@ int cmd_write(int argc, char **argv)
 			fputs(help, stdout);
 			return EXIT_OK;
 		default:
-			ret = cli_write_option(c, optarg, "write", &cli.opt);
+			ret = cli_write_option(ctx, c, optarg, "write", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
 		}
@@ -213,6 +186,6 @@ int cmd_write(int argc, char **argv)
 								  : "too many arguments");
 	cli.opt.image_path = argv[optind];
 	cli.opt.target = argv[optind + 1];
-	log_set_quiet(cli.quiet);
-	return run(&cli);
+	cli_report_set(ctx, cli.json, cli.quiet);
+	return run(ctx, &cli);
 }

@@ -131,14 +131,14 @@ static void print_text(const struct device_list *list, bool all)
 }
 
 /* The smallest disk that the image needs, for the too-small verdict. */
-static int image_min_size(const char *image, int index, uint64_t *size_ret)
+static int image_min_size(struct wtg_ctx *ctx, const char *image, int index, uint64_t *size_ret)
 {
 	struct wim_source *source = NULL;
 	struct wim_image im;
-	int ret = wim_source_open(image, &source);
+	int ret = wim_source_open(ctx, image, &source);
 
 	if (!ret)
-		ret = wim_source_image(source, index, &im);
+		ret = wim_source_image(ctx, source, index, &im);
 	if (!ret) {
 		*size_ret = layout_disk_min_bytes(im.expanded_size, LAYOUT_ESP_DEFAULT);
 		wim_image_release(&im);
@@ -149,7 +149,7 @@ static int image_min_size(const char *image, int index, uint64_t *size_ret)
 
 enum { OPT_IMAGE = CLI_OPT_FIRST_OWN, OPT_SYSFS_ROOT, OPT_DEV_ROOT, OPT_PROC_ROOT };
 
-int cmd_list(int argc, char **argv)
+int cmd_list(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
@@ -163,13 +163,13 @@ int cmd_list(int argc, char **argv)
 		{ 0 },
 	};
 	struct device_roots roots;
-	struct device_context ctx = { 0 };
+	struct device_context dc = { 0 };
 	struct device_list list;
 	bool all = false, json = false;
 	uint64_t index = 1;
 	int c;
 
-	device_roots_default(&roots);
+	device_roots_default(ctx, &roots);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "+ai:jh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -177,7 +177,7 @@ int cmd_list(int argc, char **argv)
 			all = true;
 			break;
 		case OPT_IMAGE:
-			ctx.image = optarg;
+			dc.image = optarg;
 			break;
 		case 'i':
 			if (parse_uint(optarg, 65535, &index) < 0 || index == 0)
@@ -202,11 +202,12 @@ int cmd_list(int argc, char **argv)
 			return cli_usage_hint("list");
 		}
 	}
+	cli_report_set(ctx, json, false);
 	if (optind != argc)
 		return cli_usage_error("list", "list takes no arguments");
-	if (ctx.image && image_min_size(ctx.image, (int)index, &ctx.min_size) < 0)
+	if (dc.image && image_min_size(ctx, dc.image, (int)index, &dc.min_size) < 0)
 		return EXIT_FAILED;
-	if (devices_scan(&roots, &ctx, &list) < 0)
+	if (devices_scan(ctx, &roots, &dc, &list) < 0)
 		return EXIT_FAILED;
 	if (json)
 		print_json(&list, all);

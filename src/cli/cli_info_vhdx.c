@@ -106,11 +106,11 @@ static void print_text(const char *path, const struct vhdx_disk *d)
 	}
 }
 
-int cli_info_vhdx(const char *path, bool json)
+int cli_info_vhdx(struct wtg_ctx *ctx, const char *path, bool json)
 {
 	struct vhdx_disk *disk = NULL;
 
-	if (vhdx_disk_scan(path, NULL, true, &disk) < 0)
+	if (vhdx_disk_scan(ctx, path, true, &disk) < 0)
 		return EXIT_FAILED;
 	if (json)
 		print_json(path, disk);

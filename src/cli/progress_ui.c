@@ -16,7 +16,7 @@ static long long elapsed_ns(const struct timespec *from, const struct timespec *
 	return (to->tv_sec - from->tv_sec) * 1000000000LL + (to->tv_nsec - from->tv_nsec);
 }
 
-void progress_ui_init(struct progress_ui *ui, bool json, bool quiet)
+void progress_ui_init(struct progress_ui *ui, struct wtg_ctx *ctx, bool json, bool quiet)
 {
 	*ui = (struct progress_ui){
 		.json = json,
@@ -24,6 +24,7 @@ void progress_ui_init(struct progress_ui *ui, bool json, bool quiet)
 		.tty = isatty(STDERR_FILENO),
 		.phase = -1,
 	};
+	wtg_ctx_set_progress(ctx, progress_ui_update, ui);
 }
 
 static void print_json_line(const struct progress_ui *ui, double seconds)
@@ -90,9 +91,9 @@ static void end_phase(struct progress_ui *ui)
 	ui->phase = -1;
 }
 
-void progress_ui_update(const struct progress *p, void *ctx)
+enum wtg_progress_status progress_ui_update(const struct progress *p, void *user)
 {
-	struct progress_ui *ui = ctx;
+	struct progress_ui *ui = user;
 	struct timespec now;
 	long long since_shown;
 
@@ -115,6 +116,7 @@ void progress_ui_update(const struct progress *p, void *ctx)
 		draw_bar(ui, elapsed_ns(&ui->phase_start, &now) / 1e9);
 		ui->last_shown = now;
 	}
+	return WTG_PROGRESS_CONTINUE;
 }
 
 void progress_ui_finish(struct progress_ui *ui)

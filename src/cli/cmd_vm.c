@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wintogo/cancel.h"
 #include "wintogo/cli.h"
+#include "wintogo/input.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
 #include "wintogo/servicing.h"
@@ -81,7 +81,7 @@ static void utm_json(const char *bundle)
 	json_finish(&j);
 }
 
-static int write_utm(const struct vm_cli *cli, enum wim_arch arch, const char *default_name)
+static int write_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arch arch, const char *default_name)
 {
 	struct utm_request req = {
 		.dir = cli->utm_dir,
@@ -97,8 +97,8 @@ static int write_utm(const struct vm_cli *cli, enum wim_arch arch, const char *d
 	char *bundle = NULL;
 
 	if (arch != WIM_ARCH_X64 && arch != WIM_ARCH_ARM64)
-		return log_error(-ENOTSUP, "UTM runs x64 and arm64 Windows; this one is %s", wim_arch_name(arch));
-	if (utm_write_bundle(&req, &bundle) < 0)
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "UTM runs x64 and arm64 Windows; this one is %s", wim_arch_name(arch));
+	if (utm_write_bundle(ctx, &req, &bundle) < 0)
 		return -EIO;
 	if (cli->json)
 		utm_json(bundle);
@@ -110,14 +110,14 @@ static int write_utm(const struct vm_cli *cli, enum wim_arch arch, const char *d
 }
 
 /* Refusals about the bundle come before anything is written. */
-static int check_utm(const struct vm_cli *cli, const char *default_name)
+static int check_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, const char *default_name)
 {
 	char *bundle = NULL;
 	int ret;
 
 	if (!cli->utm_dir)
 		return 0;
-	ret = utm_bundle_path(cli->utm_dir, cli->vm_name ? cli->vm_name : default_name,
+	ret = utm_bundle_path(ctx, cli->utm_dir, cli->vm_name ? cli->vm_name : default_name,
 			      cli->opt.force, &bundle);
 	free(bundle);
 	return ret;
@@ -136,8 +136,8 @@ static bool image_options_given(const struct write_options *o)
 	       a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name;
 }
 
-/* SOURCE is a disk image: convert it. */
-static int from_disk(struct vm_cli *cli, const char *disk, const struct progress_sink *progress)
+/* SOURCE is a disk image: convert it.  Returns the exit status. */
+static int from_disk(struct wtg_ctx *ctx, struct vm_cli *cli, const char *disk)
 {
 	struct vm_convert_request req = {
 		.disk = disk,
@@ -148,6 +148,7 @@ static int from_disk(struct vm_cli *cli, const char *disk, const struct progress
 		.force = cli->opt.force,
 	};
 	struct write_result result;
+	struct progress_ui ui;
 	enum wim_arch arch = WIM_ARCH_UNKNOWN;
 	char *copy = xstrdup(disk), *name = basename(copy), *dot;
 	char size[SIZE_TEXT_MAX];
@@ -158,46 +159,46 @@ static int from_disk(struct vm_cli *cli, const char *disk, const struct progress
 	dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';
-	ret = check_utm(cli, name);
+	ret = check_utm(ctx, cli, name);
 	if (!ret && cli->utm_dir)
-		ret = vm_disk_arch(disk, cli->opt.tmpdir, &arch);
+		ret = vm_disk_arch(ctx, disk, &arch);
+	progress_ui_init(&ui, ctx, cli->json, cli->quiet);
 	if (!ret && !cli->dry_run)
-		ret = vm_convert(&req, progress, &result);
+		ret = vm_convert(ctx, &req, &result);
+	if (ret < 0)
+		progress_ui_abort(&ui);
+	else
+		progress_ui_finish(&ui);
 	if (!ret && !cli->dry_run && !cli->quiet && !cli->json)
 		printf("Wrote %s: %s of data in %zu extents, %.1f s\n", cli->opt.target,
 		       format_size(result.bytes_written, size), result.extents, result.seconds);
 	if (!ret && !cli->dry_run && cli->utm_dir)
-		ret = write_utm(cli, arch, name);
+		ret = write_utm(ctx, cli, arch, name);
 	free(copy);
-	return ret;
+	return ret < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+static int utm_check(struct wtg_ctx *ctx, struct write_job *job, void *user)
+{
+	return check_utm(ctx, user, job->image.name);
+}
+
+static int utm_write(struct wtg_ctx *ctx, struct write_job *job, void *user)
+{
+	const struct vm_cli *cli = user;
+
+	return cli->utm_dir ? write_utm(ctx, cli, job->image.arch, job->image.name) : 0;
 }
 
 /* SOURCE is a Windows image: build the disk as write does. */
-static int from_image(struct vm_cli *cli, struct progress_ui *ui, const struct progress_sink *progress)
+static int from_image(struct wtg_ctx *ctx, struct vm_cli *cli)
 {
-	struct write_job *job = NULL;
-	struct write_result result;
-	int ret = write_job_prepare(&cli->opt, progress, &job);
+	struct cli_job_steps steps = {
+		.json = cli->json, .quiet = cli->quiet, .dry_run = cli->dry_run,
+		.planned = utm_check, .done = utm_write, .user = cli,
+	};
 
-	if (!ret)
-		ret = check_utm(cli, job->image.name);
-	if (ret < 0) {
-		write_job_free(job);
-		return ret;
-	}
-	if (!cli->quiet || cli->json)
-		cli_print_plan(job, cli->json);
-	if (!cli->dry_run) {
-		ret = write_job_run(job, progress, &result);
-		if (ret == 0)
-			progress_ui_finish(ui);
-		if (ret == 0 && (!cli->quiet || cli->json))
-			cli_print_result(job, &result, cli->json);
-		if (ret == 0 && cli->utm_dir)
-			ret = write_utm(cli, job->image.arch, job->image.name);
-	}
-	write_job_free(job);
-	return ret;
+	return cli_run_job(ctx, &cli->opt, &steps);
 }
 
 enum {
@@ -209,7 +210,7 @@ enum {
 	OPT_BLOCK_SIZE,
 };
 
-int cmd_vm(int argc, char **argv)
+int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_IMAGE_OPTIONS,
@@ -229,9 +230,8 @@ int cmd_vm(int argc, char **argv)
 	};
 	struct vm_cli cli = { .opt.sink_kind = SINK_QCOW2, .opt.tool = "wintogo " WINTOGO_VERSION,
 			      .cpus = 4, .memory = 8 * GIB };
-	struct progress_ui ui;
-	struct progress_sink progress = { progress_ui_update, &ui };
 	uint64_t n;
+	bool disk;
 	int c, ret;
 
 	optind = 0;
@@ -283,7 +283,7 @@ int cmd_vm(int argc, char **argv)
 			fputs(help, stdout);
 			return EXIT_OK;
 		default:
-			ret = cli_write_option(c, optarg, "vm", &cli.opt);
+			ret = cli_write_option(ctx, c, optarg, "vm", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("vm");
 		}
@@ -306,21 +306,11 @@ int cmd_vm(int argc, char **argv)
 							       : "too many arguments");
 	cli.opt.image_path = argv[optind];
 	cli.opt.target = argv[optind + 1];
-	log_set_quiet(cli.quiet);
-	cancel_install_handlers();
-	progress_ui_init(&ui, cli.json, cli.quiet);
-	if (vm_is_disk_image(cli.opt.image_path) && image_options_given(&cli.opt))
+	cli_report_set(ctx, cli.json, cli.quiet);
+	/* a disk (an image of one, or a VHDX) is converted as it is */
+	disk = input_is_disk(input_kind_of(cli.opt.image_path));
+	if (disk && image_options_given(&cli.opt))
 		return cli_usage_error("vm", "'%s' is a disk image, converted as it is: the options that choose, check or change a Windows image are for a WIM, ESD or ISO",
 				       cli.opt.image_path);
-	if (vm_is_disk_image(cli.opt.image_path))
-		ret = from_disk(&cli, cli.opt.image_path, &progress);
-	else
-		ret = from_image(&cli, &ui, &progress);
-	if (ret < 0)
-		progress_ui_abort(&ui);
-	else
-		progress_ui_finish(&ui);
-	if (ret < 0 && cancel_requested())
-		return EXIT_INTERRUPTED;
-	return ret < 0 ? EXIT_FAILED : EXIT_OK;
+	return disk ? from_disk(ctx, &cli, cli.opt.image_path) : from_image(ctx, &cli);
 }

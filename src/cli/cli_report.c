@@ -1,0 +1,188 @@
+/* cli_report.c - how the core's messages and failures reach the user
+ * (see cli.h): lines on stderr, and with --json one error object on
+ * stdout; signals that ask the work to stop. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wintogo/cli.h"
+#include "wintogo/json.h"
+#include "wintogo/util.h"
+
+/* The front end runs one command per process: its report is the one the
+ * usage errors and the signal handler reach. */
+static struct cli_report *current;
+static struct wtg_ctx *signal_ctx;
+
+static void on_log(enum wtg_log_level level, enum wtg_err code, const char *message, void *user)
+{
+	struct cli_report *r = user;
+
+	(void)code;
+	switch (level) {
+	case WTG_LOG_ERROR:
+		fprintf(stderr, "wintogo: %s\n", message);
+		r->after_error = true;
+		break;
+	case WTG_LOG_WARNING:
+		fprintf(stderr, "wintogo: warning: %s\n", message);
+		r->after_error = false;
+		break;
+	case WTG_LOG_INFO:
+		if (!r->quiet)
+			fprintf(stderr, "%s\n", message);
+		r->after_error = false;
+		break;
+	case WTG_LOG_DETAIL:
+		fprintf(stderr, "  %s\n", message);
+		/* the lines that explain the first failure go into its JSON object */
+		if (r->after_error && r->n_details < CLI_DETAILS_MAX)
+			r->details[r->n_details++] = xstrdup(message);
+		break;
+	}
+}
+
+void cli_report_init(struct cli_report *r, const char *command, struct wtg_ctx *ctx)
+{
+	*r = (struct cli_report){ .command = command };
+	current = r;
+	wtg_ctx_set_log(ctx, on_log, r);
+}
+
+void cli_report_set(struct wtg_ctx *ctx, bool json, bool quiet)
+{
+	struct cli_report *r = ctx->log_user;
+
+	r->json = json;
+	r->quiet = quiet;
+}
+
+static void error_member(struct json *j, const struct cli_report *r, const char *code,
+			 const char *message, int status)
+{
+	json_begin_object(j, "error");
+	json_string(j, "code", code);
+	json_string(j, "message", message);
+	json_string(j, "command", r->command);
+	json_int(j, "exit_status", status);
+	if (r->n_details) {
+		json_begin_array(j, "details");
+		for (size_t i = 0; i < r->n_details; i++)
+			json_string(j, NULL, r->details[i]);
+		json_end_array(j);
+	}
+	json_end_object(j);
+}
+
+static void print_error(const struct cli_report *r, const char *code, const char *message,
+			int status)
+{
+	struct json j;
+
+	json_init(&j, stdout, false);
+	json_begin_object(&j, NULL);
+	error_member(&j, r, code, message, status);
+	json_end_object(&j);
+	json_finish(&j);
+}
+
+/* A failure's exit status follows from its code. */
+static int failure_status(enum wtg_err code)
+{
+	return code == WTG_OK ? EXIT_FAILED : wtg_err_exit_status(code);
+}
+
+void cli_report_json_error(struct wtg_ctx *ctx, struct json *j)
+{
+	struct cli_report *r = ctx->log_user;
+	enum wtg_err code = wtg_ctx_error(ctx);
+
+	if (code == WTG_OK)
+		return;
+	error_member(j, r, wtg_err_name(code), wtg_ctx_error_message(ctx), failure_status(code));
+	r->error_printed = true;
+}
+
+int cli_report_finish(struct cli_report *r, struct wtg_ctx *ctx, int status)
+{
+	enum wtg_err code = wtg_ctx_error(ctx);
+
+	if (status == EXIT_FAILED)
+		status = failure_status(code);
+	if (status == EXIT_FAILED && code == WTG_OK)
+		code = WTG_ERR_FAILED;  /* a failure that said nothing: a bug, but say so */
+	if (r->json && !r->usage_printed && !r->error_printed && status != EXIT_OK &&
+	    status != EXIT_USAGE && code != WTG_OK)
+		print_error(r, wtg_err_name(code), wtg_ctx_error_message(ctx), status);
+	for (size_t i = 0; i < r->n_details; i++)
+		free(r->details[i]);
+	r->n_details = 0;
+	current = NULL;
+	return status;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char *message = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&message, fmt, ap) < 0)
+		message = NULL;
+	va_end(ap);
+	fprintf(stderr, "wintogo %s: %s\n", cmd, message ? message : fmt);
+	if (current && current->json && !current->usage_printed) {
+		print_error(current, "usage", message ? message : fmt, EXIT_USAGE);
+		current->usage_printed = true;
+	}
+	free(message);
+	return cli_usage_hint(cmd);
+}
+
+int cli_usage_hint(const char *cmd)
+{
+	fprintf(stderr, "Try 'wintogo %s --help'.\n", cmd);
+	if (current && current->json && !current->usage_printed) {
+		/* getopt has said what is wrong on stderr */
+		print_error(current, "usage", "the command line is not valid", EXIT_USAGE);
+		current->usage_printed = true;
+	}
+	return EXIT_USAGE;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_ctx)
+		wtg_ctx_request_abort(signal_ctx);
+}
+
+void cli_catch_signals(struct wtg_ctx *ctx)
+{
+	struct sigaction sa;
+
+	signal_ctx = ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+bool cli_wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--json"))
+			return true;
+		/* a cluster of short options: -j, -qj */
+		if (argv[i][0] == '-' && argv[i][1] != '-' && argv[i][1] &&
+		    strspn(argv[i] + 1, "jqfycah") == strlen(argv[i] + 1) && strchr(argv[i], 'j'))
+			return true;
+	}
+	return false;
+}

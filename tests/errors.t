@@ -1,0 +1,97 @@
+#!/bin/bash
+# Every failure has one stable code: with --json it is one {"error": ...}
+# object on stdout, and the exit status follows from the code (wintogo(1)).
+. "$(dirname "$0")/lib.sh"
+use_asan
+need_fixtures
+write_dirs
+
+# fails_json DESCRIPTION CODE STATUS ARGS...: exit STATUS, exactly one JSON
+# object with an "error" on stdout, with CODE, the same exit status and a
+# message, and the message on stderr too (for a usage error, getopt's own
+# message is on stderr).
+fails_json() {
+	local desc=$1 code=$2 status=$3 errors got
+	shift 3
+	run_wintogo "$@"
+	errors=$(printf '%s' "$OUT" | jq -c 'select(type == "object" and has("error")) | .error' 2>/dev/null)
+	got=$(printf '%s\n' "$errors" | jq -r '"\(.code) \(.exit_status) \(.message | length > 0)"' 2>/dev/null | tr '\n' ' ')
+	if [ "$RC" -eq "$status" ] && [ "$(printf '%s' "$errors" | grep -c '')" -eq 1 ] &&
+		[ "$got" = "$code $status true " ] && [ -n "$ERR" ] &&
+		{ [ "$code" = usage ] || printf '%s' "$ERR" | grep -qF -- "$(printf '%s' "$errors" | jq -r .message)"; }; then
+		_report 0 "$desc: $code, exit $status"
+	else
+		_report 1 "$desc: $code, exit $status"
+		diag "rc=$RC" "errors on stdout: $errors" "stdout: $OUT" "stderr: $ERR"
+	fi
+}
+
+wim=$FIXTURES/x64.wim
+head -c $(($(stat -c %s "$wim") / 2)) "$wim" >"$TMP/cut.wim"
+printf 'hello\n' >"$TMP/text.txt"
+
+# --- the image ---
+fails_json "info of a file that is not there" not-found 1 info --json "$TMP/missing.wim"
+fails_json "info of a text file" not-an-image 1 info --json "$TMP/text.txt"
+fails_json "info of a truncated WIM" image-damaged 1 info --json "$TMP/cut.wim"
+fails_json "info --index past the last image" no-such-image 1 info --json --index 9 "$wim"
+fails_json "write of a multi-image WIM without --index" image-not-chosen 1 \
+	write --json --dry-run --tmpdir "$STAGE" "$FIXTURES/multi.wim" "$OUTDIR/a.img"
+run_wintogo write --json --dry-run --tmpdir "$STAGE" "$FIXTURES/multi.wim" "$OUTDIR/a.img"
+check "the error names the images to choose from" \
+	bash -c "jq -e 'select(.error) | .error.details | length >= 2' <<<'$OUT'"
+fails_json "write --name that no image has" no-such-image 1 \
+	write --json --dry-run --name Nope --tmpdir "$STAGE" "$FIXTURES/multi.wim" "$OUTDIR/a.img"
+fails_json "write with a SHA-256 that is not the image's" hash-mismatch 1 \
+	write --json --tmpdir "$STAGE" --sha256 "$(printf '0%.0s' {1..64})" "$wim" "$OUTDIR/a.img"
+check "nothing is left after the hash mismatch" no_leftovers "$STAGE" "$OUTDIR"
+
+# --- the target ---
+fails_json "write onto a target too small" target-too-small 1 \
+	write --json --size 64M --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
+check "nothing is left after the refusal" no_leftovers "$STAGE" "$OUTDIR"
+touch "$OUTDIR/exists.img"
+fails_json "write onto a file that exists" target-exists 1 \
+	write --json --tmpdir "$STAGE" "$wim" "$OUTDIR/exists.img"
+rm -f "$OUTDIR/exists.img"
+fails_json "write onto a folder" target-invalid 1 write --json --tmpdir "$STAGE" "$wim" "$OUTDIR"
+fails_json "write for a host it cannot boot on" cannot-boot 1 \
+	write --json --dry-run --host apple-silicon --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
+
+# --- options the core checks ---
+fails_json "a time zone Windows does not have" invalid-argument 1 \
+	write --json --dry-run --timezone 'Mars Standard Time' --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
+
+# --- verify ---
+run_wintogo write --quiet --seed 3 --tmpdir "$STAGE" "$wim" "$OUTDIR/disk.img"
+is "$RC" 0 "a disk to verify"
+ntfs=$(sfdisk --json "$OUTDIR/disk.img" | jq '.partitiontable.partitions[2].start * 512 + 8192')
+printf 'X' | dd of="$OUTDIR/disk.img" bs=1 seek="$ntfs" conv=notrunc status=none
+fails_json "verify of a disk that changed" readback-mismatch 5 verify --json "$OUTDIR/disk.img"
+check "the result document is still there, with the mismatch" \
+	bash -c "jq -e '.result == \"mismatch\" and (.mismatches | length) == 1' <<<'$OUT'"
+truncate -s 64M "$TMP/blank.img"
+fails_json "verify of a disk wintogo did not write" not-bootable 1 verify --json "$TMP/blank.img"
+
+# --- a signal: the work stops at its next progress report and cleans up ---
+rm -rf "$STAGE"/* "$OUTDIR"/*
+timeout -s INT 1 "$WINTOGO" write --json --seed 4 --tmpdir "$STAGE" "$wim" "$OUTDIR/int.img" \
+	>"$TMP/int.out" 2>"$TMP/int.err"
+rc=$?
+if [ "$rc" -eq 0 ]; then
+	skip "the write finished before SIGINT came"
+else
+	is "$rc" 130 "a write interrupted by SIGINT exits 130"
+	is "$(jq -r 'select(.error) | .error.code' "$TMP/int.out")" interrupted \
+		"with one error object, code interrupted"
+	check "and leaves no stage, no .partial, no image, no manifest" no_leftovers "$STAGE" "$OUTDIR"
+fi
+
+# --- the command line ---
+fails_json "write with one argument" usage 2 write --json "$wim"
+fails_json "an option write does not have" usage 2 write --json --frobnicate "$wim" "$OUTDIR/a.img"
+
+# without --json, nothing on stdout: the message alone, on stderr
+refuses "without --json the error is one line on stderr" "has no image 9" info --index 9 "$wim"
+
+done_testing

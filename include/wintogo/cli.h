@@ -38,7 +38,7 @@ struct wim_image;
 int cli_parse_host(struct wtg_ctx *ctx, const char *cmd, const char *name, struct host *host_ret);
 
 /* `write --host`: probes image for host before anything is written.  Warns
- * of every condition and blocker; refuses (logged, -EPERM) a "cannot boot"
+ * of every condition and blocker; refuses (logged, cannot-boot) a "cannot boot"
  * verdict unless force.  With json, writes a {"probe": ...} line. */
 int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
 			   const struct wim_image *image, const char *image_path,

@@ -25,8 +25,8 @@ struct device_roots {
 	const char *proc;    /* default "/proc": self/mountinfo, swaps */
 };
 
-/* The roots from the environment (WINTOGO_SYSFS_ROOT, WINTOGO_DEV_ROOT,
- * WINTOGO_PROC_ROOT), else the real ones. */
+/* The context's test roots (ctx->hooks: a fake sysfs, /dev, /proc), else
+ * the real ones. */
 void device_roots_default(const struct wtg_ctx *ctx, struct device_roots *roots);
 
 enum device_verdict {

@@ -2,7 +2,7 @@
  * (a kind such as "intel-mac-t2", or a Mac model identifier such as
  * "Mac14,2"), or this machine, detected from sysfs.
  *
- * Detection reads, below the sysfs root ($WINTOGO_SYSFS_ROOT, else /sys):
+ * Detection reads, below the sysfs root (the context's hooks.sysfs_root, else /sys):
  *   firmware/devicetree/base/compatible   "apple,j413", "apple,t8112": an
  *                                         Apple Silicon Mac by its SoC
  *   class/dmi/id/sys_vendor, board_vendor, product_name

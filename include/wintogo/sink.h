@@ -73,13 +73,14 @@ extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;
 extern const struct sink_ops sink_vhdx_ops;
 
-/* Opens the sink for target.  With force, an existing output is replaced.
- * Two environment variables are test hooks: WINTOGO_WRITE_TRACE names a
- * file that gets one line per extent written ("offset length what"; an
- * overwrite says "overwrite"), for tests that prove the writes are
- * sequential; WINTOGO_TEST_CORRUPT_OFFSET=N flips byte N of the disk after
- * it is hashed, on its way to the target, as a failing disk would (for
- * tests that prove the read-back catches it). */
+/* Opens the sink for target; the sink keeps ctx for its log and progress.
+ * With force, an existing output is replaced.  Two of the context's test
+ * hooks act here: hooks.write_trace names a file that gets one line per
+ * extent written ("offset length what"; an overwrite says "overwrite"),
+ * for tests that prove the writes are sequential; hooks.corrupt flips byte
+ * hooks.corrupt_offset of the disk after it is hashed, on its way to the
+ * target, as a failing disk would (for tests that prove the read-back
+ * catches it). */
 int sink_open(struct wtg_ctx *ctx, enum sink_kind kind, const char *target, uint64_t size, bool force,
 	      unsigned flags, struct sink **sink_ret);
 /* The same with the disk's format (NULL: the defaults); refuses (logged)

@@ -11,7 +11,12 @@
 #include "tap.h"
 #include "wintogo/write.h"
 
+static int entries(const char *dir);
+
 struct watch {
+	const char *stage, *out;
+	int staged_at_abort;      /* entries in the staging folder then */
+	int out_at_abort;         /* and in the target's folder */
 	int apply_messages;
 	int after_abort;          /* apply messages after the abort */
 	uint64_t done_at_abort, total_at_abort;
@@ -31,6 +36,8 @@ static enum wtg_progress_status abort_in_apply(const struct progress *p, void *u
 		w->aborted = true;
 		w->done_at_abort = p->done;
 		w->total_at_abort = p->total;
+		w->staged_at_abort = entries(w->stage);
+		w->out_at_abort = entries(w->out);
 		return WTG_PROGRESS_ABORT;
 	}
 	return WTG_PROGRESS_CONTINUE;
@@ -66,7 +73,7 @@ int main(void)
 		printf("1..0 # skip no FIXTURES with x64.wim (make fixtures)\n");
 		return 0;
 	}
-	plan(8);
+	plan(9);
 	if (!mkdtemp(work))
 		return 1;
 	snprintf(stage, sizeof(stage), "%s/stage", work);
@@ -76,6 +83,8 @@ int main(void)
 	mkdir(out, 0700);
 	wimlib_global_init(WIMLIB_INIT_FLAG_DEFAULT_CASE_INSENSITIVE);
 
+	w.stage = stage;
+	w.out = out;
 	wtg_ctx_init(&job_ctx);
 	wtg_ctx_set_log(&job_ctx, test_log, NULL);
 	wtg_ctx_set_progress(&job_ctx, abort_in_apply, &w);
@@ -97,6 +106,8 @@ int main(void)
 	       (unsigned long long)w.done_at_abort, (unsigned long long)w.total_at_abort,
 	       w.apply_messages);
 	is_int(w.after_abort, 0, "no apply progress after the abort");
+	ok(w.staged_at_abort == 1 && w.out_at_abort >= 1,
+	   "when it was aborted, the job had its stage in the folder given and its .partial beside the target");
 	is_int(entries(stage), 0, "nothing is left in the staging folder");
 	is_int(entries(out), 0, "no target, no .partial, no manifest");
 	write_job_free(job);

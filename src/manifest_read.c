@@ -202,9 +202,18 @@ int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest 
 		return ret;
 	image = mtools_image(target, esp);
 	origin = xasprintf("\\wintogo\\manifest.json on the ESP of '%s'", target);
+	const char *dir[] = { "mdir", "-b", "-i", image, MANIFEST_ESP_PATH, NULL };
 	const char *argv[] = { "mtype", "-i", image, MANIFEST_ESP_PATH, NULL };
+	int status = 0;
 
-	ret = mtools_run_output(ctx, "reading the manifest from the ESP", argv, &text, &len);
+	/* a disk with an ESP but no manifest: not written by wintogo (or an
+	 * older one), which is not the same as a manifest that cannot be read */
+	ret = mtools_run_status(ctx, "looking for the manifest on the ESP", dir, &status);
+	if (!ret && status)
+		ret = log_error(ctx, WTG_ERR_NO_MANIFEST, "the ESP of '%s' has no \\wintogo\\manifest.json; was it written by wintogo? (or give its manifest with --manifest)",
+				target);
+	if (!ret)
+		ret = mtools_run_output(ctx, "reading the manifest from the ESP", argv, &text, &len);
 	if (!ret)
 		ret = manifest_parse(ctx, text, len, origin, m_ret);
 	if (!ret)

@@ -61,7 +61,8 @@ struct cli_report {
 	const char *command;
 	bool json;
 	bool quiet;
-	bool after_error;          /* detail lines belong to an error */
+	size_t errors;             /* logged so far */
+	bool after_error;          /* detail lines belong to the first error */
 	bool usage_printed;        /* a usage error went out as JSON already */
 	bool error_printed;        /* the failure is in a document printed already */
 	char *details[CLI_DETAILS_MAX];

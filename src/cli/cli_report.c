@@ -24,7 +24,8 @@ static void on_log(enum wtg_log_level level, enum wtg_err code, const char *mess
 	switch (level) {
 	case WTG_LOG_ERROR:
 		fprintf(stderr, "wintogo: %s\n", message);
-		r->after_error = true;
+		/* the context reports the first failure: its details, not a later one's */
+		r->after_error = !r->errors++;
 		break;
 	case WTG_LOG_WARNING:
 		fprintf(stderr, "wintogo: warning: %s\n", message);

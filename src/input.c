@@ -1,14 +1,12 @@
 /* input.c - what kind of input a file is (see input.h). */
 #include "wintogo/input.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "wintogo/log.h"
 
 /* Enough of the file for every signature: the ISO volume descriptor at
  * 32768 is the farthest. */
@@ -56,7 +54,7 @@ static enum input_kind kind_of_head(const uint8_t *head, size_t n)
 	return INPUT_OTHER;
 }
 
-static int classify(const char *path, enum input_kind *kind_ret)
+enum input_kind input_kind_of(const char *path)
 {
 	uint8_t head[HEAD_BYTES];  /* no static buffer: jobs may run in threads */
 	struct stat sb;
@@ -64,48 +62,15 @@ static int classify(const char *path, enum input_kind *kind_ret)
 	int fd;
 
 	if (stat(path, &sb) < 0)
-		return -errno;
-	if (S_ISDIR(sb.st_mode)) {
-		*kind_ret = INPUT_DIRECTORY;
-		return 0;
-	}
-	if (S_ISBLK(sb.st_mode)) {
-		*kind_ret = INPUT_BLOCK_DEVICE;
-		return 0;
-	}
+		return INPUT_OTHER;
+	if (S_ISDIR(sb.st_mode))
+		return INPUT_DIRECTORY;
+	if (S_ISBLK(sb.st_mode))
+		return INPUT_BLOCK_DEVICE;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return INPUT_OTHER;
 	n = pread(fd, head, sizeof(head), 0);
 	close(fd);
-	if (n < 0)
-		return -errno;
-	*kind_ret = kind_of_head(head, (size_t)n);
-	return 0;
-}
-
-int input_classify(struct wtg_ctx *ctx, const char *path, enum input_kind *kind_ret)
-{
-	int err = classify(path, kind_ret);
-
-	return err ? log_syserr(ctx, -err, "cannot open '%s'", path) : 0;
-}
-
-enum input_kind input_kind_of(const char *path)
-{
-	enum input_kind kind = INPUT_OTHER;
-
-	classify(path, &kind);
-	return kind;
-}
-
-const char *input_kind_name(enum input_kind kind)
-{
-	static const char *const names[] = {
-		[INPUT_WIM] = "WIM",   [INPUT_ESD] = "ESD",         [INPUT_SWM] = "SWM",
-		[INPUT_ISO] = "ISO",   [INPUT_VHDX] = "VHDX",       [INPUT_DISK_IMAGE] = "disk image",
-		[INPUT_BLOCK_DEVICE] = "disk", [INPUT_DIRECTORY] = "folder", [INPUT_OTHER] = "file",
-	};
-
-	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "file";
+	return n < 0 ? INPUT_OTHER : kind_of_head(head, (size_t)n);
 }

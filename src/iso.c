@@ -111,19 +111,6 @@ static void volume_identifier(int fd, char id[6])
 		id[0] = '\0';
 }
 
-bool iso_detect(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char id[6];
-
-	if (fd < 0)
-		return false;
-	volume_identifier(fd, id);
-	close(fd);
-	/* ISO 9660 (alone or as the bridge of a UDF disc), or UDF alone */
-	return !strcmp(id, "CD001") || !strcmp(id, "BEA01");
-}
-
 /* --- finding the install image --- */
 
 /* A download cut short still has its volume descriptors: the ISO 9660

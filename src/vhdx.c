@@ -34,20 +34,6 @@ struct regions {
 	uint32_t bat_length, metadata_length;
 };
 
-bool vhdx_is_vhdx(const char *path)
-{
-	char sig[8];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	yes = pread(fd, sig, sizeof(sig), 0) == (ssize_t)sizeof(sig) &&
-	      !memcmp(sig, VHDX_SIGNATURE, sizeof(sig));
-	close(fd);
-	return yes;
-}
-
 static int truncated(struct wtg_ctx *ctx, const struct vhdx *v, const char *what, uint64_t end)
 {
 	return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is truncated: its %s ends at byte %llu but the file has %llu bytes; copy it again",

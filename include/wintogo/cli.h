@@ -17,7 +17,6 @@
 #define EXIT_OK 0
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
-#define EXIT_INTERRUPTED 130  /* Ctrl-C, as a shell reports it */
 #define EXIT_BOOTS_WITH_CONDITIONS 3
 #define EXIT_CANNOT_BOOT 4
 

@@ -13,8 +13,6 @@
 
 #include <stdbool.h>
 
-#include "wintogo/ctx.h"
-
 enum input_kind {
 	INPUT_WIM,
 	INPUT_ESD,
@@ -27,15 +25,9 @@ enum input_kind {
 	INPUT_OTHER,         /* none of the above (text, an empty file) */
 };
 
-/* Reads what path is.  Fails (logged) only when it cannot be looked at:
- * not-found for a path that does not exist. */
-int input_classify(struct wtg_ctx *ctx, const char *path, enum input_kind *kind_ret);
-
-/* The same without logging: INPUT_OTHER when path cannot be read. */
+/* What path is; INPUT_OTHER when it cannot be read (whoever opens it next
+ * says why, with the reason). */
 enum input_kind input_kind_of(const char *path);
-
-/* "WIM", "ESD", "SWM", "ISO", "VHDX", "disk image", "disk", "folder", "file". */
-const char *input_kind_name(enum input_kind kind);
 
 /* A Windows image that wimlib opens: WIM, ESD or SWM. */
 static inline bool input_is_wim(enum input_kind kind)

@@ -39,10 +39,6 @@ struct iso_info {
 	uint64_t image_bytes;          /* the install image, all its files */
 };
 
-/* Whether path holds an ISO 9660 or UDF volume, by content (a volume
- * descriptor at 32 KiB), whatever its name.  False when the file cannot be
- * read: whoever opens it next says why. */
-bool iso_detect(const char *path);
 
 struct iso_source;
 

@@ -34,8 +34,6 @@ struct vhdx_disk_info {
 
 struct vhdx;
 
-/* True when path starts with the VHDX file identifier ("vhdxfile"). */
-bool vhdx_is_vhdx(const char *path);
 
 /* Opens and checks path (see above).  Every refusal is logged as one line
  * naming the file and saying what to do: -WTG_ERR_NOT_AN_IMAGE (not

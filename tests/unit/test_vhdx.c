@@ -10,6 +10,7 @@
 #include "wintogo/extents.h"
 #include "wintogo/sink.h"
 #include "wintogo/util.h"
+#include "wintogo/input.h"
 #include "wintogo/vhdx.h"
 #include "wintogo/vhdx_format.h"
 
@@ -109,7 +110,7 @@ int main(void)
 	bad = path("bad.vhdx");
 
 	is_int(write_vhdx(disk, out, NULL), 0, "a disk written as VHDX (defaults)");
-	ok(vhdx_is_vhdx(out), "it starts with the VHDX signature");
+	ok(input_kind_of(out) == INPUT_VHDX, "it starts with the VHDX signature");
 	is_int(vhdx_open(ctx, out, &v), 0, "and opens again, every check passed");
 	if (v) {
 		const struct vhdx_disk_info *in = vhdx_info(v);

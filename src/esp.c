@@ -23,22 +23,29 @@ static int format_fat32(struct wtg_ctx *ctx, const struct esp_request *req)
 {
 	char sector[16], hidden[32], volid[16];
 	const char *argv[] = { "mkfs.fat", "-F", "32", "-S", sector, "-s", "1", "-h", hidden,
-			       "-i", volid, "-n", "SYSTEM", req->path, NULL };
+			       "-i", volid, "-n", "SYSTEM", RUN_FILE_PATH, NULL };
 
+	int fd = open(req->path, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return log_syserr(ctx, errno, "cannot open '%s' to format the ESP", req->path);
 	snprintf(sector, sizeof(sector), "%u", req->sector_size);
 	snprintf(hidden, sizeof(hidden), "%llu", (unsigned long long)req->start_sector);
 	snprintf(volid, sizeof(volid), "%08X", req->volume_id);
-	return run_program(ctx, "formatting the ESP", argv, NULL);
+	ret = run_program(ctx, "formatting the ESP", argv, NULL, fd);
+	close(fd);
+	return ret;
 }
 
-static int mmd(struct wtg_ctx *ctx, const char *image, const char *dir)
+static int mmd(struct wtg_ctx *ctx, const struct mtools_image *image, const char *dir)
 {
-	const char *argv[] = { "mmd", "-i", image, dir, NULL };
+	const char *argv[] = { "mmd", "-i", image->name, dir, NULL };
 
-	return mtools_run(ctx, "making a folder on the ESP", argv);
+	return mtools_run(ctx, "making a folder on the ESP", image, argv);
 }
 
-static int mcopy(struct wtg_ctx *ctx, const char *image, const char *const sources[], size_t n, const char *dest)
+static int mcopy(struct wtg_ctx *ctx, const struct mtools_image *image, const char *const sources[], size_t n,
+		 const char *dest)
 {
 	const char **argv = xcalloc(n + 8, sizeof(char *));
 	size_t i = 0;
@@ -49,17 +56,17 @@ static int mcopy(struct wtg_ctx *ctx, const char *image, const char *const sourc
 	argv[i++] = "-D";
 	argv[i++] = "o";         /* overwrite, never ask */
 	argv[i++] = "-i";
-	argv[i++] = image;
+	argv[i++] = image->name;
 	for (size_t k = 0; k < n; k++)
 		argv[i++] = sources[k];
 	argv[i++] = dest;
-	ret = mtools_run(ctx, "copying boot files to the ESP", argv);
+	ret = mtools_run(ctx, "copying boot files to the ESP", image, argv);
 	free(argv);
 	return ret;
 }
 
 /* Copies every entry of dir (not dir itself) into dest on the ESP. */
-static int copy_contents(struct wtg_ctx *ctx, const char *image, const char *dir, const char *dest)
+static int copy_contents(struct wtg_ctx *ctx, const struct mtools_image *image, const char *dir, const char *dest)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -84,7 +91,7 @@ static int copy_contents(struct wtg_ctx *ctx, const char *image, const char *dir
 	return ret;
 }
 
-static int copy_one(struct wtg_ctx *ctx, const char *image, const char *source, const char *dest)
+static int copy_one(struct wtg_ctx *ctx, const struct mtools_image *image, const char *source, const char *dest)
 {
 	const char *sources[] = { source };
 
@@ -97,6 +104,7 @@ int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 	static const char *const dirs[] = { "::/EFI", "::/EFI/Boot", "::/EFI/Microsoft",
 					    "::/EFI/Microsoft/Boot" };
 	char *fallback = xasprintf("::/EFI/Boot/%s", b->fallback_name);
+	struct mtools_image image = { .fd = -1 };
 	int ret;
 
 	ret = layout_check_esp(ctx, req->bytes, req->sector_size);
@@ -104,18 +112,21 @@ int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 		ret = stage_make_file(ctx, req->path, req->bytes);
 	if (!ret)
 		ret = format_fat32(ctx, req);
+	if (!ret)
+		ret = mtools_image_open(ctx, req->path, 0, true, &image);
 	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !ret; i++)
-		ret = mmd(ctx, req->path, dirs[i]);
+		ret = mmd(ctx, &image, dirs[i]);
 	if (!ret)
-		ret = copy_contents(ctx, req->path, b->efi_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_contents(ctx, &image, b->efi_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret && b->fonts_dir)
-		ret = copy_one(ctx, req->path, b->fonts_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_one(ctx, &image, b->fonts_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret && b->resources_dir)
-		ret = copy_one(ctx, req->path, b->resources_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_one(ctx, &image, b->resources_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret)
-		ret = copy_one(ctx, req->path, b->bootmgfw, fallback);
+		ret = copy_one(ctx, &image, b->bootmgfw, fallback);
 	if (!ret && req->bcd_path)
-		ret = copy_one(ctx, req->path, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
+		ret = copy_one(ctx, &image, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
+	mtools_image_close(&image);
 	free(fallback);
 	return ret;
 }
@@ -123,12 +134,15 @@ int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 static int mcopy_out(struct wtg_ctx *ctx, const char *image, uint64_t offset, const char *esp_path, const char *dest,
 		     int *status_ret)
 {
-	char *source = mtools_image(image, offset);
-	const char *argv[] = { "mcopy", "-n", "-i", source, esp_path, dest, NULL };
-	int ret = status_ret ? mtools_run_status(ctx, "reading a file from the ESP", argv, status_ret)
-			     : mtools_run(ctx, "reading a file from the ESP", argv);
+	struct mtools_image source;
+	int ret = mtools_image_open(ctx, image, offset, false, &source);
+	const char *argv[] = { "mcopy", "-n", "-i", source.name, esp_path, dest, NULL };
 
-	free(source);
+	if (ret < 0)
+		return ret;
+	ret = status_ret ? mtools_run_status(ctx, "reading a file from the ESP", &source, argv, status_ret)
+			 : mtools_run(ctx, "reading a file from the ESP", &source, argv);
+	mtools_image_close(&source);
 	return ret;
 }
 

@@ -120,9 +120,10 @@ int esp_reserve_file(struct wtg_ctx *ctx, const char *esp, const char *scratch, 
 		     size_t *n_ret)
 {
 	char *path = xasprintf("%s/%s", folder, name), *chain = NULL;
-	const char *mmd[] = { "mmd", "-D", "s", "-i", esp, folder, NULL };
-	const char *mcopy[] = { "mcopy", "-D", "o", "-i", esp, scratch, path, NULL };
-	const char *mshowfat[] = { "mshowfat", "-i", esp, path, NULL };
+	struct mtools_image image = { .fd = -1 };
+	const char *mmd[] = { "mmd", "-D", "s", "-i", image.name, folder, NULL };
+	const char *mcopy[] = { "mcopy", "-D", "o", "-i", image.name, scratch, path, NULL };
+	const char *mshowfat[] = { "mshowfat", "-i", image.name, path, NULL };
 	struct byte_range *ranges = NULL;
 	struct fat_geometry geo = { 0 };
 	uint64_t total = 0;
@@ -136,13 +137,16 @@ int esp_reserve_file(struct wtg_ctx *ctx, const char *esp, const char *scratch, 
 	if (!ret)
 		ret = make_content(ctx, scratch, bytes);
 	if (!ret)
-		ret = mtools_run(ctx, "making a folder on the ESP", mmd);
+		ret = mtools_image_open(ctx, esp, 0, true, &image);
 	if (!ret)
-		ret = mtools_run(ctx, "making the manifest's file on the ESP", mcopy);
+		ret = mtools_run(ctx, "making a folder on the ESP", &image, mmd);
+	if (!ret)
+		ret = mtools_run(ctx, "making the manifest's file on the ESP", &image, mcopy);
 	unlink(scratch);
 	if (!ret)
-		ret = mtools_run_output(ctx, "finding the clusters of the manifest on the ESP", mshowfat,
+		ret = mtools_run_output(ctx, "finding the clusters of the manifest on the ESP", &image, mshowfat,
 					&chain, &len);
+	mtools_image_close(&image);
 	if (!ret)
 		ret = parse_chain(ctx, chain, &geo, &ranges, &n);
 	for (size_t i = 0; i < n; i++)

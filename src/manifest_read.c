@@ -191,7 +191,8 @@ out:
 int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret)
 {
 	uint64_t esp = 0, esp_size;
-	char *image = NULL, *origin = NULL, *text = NULL;
+	struct mtools_image image = { .fd = -1 };
+	char *origin = NULL, *text = NULL;
 	size_t len;
 	int ret = layout_find_esp(ctx, target, &esp, &esp_size);
 
@@ -200,27 +201,29 @@ int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest 
 			  target);
 	if (ret < 0)
 		return ret;
-	image = mtools_image(target, esp);
+	ret = mtools_image_open(ctx, target, esp, false, &image);
+	if (ret < 0)
+		return ret;
 	origin = xasprintf("\\wintogo\\manifest.json on the ESP of '%s'", target);
-	const char *dir[] = { "mdir", "-b", "-i", image, MANIFEST_ESP_PATH, NULL };
-	const char *argv[] = { "mtype", "-i", image, MANIFEST_ESP_PATH, NULL };
+	const char *dir[] = { "mdir", "-b", "-i", image.name, MANIFEST_ESP_PATH, NULL };
+	const char *argv[] = { "mtype", "-i", image.name, MANIFEST_ESP_PATH, NULL };
 	int status = 0;
 
 	/* a disk with an ESP but no manifest: not written by wintogo (or an
 	 * older one), which is not the same as a manifest that cannot be read */
-	ret = mtools_run_status(ctx, "looking for the manifest on the ESP", dir, &status);
+	ret = mtools_run_status(ctx, "looking for the manifest on the ESP", &image, dir, &status);
 	if (!ret && status)
 		ret = log_error(ctx, WTG_ERR_NO_MANIFEST, "the ESP of '%s' has no \\wintogo\\manifest.json; was it written by wintogo? (or give its manifest with --manifest)",
 				target);
 	if (!ret)
-		ret = mtools_run_output(ctx, "reading the manifest from the ESP", argv, &text, &len);
+		ret = mtools_run_output(ctx, "reading the manifest from the ESP", &image, argv, &text, &len);
 	if (!ret)
 		ret = manifest_parse(ctx, text, len, origin, m_ret);
 	if (!ret)
 		*esp_offset_ret = esp;
 	free(text);
 	free(origin);
-	free(image);
+	mtools_image_close(&image);
 	return ret;
 }
 

@@ -17,11 +17,16 @@ static int format_ntfs(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	char start[32], sector[16];
 	const char *argv[] = { "mkntfs", "-F", "-Q", "-q", "-p", start, "-H", "255", "-S", "63",
-			       "-s", sector, "-c", "4096", "-L", "Windows", req->path, NULL };
+			       "-s", sector, "-c", "4096", "-L", "Windows", RUN_FILE_PATH, NULL };
+	int fd = open(req->path, O_RDWR | O_CLOEXEC), ret;
 
+	if (fd < 0)
+		return log_syserr(ctx, errno, "cannot open '%s' to format the Windows partition", req->path);
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)req->start_sector);
 	snprintf(sector, sizeof(sector), "%u", req->sector_size);
-	return run_program(ctx, "formatting the Windows partition", argv, NULL);
+	ret = run_program(ctx, "formatting the Windows partition", argv, NULL, fd);
+	close(fd);
+	return ret;
 }
 
 static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,

@@ -62,12 +62,23 @@ static int read_all(struct wtg_ctx *ctx, int fd, const char *what, char **text_r
 	return 0;
 }
 
-/* Runs the program; its stdout goes to out_fd (or /dev/null when -1). */
-/* Runs argv with its stdout going to out_fd (or /dev/null when -1);
- * *status_ret gets its exit status, err_text its stderr.  A program that
- * cannot be started or is killed is an error (logged). */
-static int run(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[], int out_fd,
-	       int *status_ret, char err_text[STDERR_KEEP])
+/* In the child: file_fd becomes RUN_FILE_FD, open across exec (dup2
+ * clears close-on-exec; when it is that number already, clear it). */
+static int hand_over(int file_fd)
+{
+	if (file_fd < 0)
+		return 0;
+	if (file_fd == RUN_FILE_FD)
+		return fcntl(RUN_FILE_FD, F_SETFD, 0);
+	return dup2(file_fd, RUN_FILE_FD) < 0 ? -1 : 0;
+}
+
+/* Runs argv with its stdout going to out_fd (or /dev/null when -1) and
+ * file_fd (unless -1) as RUN_FILE_FD; *status_ret gets its exit status,
+ * err_text its stderr.  A program that cannot be started or is killed is
+ * an error (logged). */
+static int run(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[], int file_fd,
+	       int out_fd, int *status_ret, char err_text[STDERR_KEEP])
 {
 	int pipefd[2], status;
 	pid_t pid;
@@ -86,6 +97,10 @@ static int run(struct wtg_ctx *ctx, const char *what, const char *const argv[], 
 		dup2(devnull, STDIN_FILENO);
 		dup2(out_fd >= 0 ? out_fd : devnull, STDOUT_FILENO);
 		dup2(pipefd[1], STDERR_FILENO);
+		if (hand_over(file_fd) < 0) {
+			dprintf(STDERR_FILENO, "cannot hand its file to %s: %s", argv[0], strerror(errno));
+			_exit(127);
+		}
 		for (size_t i = 0; env && env[i]; i++)
 			putenv((char *)env[i]);
 		execvp(argv[0], (char *const *)argv);
@@ -123,24 +138,25 @@ static int must_succeed(struct wtg_ctx *ctx, const char *what, const char *progr
 			 *err_text ? ": " : "", err_text);
 }
 
-int run_program(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[])
+int run_program(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
+		int file_fd)
 {
 	char err_text[STDERR_KEEP];
-	int status = 0, ret = run(ctx, what, argv, env, -1, &status, err_text);
+	int status = 0, ret = run(ctx, what, argv, env, file_fd, -1, &status, err_text);
 
 	return must_succeed(ctx, what, argv[0], ret, status, err_text);
 }
 
 int run_program_status(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
-		       int *status_ret)
+		       int file_fd, int *status_ret)
 {
 	char err_text[STDERR_KEEP];
 
-	return run(ctx, what, argv, env, -1, status_ret, err_text);
+	return run(ctx, what, argv, env, file_fd, -1, status_ret, err_text);
 }
 
 int run_program_output(struct wtg_ctx *ctx, const char *what, const char *const argv[], const char *const env[],
-		       char **out_ret, size_t *len_ret)
+		       int file_fd, char **out_ret, size_t *len_ret)
 {
 	/* a memory file, not a pipe: a large output cannot block the child */
 	int fd = memfd_create("wintogo-output", MFD_CLOEXEC), status = 0, ret;
@@ -148,7 +164,7 @@ int run_program_output(struct wtg_ctx *ctx, const char *what, const char *const 
 
 	if (fd < 0)
 		return log_syserr(ctx, errno, "%s failed: cannot make a file for its output", what);
-	ret = must_succeed(ctx, what, argv[0], run(ctx, what, argv, env, fd, &status, err_text), status,
+	ret = must_succeed(ctx, what, argv[0], run(ctx, what, argv, env, file_fd, fd, &status, err_text), status,
 			   err_text);
 	if (!ret)
 		ret = read_all(ctx, fd, what, out_ret, len_ret);

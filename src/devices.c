@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -33,7 +36,8 @@ const char *device_verdict_name(enum device_verdict v)
 {
 	static const char *const names[] = {
 		[DEVICE_OK] = "ok",           [DEVICE_SYSTEM] = "system",
-		[DEVICE_MOUNTED] = "mounted", [DEVICE_SOURCE] = "source",
+		[DEVICE_MOUNTED] = "mounted", [DEVICE_IN_USE] = "in-use",
+		[DEVICE_SOURCE] = "source",
 		[DEVICE_READ_ONLY] = "read-only", [DEVICE_TOO_SMALL] = "too-small",
 		[DEVICE_NOT_A_DISK] = "not-a-disk",
 	};
@@ -170,6 +174,7 @@ static void read_partitions(const char *dir, struct device *d)
 		sub = xasprintf("%s/%s", dir, e->d_name);
 		if (access(sub, F_OK) == 0 && attr_u64(sub, "partition", 0)) {
 			p.name = xstrdup(e->d_name);
+			p.devno = attr_devno(sub);
 			p.start = attr_u64(sub, "start", 0) * 512;
 			p.size = attr_u64(sub, "size", 0) * 512;
 			d->parts = xrealloc(d->parts, (d->n_parts + 1) * sizeof(p));
@@ -336,6 +341,96 @@ static const char *image_mount_source(const struct usage *u, const char *path)
 	return source && source[0] == '/' ? path_base(source) : NULL;
 }
 
+/* A device built on a disk or its partitions: dm-0 (LUKS, LVM) or md0. */
+struct holder {
+	char *name;       /* "dm-0" */
+	char *label;      /* its device-mapper name ("vg-root"), or NULL */
+	char *on;         /* what it is built on: "sdb2" */
+	dev_t devno;
+};
+
+struct holder_list {
+	struct holder *items;
+	size_t count;
+};
+
+#define HOLDER_DEPTH_MAX 8  /* LUKS on LVM on RAID is three */
+
+/* The holders of the device at sysfs dir (named name), theirs, and so on. */
+static void collect_holders(const struct device_roots *roots, const char *dir, const char *name,
+			    struct holder_list *h, int depth)
+{
+	char *holders = xasprintf("%s/holders", dir);
+	DIR *dp = opendir(holders);
+	struct dirent *e;
+
+	free(holders);
+	while (dp && (e = readdir(dp))) {
+		bool seen = false;
+		char *sub, *dm;
+
+		if (e->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < h->count && !seen; i++)
+			seen = !strcmp(h->items[i].name, e->d_name);
+		if (seen)
+			continue;
+		sub = xasprintf("%s/block/%s", roots->sysfs, e->d_name);
+		dm = xasprintf("%s/dm", sub);
+		h->items = xrealloc(h->items, (h->count + 1) * sizeof(*h->items));
+		h->items[h->count++] = (struct holder){ .name = xstrdup(e->d_name), .label = attr(dm, "name"),
+							.on = xstrdup(name), .devno = attr_devno(sub) };
+		if (depth < HOLDER_DEPTH_MAX)
+			collect_holders(roots, sub, e->d_name, h, depth + 1);
+		free(dm);
+		free(sub);
+	}
+	if (dp)
+		closedir(dp);
+}
+
+static void release_holders(struct holder_list *h)
+{
+	for (size_t i = 0; i < h->count; i++) {
+		free(h->items[i].name);
+		free(h->items[i].label);
+		free(h->items[i].on);
+	}
+	free(h->items);
+}
+
+/* "dm-0 (vg-root)" or "md0", newly allocated. */
+static char *holder_text(const struct holder *h)
+{
+	return h->label ? xasprintf("%s (%s)", h->name, h->label) : xstrdup(h->name);
+}
+
+/* Whether the loop device d reads the file image: the kernel's own
+ * device and inode numbers of its backing file when the node can be
+ * asked, else the file sysfs names. */
+static bool loop_backed_by(const struct device *d, const struct stat *image)
+{
+	struct loop_info64 info;
+	struct stat backing;
+	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	bool asked = false, same = false;
+
+	if (fd >= 0) {
+		struct stat node;
+
+		/* the node must be this disk (a fake /dev in tests is not) */
+		if (fstat(fd, &node) == 0 && S_ISBLK(node.st_mode) && node.st_rdev == d->devno &&
+		    ioctl(fd, LOOP_GET_STATUS64, &info) == 0) {
+			asked = true;
+			same = (dev_t)info.lo_device == image->st_dev && (ino_t)info.lo_inode == image->st_ino;
+		}
+		close(fd);
+	}
+	if (!asked && d->backing_file && stat(d->backing_file, &backing) == 0)
+		same = backing.st_dev == image->st_dev && backing.st_ino == image->st_ino;
+	return same;
+}
+
 static void set_verdict(struct device *d, enum device_verdict v, char *reason)
 {
 	if (d->verdict != DEVICE_OK) {
@@ -344,6 +439,49 @@ static void set_verdict(struct device *d, enum device_verdict v, char *reason)
 	}
 	d->verdict = v;
 	d->reason = reason;
+}
+
+/* What is built on the disk or its partitions: a system mount or swap on
+ * it makes the disk the system disk; the source image on it makes it the
+ * source; anything else is in use.  In that order of precedence (the
+ * first verdict set is the one reported). */
+static void judge_holders(const struct device_roots *roots, const struct usage *u, const struct stat *image,
+			  const char *sysfs_dir, struct device *d)
+{
+	struct holder_list h = { 0 };
+
+	collect_holders(roots, sysfs_dir, d->name, &h, 0);
+	for (size_t i = 0; i < d->n_parts; i++) {
+		char *part_dir = xasprintf("%s/%s", sysfs_dir, d->parts[i].name);
+
+		collect_holders(roots, part_dir, d->parts[i].name, &h, 0);
+		free(part_dir);
+	}
+	for (size_t i = 0; i < h.count; i++) {
+		const struct holder *x = &h.items[i];
+		bool holds_system = false;
+		const char *mp = mountpoint_of(roots, u, x->devno, x->name, &holds_system);
+		char *what = holder_text(x);
+
+		if (holds_system || is_swap(roots, u, x->name))
+			set_verdict(d, DEVICE_SYSTEM, xasprintf("%s holds the running system: %s on %s is %s", d->path,
+								what, x->on, mp ? mp : "swap"));
+		if (image && (image->st_dev == x->devno || (S_ISBLK(image->st_mode) && image->st_rdev == x->devno)))
+			set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image (on %s, built on %s)", d->path,
+								what, x->on));
+		if (mp)
+			set_verdict(d, DEVICE_MOUNTED, xasprintf("%s is in use: %s on %s is mounted at %s; unmount it and close %s first",
+								 d->path, what, x->on, mp, x->name));
+		free(what);
+	}
+	if (h.count) {
+		char *what = holder_text(&h.items[0]);
+
+		set_verdict(d, DEVICE_IN_USE, xasprintf("%s is in use: %s is built on %s (LUKS, LVM or RAID); close it first (cryptsetup close, vgchange -an, mdadm --stop)",
+							d->path, what, h.items[0].on));
+		free(what);
+	}
+	release_holders(&h);
 }
 
 static void judge(const struct device_roots *roots, const struct usage *u,
@@ -386,6 +524,11 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	if (system)
 		set_verdict(d, DEVICE_SYSTEM, xasprintf("%s holds the running system (its root, /boot, /usr or swap)",
 							d->path));
+	judge_holders(roots, u, image_known ? &image : NULL, sysfs_dir, d);
+	if (image_known && !strcmp(d->transport, "loop") && S_ISREG(image.st_mode) &&
+	    loop_backed_by(d, &image))
+		set_verdict(d, DEVICE_SOURCE, xasprintf("%s is a loop device that reads the source image '%s'",
+							d->path, dc->image));
 	if (image_known && (image.st_dev == d->devno ||
 			    (S_ISBLK(image.st_mode) && image.st_rdev == d->devno)))
 		set_verdict(d, DEVICE_SOURCE, xasprintf("%s holds the source image '%s'", d->path, dc->image));
@@ -492,33 +635,42 @@ int devices_scan(struct wtg_ctx *ctx, const struct device_roots *roots, const st
 	return 0;
 }
 
-int device_find(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
-		const char *path, struct device_list *list, struct device **device_ret)
+int device_find_devno(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
+		      dev_t devno, const char *path, struct device_list *list, struct device **device_ret)
 {
-	char real[PATH_MAX];
-	const char *name, *parent = NULL;
-	int ret;
+	const char *parent = NULL;
+	int ret = devices_scan(ctx, roots, dc, list);
 
-	/* a symlink such as /dev/disk/by-id/usb-... names the node it points to */
-	name = strrchr(realpath(path, real) ? real : path, '/');
-	name = name ? name + 1 : path;
-	ret = devices_scan(ctx, roots, dc, list);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < list->count; i++) {
-		if (!strcmp(list->items[i].name, name)) {
+		if (list->items[i].devno == devno) {
 			*device_ret = &list->items[i];
 			return 0;
 		}
 	}
 	for (size_t i = 0; i < list->count && !parent; i++)
 		for (size_t k = 0; k < list->items[i].n_parts; k++)
-			if (!strcmp(list->items[i].parts[k].name, name))
+			if (list->items[i].parts[k].devno == devno)
 				parent = list->items[i].path;
 	if (parent)
 		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a partition, not a disk; give the whole disk, %s", path,
 				 parent);
-	return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a disk of this machine; see `wintogo list --all`", path);
+	return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' (device %u:%u) is not a disk of this machine; see `wintogo list --all`",
+			 path, major(devno), minor(devno));
+}
+
+int device_find(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
+		const char *path, struct device_list *list, struct device **device_ret)
+{
+	struct stat sb;
+
+	/* the number, not the name: a node called loop1 may well be loop4 */
+	if (stat(path, &sb) < 0)
+		return log_syserr(ctx, errno, "cannot look at '%s'", path);
+	if (!S_ISBLK(sb.st_mode))
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a block device", path);
+	return device_find_devno(ctx, roots, dc, sb.st_rdev, path, list, device_ret);
 }
 
 void device_list_release(struct device_list *list)

@@ -43,6 +43,7 @@ static int bd_open(struct sink *sink)
 		return log_syserr(ctx, errno, "cannot open '%s' for writing", sink->target);
 	if (fstat(bd->fd, &sb) < 0 || !S_ISBLK(sb.st_mode))
 		return log_error(ctx, WTG_ERR_DISK_CHANGED, "'%s' is no longer a block device", sink->target);
+	sink->devno = sb.st_rdev;
 	if (ioctl(bd->fd, BLKGETSIZE64, &size) < 0 || size < sink->size)
 		return log_error(ctx, WTG_ERR_DISK_CHANGED, "'%s' is smaller than planned; was the disk changed?", sink->target);
 	return 0;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +94,7 @@ static enum wtg_err verdict_error(enum device_verdict verdict)
 	switch (verdict) {
 	case DEVICE_SYSTEM:
 	case DEVICE_MOUNTED:
+	case DEVICE_IN_USE:
 	case DEVICE_SOURCE:
 		return WTG_ERR_DISK_IN_USE;
 	case DEVICE_READ_ONLY:
@@ -103,8 +106,10 @@ static enum wtg_err verdict_error(enum device_verdict verdict)
 	}
 }
 
-/* A disk as target: it must be a whole disk whose verdict is ok. */
-static int check_device(struct wtg_ctx *ctx, struct write_job *job)
+/* A disk as target: it must be a whole disk whose verdict is ok.  Once
+ * the disk is open (sink), the disk judged is the one the descriptor
+ * names, whatever the name now points to. */
+static int check_device(struct wtg_ctx *ctx, struct write_job *job, const struct sink *sink)
 {
 	struct device_roots roots;
 	struct device_context dc = { .image = job->opt.image_path };
@@ -120,7 +125,8 @@ static int check_device(struct wtg_ctx *ctx, struct write_job *job)
 	device_roots_default(ctx, &roots);
 	device_list_release(&job->devices);
 	job->device = NULL;
-	ret = device_find(ctx, &roots, &dc, job->opt.target, &job->devices, &d);
+	ret = sink ? device_find_devno(ctx, &roots, &dc, sink->devno, job->opt.target, &job->devices, &d)
+		   : device_find(ctx, &roots, &dc, job->opt.target, &job->devices, &d);
 	if (!ret && again && (d->devno != before.devno || d->size != before.size ||
 			      d->logical_sector != before.logical_sector ||
 			      (before.serial && (!d->serial || strcmp(before.serial, d->serial)))))
@@ -138,18 +144,103 @@ static int check_device(struct wtg_ctx *ctx, struct write_job *job)
 	return 0;
 }
 
+/* The files a write reads, as device and inode numbers; a loop device
+ * given as the image counts with the file behind it. */
+struct input_ids {
+	struct stat items[8];
+	const char *paths[8];
+	size_t count;
+};
+
+static void input_ids_add(struct input_ids *ids, const char *path)
+{
+	struct stat sb;
+
+	if (!path || ids->count + 2 > ARRAY_SIZE(ids->items) || stat(path, &sb) < 0)
+		return;
+	ids->paths[ids->count] = path;
+	ids->items[ids->count++] = sb;
+	if (S_ISBLK(sb.st_mode)) {
+		struct loop_info64 info;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+		if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &info) == 0) {
+			ids->paths[ids->count] = path;
+			ids->items[ids->count++] = (struct stat){ .st_mode = S_IFREG, .st_dev = (dev_t)info.lo_device,
+								  .st_ino = (ino_t)info.lo_inode };
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* The input that path (if it exists) is, or NULL: the same file under
+ * another name, a hard link, or the file behind a loop device. */
+static const char *input_at(const struct input_ids *ids, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
+		return NULL;
+	for (size_t i = 0; i < ids->count; i++) {
+		const struct stat *in = &ids->items[i];
+
+		if (S_ISREG(sb.st_mode) && S_ISREG(in->st_mode) && sb.st_dev == in->st_dev && sb.st_ino == in->st_ino)
+			return ids->paths[i];
+		if (S_ISBLK(sb.st_mode) && S_ISBLK(in->st_mode) && sb.st_rdev == in->st_rdev)
+			return ids->paths[i];
+	}
+	return NULL;
+}
+
+/* Nothing a write makes or replaces (the target, its .partial, the
+ * manifest beside it) may be one of its inputs: --force would destroy it. */
+static int check_not_input(struct wtg_ctx *ctx, const struct write_options *opt)
+{
+	struct input_ids ids = { 0 };
+	char *outputs[4] = {
+		xstrdup(opt->target), xasprintf("%s.partial", opt->target),
+		xasprintf("%s.manifest.json", opt->target), xasprintf("%s.manifest.json.partial", opt->target),
+	};
+	const char *input = NULL, *output = NULL;
+	int ret = 0;
+
+	input_ids_add(&ids, opt->image_path);
+	input_ids_add(&ids, opt->sha256_file);
+	input_ids_add(&ids, opt->service.unattend_path);
+	input_ids_add(&ids, opt->service.drivers_path);
+	for (size_t i = 0; i < ARRAY_SIZE(outputs) && !input; i++)
+		if ((input = input_at(&ids, outputs[i])))
+			output = outputs[i];
+	if (input && output == outputs[0])
+		ret = log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is the input '%s'; writing it would destroy what it is made from: choose another target",
+				opt->target, input);
+	else if (input)
+		ret = log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' would replace '%s', which is the input '%s': choose another target",
+				opt->target, output, input);
+	for (size_t i = 0; i < ARRAY_SIZE(outputs); i++)
+		free(outputs[i]);
+	return ret;
+}
+
 /* Refusals that need nothing but the target's name (and, for a disk,
  * what the system knows of it). */
 static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	struct stat sb;
+	bool exists = stat(opt->target, &sb) == 0;
+	int ret;
 
-	if (stat(opt->target, &sb) < 0 && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
+	if (!exists && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
 		return log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
 				 opt->target);
-	if (stat(opt->target, &sb) < 0)
-		return errno == ENOENT ? 0 : log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
+	if (!exists && errno != ENOENT)
+		return log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
+	/* a disk that is or holds an input is judged with the disk, below */
+	ret = exists && S_ISBLK(sb.st_mode) ? 0 : check_not_input(ctx, opt);
+	if (ret < 0 || !exists)
+		return ret;
 	if (S_ISBLK(sb.st_mode)) {
 		/* only `write` asks the user to confirm a disk */
 		if (!opt->allow_device)
@@ -157,7 +248,7 @@ static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 					 opt->target);
 		if (opt->disk_bytes)
 			return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--size is for disk image files; a disk keeps its own size");
-		return check_device(ctx, job);
+		return check_device(ctx, job, NULL);
 	}
 	if (S_ISDIR(sb.st_mode))
 		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the disk image to write",
@@ -588,7 +679,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 			       l->disk_bytes, job->opt.force, job->opt.sink_flags, &format, &sink);
 	/* the disk is ours now (O_EXCL): judge it again, things may have changed */
 	if (!ret && job->device)
-		ret = check_device(ctx, job);
+		ret = check_device(ctx, job, sink);
 	if (!ret)
 		ret = boot_files_extract(ctx, job->source, job->image.index, job->image.arch, s.dir, &s.boot);
 	if (!ret)

@@ -5,8 +5,12 @@
  * transport from the device's path in /sys/devices); what is on the disk
  * comes from libblkid (partition table, file system types and labels);
  * what is in use comes from /proc/self/mountinfo and /proc/swaps, matched
- * by device number.  Each disk gets a verdict: ok, or the reason wintogo
- * refuses it.  The same verdict is checked again right before a write.
+ * by device number.  What is built on a disk (LUKS, LVM, RAID: the
+ * holders in sysfs, and theirs) counts as the disk: a root file system on
+ * LVM on /dev/sda2 makes sda the system disk.  A loop device is judged
+ * with the file behind it (by device and inode number).  Each disk gets a
+ * verdict: ok, or the reason wintogo refuses it.  The same verdict is
+ * checked again right before a write, of the disk then open.
  *
  * The roots are injectable so that tests can feed fake trees. */
 #ifndef WINTOGO_DEVICES_H
@@ -33,6 +37,7 @@ enum device_verdict {
 	DEVICE_OK,
 	DEVICE_SYSTEM,       /* holds /, /boot, /boot/efi, /usr or active swap */
 	DEVICE_MOUNTED,      /* a file system on it is mounted */
+	DEVICE_IN_USE,       /* held by device mapper or md (LUKS, LVM, RAID) */
 	DEVICE_SOURCE,       /* holds the source image */
 	DEVICE_READ_ONLY,
 	DEVICE_TOO_SMALL,    /* for the image given */
@@ -41,6 +46,7 @@ enum device_verdict {
 
 struct device_partition {
 	char *name;          /* "sdb1" */
+	dev_t devno;
 	uint64_t start;      /* bytes */
 	uint64_t size;
 	char *fstype;        /* from libblkid, or NULL */
@@ -86,13 +92,21 @@ int devices_scan(struct wtg_ctx *ctx, const struct device_roots *roots, const st
 		 struct device_list *list_ret);
 void device_list_release(struct device_list *list);
 
-/* The disk at path (/dev/sdb or a symlink to it), judged; a partition
- * or anything that is no whole disk is found with DEVICE_NOT_A_DISK.
- * Fails (logged) when path is not a block device this machine has. */
+/* The disk at path, judged: the disk whose device number the node at
+ * path has (whatever its name: /dev/sdb, a /dev/disk/by-id link, a node
+ * made with mknod elsewhere), found in sysfs by that number.  A partition
+ * or anything that is no whole disk is refused (-WTG_ERR_TARGET_INVALID,
+ * logged), as is a path that is no block device this machine has. */
 int device_find(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
 		const char *path, struct device_list *list, struct device **device_ret);
 
-/* "ok", "system", "mounted", "source", "read-only", "too-small", "not-a-disk". */
+/* The disk with device number devno, judged; path is how the user named
+ * it, for the messages.  As device_find. */
+int device_find_devno(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device_context *dc,
+		      dev_t devno, const char *path, struct device_list *list, struct device **device_ret);
+
+/* "ok", "system", "mounted", "in-use", "source", "read-only", "too-small",
+ * "not-a-disk". */
 const char *device_verdict_name(enum device_verdict verdict);
 
 /* Whether `list` shows the disk without --all: USB, MMC or removable. */

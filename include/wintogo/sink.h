@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "wintogo/ctx.h"
 #include "wintogo/extents.h"
@@ -60,6 +61,7 @@ struct sink {
 	bool corrupt;           /* test hook: flip the byte at corrupt_at */
 	uint64_t corrupt_at;
 	uint8_t *buf;           /* one block from the stage */
+	dev_t devno;            /* a block device: the number of the disk open */
 	struct sink_format format;  /* with the defaults filled in */
 	void *priv;             /* the backend's state */
 };

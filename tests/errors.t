@@ -97,6 +97,26 @@ is "$(jq -r 'select(.error) | .error.code' "$TMP/int.out")" interrupted \
 	"with one error object, code interrupted"
 check "and leaves no stage, no .partial, no image, no manifest" no_leftovers "$STAGE" "$OUTDIR"
 
+# The reader of the output goes away (| head -c10 has its bytes of the plan
+# while the write waits on the FIFO): the next line written raises SIGPIPE,
+# which stops the write as SIGINT does, instead of killing it (141) with
+# its stage and .partial left behind.
+rm -f "$TMP/trace.fifo"
+mkfifo "$TMP/trace.fifo"
+(WINTOGO_WRITE_TRACE=$TMP/trace.fifo "$WINTOGO_TEST" write --json --seed 4 --tmpdir "$STAGE" \
+	"$wim" "$OUTDIR/pipe.img" 2>"$TMP/pipe.err" | head -c10 >/dev/null; echo "${PIPESTATUS[0]}" >"$TMP/pipe.rc") &
+pid=$!
+for _ in $(seq 100); do
+	[ -n "$(ls -A "$STAGE")" ] && break
+	sleep 0.1
+done
+sleep 0.5
+cat "$TMP/trace.fifo" >/dev/null &
+wait "$pid"
+is "$(cat "$TMP/pipe.rc")" 130 "a write whose reader went away exits 130"
+like "$(cat "$TMP/pipe.err")" "interrupted" "saying it was interrupted"
+check "and leaves no stage, no .partial, no image, no manifest" no_leftovers "$STAGE" "$OUTDIR"
+
 # --- the command line ---
 fails_json "write with one argument" usage 2 write --json "$wim"
 fails_json "an option write does not have" usage 2 write --json --frobnicate "$wim" "$OUTDIR/a.img"

@@ -171,6 +171,9 @@ void cli_catch_signals(struct wtg_ctx *ctx)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* the reader of our output went away (`write --json | head`): stop and
+	 * clean up as for Ctrl-C, rather than die with the stage left behind */
+	sigaction(SIGPIPE, &sa, NULL);
 }
 
 bool cli_wants_json(int argc, char **argv)

@@ -1,13 +1,17 @@
 /* bcd_view.c - a BCD store read back for people (see bcd_view.h). */
 #include "wintogo/bcd_view.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hivex.h>
 #include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wintogo/bcd.h"
 #include "wintogo/guid.h"
@@ -184,13 +188,53 @@ static uint32_t object_type(hive_h *h, hive_node_h obj)
 	return (uint32_t)type;
 }
 
-int bcd_view_read(struct wtg_ctx *ctx, const char *path, struct bcd_view *view_ret)
+#define REGF_HEADER_SIZE 4096
+#define REGF_BINS_SIZE_AT 0x28  /* the size of the hive bins after the header */
+
+/* hivex opens a hive cut short and finds nothing past the cut: say that
+ * the file is shorter than its header says, instead of listing what
+ * happens to be in the first part. */
+static int check_whole(struct wtg_ctx *ctx, const char *path)
 {
-	hive_h *h = hivex_open(path, 0);
-	struct bcd_view view = { 0 };
-	hive_node_h objects, desc, *children = NULL;
+	uint8_t header[REGF_HEADER_SIZE];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	ssize_t n;
+	uint32_t bins;
 	int ret = 0;
 
+	if (fd < 0)
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
+	n = pread(fd, header, sizeof(header), 0);
+	if (n < 0 || fstat(fd, &sb) < 0)
+		ret = log_syserr(ctx, errno, "cannot read '%s'", path);
+	else if (n == (ssize_t)sizeof(header) && !memcmp(header, "regf", 4)) {
+		memcpy(&bins, header + REGF_BINS_SIZE_AT, sizeof(bins));
+		bins = le32toh(bins);
+		if ((uint64_t)sb.st_size < (uint64_t)REGF_HEADER_SIZE + bins)
+			ret = log_error(ctx, WTG_ERR_BCD_DAMAGED, "'%s' is cut short: its header says %llu bytes, the file has %llu; copy the store again",
+					path, (unsigned long long)REGF_HEADER_SIZE + bins, (unsigned long long)sb.st_size);
+	}
+	close(fd);
+	return ret;
+}
+
+/* hivex says a lookup failed (not: found nothing) by setting errno. */
+static int damaged(struct wtg_ctx *ctx, const char *path, const char *what)
+{
+	return log_errno(ctx, WTG_ERR_BCD_DAMAGED, errno, "'%s' is a damaged BCD store: cannot read %s", path, what);
+}
+
+int bcd_view_read(struct wtg_ctx *ctx, const char *path, struct bcd_view *view_ret)
+{
+	hive_h *h = NULL;
+	struct bcd_view view = { 0 };
+	hive_node_h objects, desc, *children = NULL;
+	int ret = check_whole(ctx, path);
+
+	if (ret < 0)
+		return ret;
+	h = hivex_open(path, 0);
 	if (!h) {
 		int e = errno;
 
@@ -205,17 +249,25 @@ int bcd_view_read(struct wtg_ctx *ctx, const char *path, struct bcd_view *view_r
 
 		view.key_name = v ? hivex_value_string(h, v) : NULL;
 	}
+	errno = 0;
 	objects = hivex_node_get_child(h, hivex_root(h), "Objects");
 	if (!objects) {
-		ret = log_error(ctx, WTG_ERR_BCD_DAMAGED, "'%s' is a registry hive but not a BCD store (no Objects key)", path);
+		ret = errno ? damaged(ctx, path, "its Objects key")
+			    : log_error(ctx, WTG_ERR_BCD_DAMAGED, "'%s' is a registry hive but not a BCD store (no Objects key)", path);
 		goto out;
 	}
 	children = hivex_node_children(h, objects);
-	for (size_t i = 0; children && children[i]; i++) {
+	if (!children) {
+		ret = damaged(ctx, path, "the list of its objects");
+		goto out;
+	}
+	for (size_t i = 0; children[i]; i++) {
 		struct bcd_view_object o = { .guid = hivex_node_name(h, children[i]) };
 
-		if (!o.guid)
-			continue;
+		if (!o.guid) {
+			ret = damaged(ctx, path, "the name of an object");
+			goto out;
+		}
 		o.alias = bcd_view_alias(o.guid);
 		o.type = object_type(h, children[i]);
 		o.type_name = type_name(o.type);

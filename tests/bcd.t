@@ -206,4 +206,10 @@ run_wintogo info --bcd --json "$SAMPLES/Windows2Go_BCD"
 check "info --bcd --json of a sample store is valid JSON" jq -e '.objects | length > 10' <<<"$OUT"
 refuses "info --bcd on a file that is neither a store nor a disk" "no GPT partition table" \
 	info --bcd "$FIXTURES/x64.wim"
+# half a store: hivex opens it and finds no objects past the cut
+head -c 16384 "$SAMPLES/Windows2Go_BCD" >"$TMP/half_BCD"
+refuses "info --bcd of half a store is refused, not listed as 0 objects" \
+	"'$TMP/half_BCD' is cut short: its header says [0-9]+ bytes, the file has 16384" info --bcd "$TMP/half_BCD"
+run_wintogo info --bcd --json "$TMP/half_BCD"
+is "$(jq -r .error.code <<<"$OUT")" bcd-damaged "with the code bcd-damaged"
 done_testing

@@ -33,6 +33,13 @@ check "nothing ran: no PWNED file anywhere" bash -c "! find '$TMP' -name 'PWNED*
 check "the stage folder given is left empty" no_leftovers "$work/st\$x\\y@@z\$(touch PWNED)"
 cd "$TMP" || exit 1
 
+# --- text from a file never reaches the terminal raw ---
+jq '.tool = "evil\u001b]0;TITLE\u0007\u009b31m"' "$work/$evil.img.manifest.json" >"$TMP/evil.json"
+run_wintogo verify --manifest "$TMP/evil.json" "$work/$evil.img"
+is "$RC" 0 "verify with a manifest whose tool name holds escape sequences"
+check "no escape character reaches stdout" bash -c "! grep -q \$'\\e\\|\\a' '$TMP/stdout'"
+like "$OUT" 'by evil\\x1B\]0;TITLE\\x07\\xC2\\x9B31m' "they are shown as \\xNN"
+
 # --- the target is the input, under its own or another name ---
 cp "$wim" "$TMP/src.wim"
 before=$(hash_of "$TMP/src.wim")

@@ -82,6 +82,14 @@ void cli_report_json_error(struct wtg_ctx *ctx, struct json *j);
  * so that a usage error can be JSON too). */
 bool cli_wants_json(int argc, char **argv);
 
+/* s as it may reach a terminal: control characters (C0, DEL, C1) and
+ * bytes that are not UTF-8 as \xNN, so that a name from an image, a
+ * manifest or a USB stick's firmware cannot move the cursor, retitle
+ * the window or hide text.  NULL for NULL.  The result stays valid for
+ * the next CLI_TEXT_SLOTS calls. */
+#define CLI_TEXT_SLOTS 16
+const char *cli_text(const char *s);
+
 /* The test build of wintogo (build/test/wintogo, never installed) takes
  * the context's test hooks from the environment: WINTOGO_SYSFS_ROOT,
  * WINTOGO_DEV_ROOT, WINTOGO_PROC_ROOT, WINTOGO_WRITE_TRACE and

@@ -23,21 +23,21 @@ static void on_log(enum wtg_log_level level, enum wtg_err code, const char *mess
 	(void)code;
 	switch (level) {
 	case WTG_LOG_ERROR:
-		fprintf(stderr, "wintogo: %s\n", message);
+		fprintf(stderr, "wintogo: %s\n", cli_text(message));
 		/* the context reports the first failure: its details, not a later one's */
 		r->after_error = !r->errors++;
 		break;
 	case WTG_LOG_WARNING:
-		fprintf(stderr, "wintogo: warning: %s\n", message);
+		fprintf(stderr, "wintogo: warning: %s\n", cli_text(message));
 		r->after_error = false;
 		break;
 	case WTG_LOG_INFO:
 		if (!r->quiet)
-			fprintf(stderr, "%s\n", message);
+			fprintf(stderr, "%s\n", cli_text(message));
 		r->after_error = false;
 		break;
 	case WTG_LOG_DETAIL:
-		fprintf(stderr, "  %s\n", message);
+		fprintf(stderr, "  %s\n", cli_text(message));
 		/* the lines that explain the first failure go into its JSON object */
 		if (r->after_error && r->n_details < CLI_DETAILS_MAX)
 			r->details[r->n_details++] = xstrdup(message);
@@ -174,6 +174,55 @@ void cli_catch_signals(struct wtg_ctx *ctx)
 	/* the reader of our output went away (`write --json | head`): stop and
 	 * clean up as for Ctrl-C, rather than die with the stage left behind */
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The length of the UTF-8 sequence at p that is printable (no C1
+ * control), or 0. */
+static size_t printable_utf8(const unsigned char *p)
+{
+	size_t len = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+	uint32_t cp;
+
+	if (!len || p[0] > 0xf4)
+		return 0;
+	cp = p[0] & (0x7f >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return len;
+}
+
+const char *cli_text(const char *s)
+{
+	static char *slots[CLI_TEXT_SLOTS];
+	static size_t next;
+	const unsigned char *p = (const unsigned char *)s;
+	char *out, *o;
+
+	if (!s)
+		return NULL;
+	out = o = xmalloc(strlen(s) * 4 + 1);
+	while (*p) {
+		size_t len = *p >= 0x20 && *p < 0x7f ? 1 : printable_utf8(p);
+
+		if (len) {
+			memcpy(o, p, len);
+			o += len;
+			p += len;
+		} else {
+			o += sprintf(o, "\\x%02X", *p++);
+		}
+	}
+	*o = '\0';
+	free(slots[next]);
+	slots[next] = out;
+	next = (next + 1) % CLI_TEXT_SLOTS;
+	return out;
 }
 
 bool cli_wants_json(int argc, char **argv)

@@ -127,9 +127,9 @@ static void print_image_row(const struct wim_image *im)
 	else
 		snprintf(build, sizeof(build), "-");
 	printf("%5d  %-7s  %-10s  %-14s  %-10s  %7llu  %10s  %s\n", im->index,
-	       wim_arch_name(im->arch), build, im->edition ? im->edition : "-",
-	       *langs ? langs : "-", (unsigned long long)im->file_count,
-	       format_size(im->expanded_size, size), im->name);
+	       wim_arch_name(im->arch), build, im->edition ? cli_text(im->edition) : "-",
+	       *langs ? cli_text(langs) : "-", (unsigned long long)im->file_count,
+	       format_size(im->expanded_size, size), cli_text(im->name));
 	free(langs);
 }
 
@@ -308,7 +308,7 @@ static void print_bcd_json(const char *path, const struct bcd_view *v)
 
 static void print_bcd_text(const char *path, const struct bcd_view *v)
 {
-	printf("%s: BCD store %s, %zu objects\n", path, v->key_name ? v->key_name : "(no KeyName)",
+	printf("%s: BCD store %s, %zu objects\n", path, v->key_name ? cli_text(v->key_name) : "(no KeyName)",
 	       v->n_objects);
 	for (size_t i = 0; i < v->n_objects; i++) {
 		const struct bcd_view_object *o = &v->objects[i];
@@ -323,7 +323,7 @@ static void print_bcd_text(const char *path, const struct bcd_view *v)
 			char code[16];
 
 			snprintf(code, sizeof(code), "custom:%08x", e->code);
-			printf("  %-24s %s\n", e->name ? e->name : code, text);
+			printf("  %-24s %s\n", e->name ? e->name : code, cli_text(text));
 			free(text);
 		}
 	}

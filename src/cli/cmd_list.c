@@ -110,7 +110,7 @@ static void print_text(const struct device_list *list, bool all)
 			       "RM", "RO", "MODEL", "SERIAL", "VERDICT");
 		printf("%-14s %10s  %-9s %-2d %-2d %-24.24s %-16.16s %s\n", d->path,
 		       format_size(d->size, size), d->transport, d->removable, d->read_only,
-		       d->model ? d->model : "-", d->serial ? d->serial : "-",
+		       d->model ? cli_text(d->model) : "-", d->serial ? cli_text(d->serial) : "-",
 		       device_verdict_name(d->verdict));
 		for (size_t k = 0; k < d->n_parts; k++) {
 			const struct device_partition *p = &d->parts[k];

@@ -75,9 +75,10 @@ static void describe(const struct verify_cli *cli, const struct manifest *m)
 		printf("Manifest %s", cli->manifest);
 	else
 		printf("Manifest \\wintogo\\manifest.json on the ESP of %s", cli->target);
-	printf(", written %s by %s\n", m->date ? m->date : "?", m->tool ? m->tool : "?");
+	/* the manifest is read from the disk: its strings are anyone's */
+	printf(", written %s by %s\n", m->date ? cli_text(m->date) : "?", m->tool ? cli_text(m->tool) : "?");
 	printf("  image %d of %s, \"%s\", SHA-256 %s\n", m->image_index,
-	       m->image_path ? m->image_path : "?", m->image_name ? m->image_name : "?",
+	       m->image_path ? cli_text(m->image_path) : "?", m->image_name ? cli_text(m->image_name) : "?",
 	       m->image_hashed ? sha256_hex(m->image_sha256, hex) : "not checked when written");
 	printf("  %s in %zu blocks to read back\n", format_size(m->blocks.bytes, size),
 	       m->blocks.count);

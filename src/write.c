@@ -9,6 +9,7 @@
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -636,6 +637,55 @@ void write_result_set(struct write_result *result, const struct extent_list *lis
 	};
 }
 
+/* The folder path is in: "." for a bare name. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
+}
+
+/* What the stage holds, and what an image file takes (both sparse: the
+ * data, not the disk's size): the image's files, a tenth more for what
+ * NTFS adds, the ESP, and some room.  One estimate for both messages. */
+static uint64_t space_needed(const struct write_job *job)
+{
+	return job->image.expanded_size + job->image.expanded_size / 10 + layout_bytes(&job->layout, PART_ESP) +
+	       STAGE_SLACK;
+}
+
+/* Before the first byte is staged: room for the stage (and an ISO's
+ * install image, copied into it first) and for an image file's data, on
+ * one file system or two. */
+static int check_space(struct wtg_ctx *ctx, const struct write_job *job)
+{
+	uint64_t fetch = job->input ? source_fetch_bytes(job->input) : 0, data = space_needed(job), avail;
+	char *dir = job->device ? NULL : dir_of(job->opt.target);
+	char need_text[SIZE_TEXT_MAX], each_text[SIZE_TEXT_MAX], avail_text[SIZE_TEXT_MAX];
+	struct stat stage_sb, target_sb;
+	struct statvfs vfs;
+	int ret = 0;
+
+	if (dir && stat(dir, &target_sb) == 0 && stat(job->stage_parent, &stage_sb) == 0 &&
+	    target_sb.st_dev == stage_sb.st_dev) {
+		/* one file system holds both */
+		if (statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < fetch + 2 * data)
+			ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space in '%s' for the stage and '%s': %s needed (%s for each), %s free; give another directory with --tmpdir, or write the image elsewhere",
+					dir, job->opt.target, format_size(fetch + 2 * data, need_text),
+					format_size(data, each_text), format_size(avail, avail_text));
+		goto out;
+	}
+	ret = stage_check_space(ctx, job->stage_parent, fetch + data);
+	if (!ret && dir && statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < data)
+		ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space for '%s' in '%s': %s needed, %s free; free some space, or write the image elsewhere",
+				job->opt.target, dir, format_size(data, need_text), format_size(avail, avail_text));
+out:
+	free(dir);
+	return ret;
+}
+
 int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret)
 {
@@ -654,12 +704,8 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ret = job->check_source ? check_source(ctx, job) : 0;
-	/* an ISO's install image is copied whole into the stage first */
 	if (!ret)
-		ret = stage_check_space(ctx, job->stage_parent,
-					(job->input ? source_fetch_bytes(job->input) : 0) +
-					job->image.expanded_size + job->image.expanded_size / 10 +
-					layout_bytes(l, PART_ESP) + STAGE_SLACK);
+		ret = check_space(ctx, job);
 	if (!ret && job->input)
 		ret = source_fetch(ctx, job->input);
 	if (!ret)

@@ -76,6 +76,26 @@ fails_json "verify of a disk whose ESP has no manifest" no-manifest 1 verify --j
 truncate -s 64M "$TMP/blank.img"
 fails_json "verify of a disk wintogo did not write" not-bootable 1 verify --json "$TMP/blank.img"
 
+# --- no room: found before the first byte is staged, one estimate in each message ---
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/small" "$TMP/small2" &&
+	mount -t tmpfs -o size=300M tmpfs "$TMP/small" 2>/dev/null; then
+	fails_json "an image file on a file system without room" no-space 1 \
+		write --json --yes --tmpdir "$STAGE" "$wim" "$TMP/small/a.img"
+	need=$(jq -r .error.message <<<"$OUT" | sed -n 's/.*: \([0-9.]* MiB\) needed.*/\1/p')
+	like "$(jq -r .error.message <<<"$OUT")" "not enough space for '$TMP/small/a.img' in '$TMP/small': [0-9.]+ MiB needed, 300.0 MiB free" \
+		"saying how much is needed and free"
+	fails_json "a stage without room" no-space 1 write --json --yes --tmpdir "$TMP/small" "$wim" "$OUTDIR/nospace.img"
+	like "$(jq -r .error.message <<<"$OUT")" "to stage in '$TMP/small': $need needed" "with the same estimate ($need)"
+	fails_json "stage and image on one file system without room for both" no-space 1 \
+		write --json --yes --tmpdir "$TMP/small" "$wim" "$TMP/small/a.img"
+	like "$(jq -r .error.message <<<"$OUT")" "for the stage and '$TMP/small/a.img': .* needed \\($need for each\\)" \
+		"counting both"
+	check "and nothing is left behind" no_leftovers "$TMP/small" "$STAGE"
+	umount "$TMP/small"
+else
+	for _ in 1 2 3 4 5 6 7 8 9 10; do skip "not root, or no tmpfs"; done
+fi
+
 # --- a signal: the work stops, cleans up and says interrupted ---
 # The test build's write trace is a FIFO with no reader: the write waits in
 # open(2) with its stage made, and SIGINT comes exactly then.

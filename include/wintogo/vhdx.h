@@ -50,12 +50,20 @@ const char *vhdx_path(const struct vhdx *vhdx);
  * straight from the VHDX file (a block is one run in the file). */
 int vhdx_add_extents(struct wtg_ctx *ctx, struct vhdx *vhdx, struct extent_list *list);
 
-/* Reads length bytes of the virtual disk at offset into buf (libvhdi). */
+/* Reads length bytes of the virtual disk at offset into buf (libvhdi).
+ * Bytes past the end of the virtual disk are -WTG_ERR_IMAGE_DAMAGED
+ * (logged): the offsets come from the partition table inside it. */
 int vhdx_read(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, void *buf, size_t length);
 
-/* Copies bytes [offset, offset + length) of the virtual disk into fd at
- * fd_offset: only the stored blocks, and of those only what is not zero,
- * so fd stays as sparse as the virtual disk. */
+/* Whether the virtual disk starts with a partition table (an MBR, or a
+ * GPT with 512- or 4096-byte sectors), as a raw disk image must to be
+ * taken for one; -WTG_ERR_NO_WINDOWS (logged) if not: a blank VHDX. */
+int vhdx_check_partition_table(struct wtg_ctx *ctx, struct vhdx *vhdx);
+
+/* Copies bytes [offset, offset + length) of the virtual disk (cut at its
+ * end) into fd at fd_offset: only the stored blocks, and of those only
+ * what is not zero, so fd stays as sparse as the virtual disk.  A write
+ * that stops short is -WTG_ERR_NO_SPACE. */
 int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, uint64_t length, int fd,
 		    uint64_t fd_offset);
 

@@ -8,7 +8,12 @@
  * CRC-32C), and every file wintogo cannot read completely is refused when
  * opened, before anything is written: a file that is not VHDX, truncated,
  * with no valid header or region table, with a BAT entry past the end, a
- * differencing disk (it has a parent), a log still to replay. */
+ * differencing disk (it has a parent), a log still to replay.  Every
+ * offset and size in the file is untrusted: sums are checked for overflow,
+ * each structure must lie inside the file and each metadata item inside
+ * its region, and the block size (1 to 256 MiB, a power of two), sector
+ * sizes (512 or 4096) and virtual size (whole sectors, at most 64 TiB)
+ * are bounded before anything is computed from them. */
 #ifndef WINTOGO_VHDX_H
 #define WINTOGO_VHDX_H
 

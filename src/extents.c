@@ -60,11 +60,15 @@ static int by_offset(const void *a, const void *b)
 
 int extents_finish(struct wtg_ctx *ctx, struct extent_list *list)
 {
-	qsort(list->items, list->count, sizeof(struct extent), by_offset);
+	/* an empty list (a blank disk: no data at all) has no items array,
+	 * and qsort must not be given NULL even for nothing to sort */
+	if (list->count > 1)
+		qsort(list->items, list->count, sizeof(struct extent), by_offset);
 	for (size_t i = 1; i < list->count; i++) {
 		const struct extent *prev = &list->items[i - 1], *e = &list->items[i];
+		uint64_t prev_end;
 
-		if (prev->offset + prev->length > e->offset)
+		if (__builtin_add_overflow(prev->offset, prev->length, &prev_end) || prev_end > e->offset)
 			return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s and %s extents overlap at byte %llu",
 					 prev->what, e->what, (unsigned long long)e->offset);
 	}

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libvhdi.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,13 +42,44 @@ static int truncated(struct wtg_ctx *ctx, const struct vhdx *v, const char *what
 			 v->path, what, (unsigned long long)end, (unsigned long long)v->info.file_size);
 }
 
+static int damaged(struct wtg_ctx *ctx, const struct vhdx *v, const char *fmt, ...) PRINTF_LIKE(3, 4);
+
+/* "'X' is damaged: WHY; copy it again" */
+static int damaged(struct wtg_ctx *ctx, const struct vhdx *v, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is damaged: %s; copy it again", v->path, why);
+}
+
+/* Whether the bytes [offset, offset + length) lie inside the file.  Both
+ * come from the file, so their sum may not even fit in 64 bits. */
+static int check_span(struct wtg_ctx *ctx, const struct vhdx *v, const char *what, uint64_t offset,
+		      uint64_t length)
+{
+	uint64_t end;
+
+	if (__builtin_add_overflow(offset, length, &end))
+		return damaged(ctx, v, "its %s (%llu bytes at byte %llu) would end past the largest file offset",
+			       what, (unsigned long long)length, (unsigned long long)offset);
+	if (end > v->info.file_size)
+		return truncated(ctx, v, what, end);
+	return 0;
+}
+
 /* Reads len bytes at offset; a file too short for them is truncated. */
 static int read_at(struct wtg_ctx *ctx, struct vhdx *v, void *buf, size_t len, uint64_t offset, const char *what)
 {
 	ssize_t n;
+	int ret = check_span(ctx, v, what, offset, len);
 
-	if (offset + len > v->info.file_size)
-		return truncated(ctx, v, what, offset + len);
+	if (ret < 0)
+		return ret;
+	/* check_span put offset + len below the file size, so below INT64_MAX */
 	n = pread(v->fd, buf, len, (off_t)offset);
 	if (n != (ssize_t)len)
 		return log_syserr(ctx, n < 0 ? errno : EIO, "cannot read the %s of '%s'", what, v->path);
@@ -76,7 +109,6 @@ static bool is_zero_guid(const uint8_t g[16])
 static int read_header(struct wtg_ctx *ctx, struct vhdx *v)
 {
 	struct vhdx_header *h = xmalloc(2 * sizeof(*h)), *cur = NULL;
-	uint64_t log_end;
 	int ret;
 
 	ret = read_at(ctx, v, &h[0], sizeof(*h), VHDX_HEADER1_OFFSET, "first header");
@@ -98,9 +130,8 @@ static int read_header(struct wtg_ctx *ctx, struct vhdx *v)
 				v->path);
 		goto out;
 	}
-	log_end = le64toh(cur->log_offset) + le32toh(cur->log_length);
-	if (log_end > v->info.file_size)
-		ret = truncated(ctx, v, "log", log_end);
+	/* no log to replay, so it is never read; but it must be in the file */
+	ret = check_span(ctx, v, "log", le64toh(cur->log_offset), le32toh(cur->log_length));
 out:
 	free(h);
 	return ret;
@@ -145,9 +176,11 @@ static int read_regions(struct wtg_ctx *ctx, struct vhdx *v, struct regions *r)
 			ret = log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "'%s' has a required VHDX region that wintogo does not know; it is from a newer VHDX version wintogo cannot read",
 					v->path);
 		}
-		if (!ret && offset + length > v->info.file_size)
-			ret = truncated(ctx, v, !memcmp(e[i].guid, bat_id, 16) ? "BAT" : "metadata region",
-					offset + length);
+		if (!ret)
+			ret = check_span(ctx, v, !memcmp(e[i].guid, bat_id, 16)        ? "BAT"
+						 : !memcmp(e[i].guid, metadata_id, 16) ? "metadata region"
+										       : "region",
+					 offset, length);
 	}
 	if (!ret && (!r->bat_length || r->metadata_length < VHDX_METADATA_TABLE_SIZE))
 		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' has no BAT or no metadata region: the file is damaged; copy it again",
@@ -156,29 +189,34 @@ static int read_regions(struct wtg_ctx *ctx, struct vhdx *v, struct regions *r)
 	return ret;
 }
 
-/* Copies the metadata item id (exactly len bytes) out of the region. */
-static bool find_item(const uint8_t *region, uint32_t region_len, const uint8_t id[16],
-		      void *out, uint32_t len)
+/* Copies the metadata item id (exactly len bytes) out of the region of
+ * region_len bytes, after checking that the item lies inside it. */
+static int find_item(struct wtg_ctx *ctx, const struct vhdx *v, const uint8_t *region,
+		     uint32_t region_len, const uint8_t id[16], const char *name, void *out, uint32_t len)
 {
 	const struct vhdx_metadata_table_header *h = (const void *)region;
 	const struct vhdx_metadata_entry *e = (const void *)(region + sizeof(*h));
 	uint16_t count = le16toh(h->entry_count);
 
+	/* at most 2047 entries of 32 bytes after the header: the 64 KiB table */
+	static_assert(sizeof(*h) + VHDX_MAX_ENTRIES * sizeof(*e) <= VHDX_METADATA_TABLE_SIZE,
+		      "the metadata entries fit in the metadata table");
 	for (uint16_t i = 0; i < count && i < VHDX_MAX_ENTRIES; i++) {
-		uint32_t off = le32toh(e[i].offset);
+		uint32_t off = le32toh(e[i].offset), item_len = le32toh(e[i].length), end;
 
-		if (memcmp(e[i].item_id, id, 16) || le32toh(e[i].length) != len ||
-		    off < VHDX_METADATA_TABLE_SIZE || off + len > region_len)
+		if (memcmp(e[i].item_id, id, 16))
 			continue;
+		if (item_len != len)
+			return damaged(ctx, v, "its %s metadata item is %u bytes long, not %u", name,
+				       item_len, len);
+		if (off < VHDX_METADATA_TABLE_SIZE || __builtin_add_overflow(off, item_len, &end) ||
+		    end > region_len)
+			return damaged(ctx, v, "its %s metadata item (%u bytes at byte %u of the metadata region) lies outside the region's %u bytes",
+				       name, item_len, off, region_len);
 		memcpy(out, region + off, len);
-		return true;
+		return 0;
 	}
-	return false;
-}
-
-static int damaged(struct wtg_ctx *ctx, const struct vhdx *v, const char *what)
-{
-	return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is damaged: %s; copy it again", v->path, what);
+	return damaged(ctx, v, "its %s metadata item is missing", name);
 }
 
 static int read_metadata(struct wtg_ctx *ctx, struct vhdx *v, const struct regions *r)
@@ -206,65 +244,89 @@ static int read_metadata(struct wtg_ctx *ctx, struct vhdx *v, const struct regio
 		ret = damaged(ctx, v, "its metadata table has no signature");
 		goto out;
 	}
-	if (!find_item(region, length, params_id, &params, sizeof(params)) ||
-	    !find_item(region, length, size_id, &size, sizeof(size)) ||
-	    !find_item(region, length, page83_id, disk_id, sizeof(disk_id)) ||
-	    !find_item(region, length, logical_id, &logical, sizeof(logical)) ||
-	    !find_item(region, length, physical_id, &physical, sizeof(physical))) {
-		ret = damaged(ctx, v, "a required metadata item is missing");
+	ret = find_item(ctx, v, region, length, params_id, "file parameters", &params, sizeof(params));
+	if (!ret)
+		ret = find_item(ctx, v, region, length, size_id, "virtual disk size", &size, sizeof(size));
+	if (!ret)
+		ret = find_item(ctx, v, region, length, page83_id, "page 83 data", disk_id, sizeof(disk_id));
+	if (!ret)
+		ret = find_item(ctx, v, region, length, logical_id, "logical sector size", &logical,
+				sizeof(logical));
+	if (!ret)
+		ret = find_item(ctx, v, region, length, physical_id, "physical sector size", &physical,
+				sizeof(physical));
+	if (ret < 0)
 		goto out;
-	}
 	if (le32toh(params.flags) & VHDX_PARAM_HAS_PARENT) {
 		ret = log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "'%s' is a differencing VHDX (it has a parent disk); merge it into its parent first (Merge-VHD, or Edit Disk in Hyper-V Manager)",
 				v->path);
 		goto out;
 	}
+	/* Every size is bounded to what MS-VHDX allows before anything is
+	 * computed from it: the block and BAT arithmetic below relies on it. */
 	block = le32toh(params.block_size);
-	info->virtual_size = le64toh(size);
-	info->logical_sector = le32toh(logical);
-	info->physical_sector = le32toh(physical);
+	logical = le32toh(logical);
+	physical = le32toh(physical);
+	size = le64toh(size);
+	if (block < VHDX_BLOCK_MIN || block > VHDX_BLOCK_MAX || (block & (block - 1)))
+		ret = damaged(ctx, v, "its block size (%u bytes) is not a power of two from 1 to 256 MiB", block);
+	else if ((logical != 512 && logical != 4096) || (physical != 512 && physical != 4096))
+		ret = damaged(ctx, v, "its sector sizes (%u logical, %u physical) are neither 512 nor 4096 bytes",
+			      logical, physical);
+	else if (!size || size > VHDX_MAX_SIZE || size % logical)
+		ret = damaged(ctx, v, "its virtual disk size (%llu bytes) is not whole sectors up to 64 TiB",
+			      (unsigned long long)size);
+	if (ret < 0)
+		goto out;
+	info->virtual_size = size;
+	info->logical_sector = logical;
+	info->physical_sector = physical;
 	info->block_size = block;
 	info->fixed = le32toh(params.flags) & VHDX_PARAM_LEAVE_BLOCKS_ALLOCATED;
 	memcpy(info->disk_id.bytes, disk_id, 16);
-	if (block < VHDX_BLOCK_MIN || block > VHDX_BLOCK_MAX || (block & (block - 1)))
-		ret = damaged(ctx, v, "its block size is not a power of two from 1 to 256 MiB");
-	else if ((info->logical_sector != 512 && info->logical_sector != 4096) ||
-		 (info->physical_sector != 512 && info->physical_sector != 4096))
-		ret = damaged(ctx, v, "its sector sizes are neither 512 nor 4096 bytes");
-	else if (!info->virtual_size || info->virtual_size > VHDX_MAX_SIZE ||
-		 info->virtual_size % info->logical_sector)
-		ret = damaged(ctx, v, "its virtual disk size is not whole sectors up to 64 TiB");
 out:
 	free(region);
 	return ret;
 }
 
+static uint64_t vhdx_block_length(const struct vhdx *v, uint64_t block)
+{
+	uint64_t start = block * v->info.block_size;
+	uint64_t left = v->info.virtual_size - start;
+
+	return left < v->info.block_size ? left : v->info.block_size;
+}
+
 static int read_bat(struct wtg_ctx *ctx, struct vhdx *v, const struct regions *r)
 {
 	struct vhdx_disk_info *info = &v->info;
+	/* read_metadata bounded the sizes: the ratio is 16 to 32768, there
+	 * are at most 2^26 blocks and the BAT is at most 2^29 + 2^25 bytes */
 	uint64_t ratio = vhdx_chunk_ratio(info->logical_sector, info->block_size);
-	uint64_t entries, *bat = NULL;
+	uint64_t entries, bat_bytes, *bat = NULL;
 	int ret = 0;
 
 	info->blocks = (info->virtual_size + info->block_size - 1) / info->block_size;
 	entries = vhdx_bat_entries(info->blocks, ratio);
-	if (entries * 8 > r->bat_length)
-		return damaged(ctx, v, "its BAT is too small for its virtual disk");
-	bat = xmalloc(entries * 8);
+	if (__builtin_mul_overflow(entries, sizeof(uint64_t), &bat_bytes) || bat_bytes > r->bat_length)
+		return damaged(ctx, v, "its BAT (%u bytes) is too small for its virtual disk (%llu entries)",
+			       r->bat_length, (unsigned long long)entries);
+	bat = xmalloc(bat_bytes);
 	v->block_offset = xcalloc(info->blocks, sizeof(uint64_t));
-	ret = read_at(ctx, v, bat, entries * 8, r->bat_offset, "BAT");
+	ret = read_at(ctx, v, bat, bat_bytes, r->bat_offset, "BAT");
 	for (uint64_t b = 0; b < info->blocks && !ret; b++) {
 		uint64_t entry = le64toh(bat[vhdx_bat_index(b, ratio)]);
-		uint64_t offset = entry >> VHDX_BAT_OFFSET_SHIFT << VHDX_BAT_OFFSET_SHIFT;
-		char why[160];
+		uint64_t offset = entry >> VHDX_BAT_OFFSET_SHIFT << VHDX_BAT_OFFSET_SHIFT, end;
 
 		switch (entry & VHDX_BAT_STATE_MASK) {
 		case VHDX_PAYLOAD_FULLY_PRESENT:
-			if (offset < VHDX_ALIGN || offset + info->block_size > info->file_size) {
-				snprintf(why, sizeof(why), "block %llu of its BAT points to byte %llu, past the end of the file (%llu bytes) or into its header",
-					 (unsigned long long)b, (unsigned long long)offset,
-					 (unsigned long long)info->file_size);
-				ret = damaged(ctx, v, why);
+			/* the offset is up to 2^64 - 1 MiB: adding a block may wrap */
+			if (offset < VHDX_ALIGN ||
+			    __builtin_add_overflow(offset, vhdx_block_length(v, b), &end) ||
+			    end > info->file_size) {
+				ret = damaged(ctx, v, "block %llu of its BAT points to byte %llu, past the end of the file (%llu bytes) or into its header",
+					      (unsigned long long)b, (unsigned long long)offset,
+					      (unsigned long long)info->file_size);
 				break;
 			}
 			v->block_offset[b] = offset;
@@ -379,14 +441,6 @@ const char *vhdx_path(const struct vhdx *v)
 	return v->path;
 }
 
-static uint64_t vhdx_block_length(const struct vhdx *v, uint64_t block)
-{
-	uint64_t start = block * v->info.block_size;
-	uint64_t left = v->info.virtual_size - start;
-
-	return left < v->info.block_size ? left : v->info.block_size;
-}
-
 /* Adds e, joined to the last extent when it continues it in both places. */
 static void add_run(struct extent_list *list, const struct extent *e)
 {
@@ -444,8 +498,15 @@ int vhdx_add_extents(struct wtg_ctx *ctx, struct vhdx *v, struct extent_list *li
 int vhdx_read(struct wtg_ctx *ctx, struct vhdx *v, uint64_t offset, void *buf, size_t length)
 {
 	libvhdi_error_t *error = NULL;
-	ssize_t n = libvhdi_file_read_buffer_at_offset(v->lib, buf, length, (off64_t)offset, &error);
+	ssize_t n;
 
+	/* offsets come from the partition table inside the disk: bound them
+	 * here, before libvhdi takes them as a signed off64_t */
+	if (offset > v->info.virtual_size || length > v->info.virtual_size - offset)
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot read %zu bytes at byte %llu of the virtual disk in '%s': it ends at byte %llu",
+				 length, (unsigned long long)offset, v->path,
+				 (unsigned long long)v->info.virtual_size);
+	n = libvhdi_file_read_buffer_at_offset(v->lib, buf, length, (off64_t)offset, &error);
 	if (n != (ssize_t)length)
 		return n < 0 ? lib_error(ctx, v, error, "read") :
 		       log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "cannot read byte %llu of the virtual disk in '%s': it ends there",
@@ -453,14 +514,40 @@ int vhdx_read(struct wtg_ctx *ctx, struct vhdx *v, uint64_t offset, void *buf, s
 	return 0;
 }
 
+int vhdx_check_partition_table(struct wtg_ctx *ctx, struct vhdx *v)
+{
+	/* an MBR's boot signature, or a GPT header in LBA 1 of either sector size */
+	uint8_t head[4096 + 512];
+	size_t n = v->info.virtual_size < sizeof(head) ? (size_t)v->info.virtual_size : sizeof(head);
+	int ret;
+
+	memset(head, 0, sizeof(head));
+	ret = vhdx_read(ctx, v, 0, head, n);
+	if (ret < 0)
+		return ret;
+	if ((head[510] == 0x55 && head[511] == 0xaa) || !memcmp(head + 512, "EFI PART", 8) ||
+	    !memcmp(head + 4096, "EFI PART", 8))
+		return 0;
+	return log_error(ctx, WTG_ERR_NO_WINDOWS, "the virtual disk in '%s' has no partition table (no GPT, no MBR): it is blank; give a VHDX with Windows installed on it",
+			 v->path);
+}
+
 int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *v, uint64_t offset, uint64_t length, int fd, uint64_t fd_offset)
 {
-	uint8_t *buf = xmalloc(COPY_CHUNK);
-	uint64_t pos = offset, end = offset + length;
+	uint8_t *buf = NULL;
+	uint64_t pos = offset, end, last;
 	int ret = 0;
 
-	if (end > v->info.virtual_size)
+	/* the range ends at the end of the virtual disk, even when the sum
+	 * would wrap; and it must end inside what a file can hold */
+	if (__builtin_add_overflow(offset, length, &end) || end > v->info.virtual_size)
 		end = v->info.virtual_size;
+	if (pos < end && (__builtin_add_overflow(fd_offset, end - pos, &last) || last > INT64_MAX)) {
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot copy %llu bytes of the virtual disk in '%s' to byte %llu of a file: it would end past the largest file offset",
+				(unsigned long long)(end - pos), v->path, (unsigned long long)fd_offset);
+		goto out;
+	}
+	buf = xmalloc(COPY_CHUNK);
 	while (pos < end && !ret) {
 		uint64_t block = pos / v->info.block_size;
 		uint64_t n = end - pos;
@@ -475,15 +562,20 @@ int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *v, uint64_t offset, uint64
 		for (uint64_t at = 0; at < n && !ret; at += ZERO_RUN) {
 			size_t run = n - at < ZERO_RUN ? n - at : ZERO_RUN;
 			uint64_t dest = fd_offset + (pos + at - offset);
+			ssize_t w;
 
 			if (mem_is_zero(buf + at, run))
 				continue;
-			if (pwrite(fd, buf + at, run, (off_t)dest) != (ssize_t)run)
-				ret = log_syserr(ctx, errno ? errno : EIO, "cannot write the stage copy of '%s'",
-						v->path);
+			w = pwrite(fd, buf + at, run, (off_t)dest);
+			/* a short write without an error leaves errno as it was:
+			 * on a file, fewer bytes written means no room for more */
+			if (w != (ssize_t)run)
+				ret = log_syserr(ctx, w < 0 ? errno : ENOSPC, "cannot write the stage copy of '%s'",
+						 v->path);
 		}
 		pos += n;
 	}
+out:
 	free(buf);
 	return ret;
 }

@@ -148,7 +148,9 @@ int vm_convert(struct wtg_ctx *ctx, const struct vm_convert_request *req,
 			format.logical_sector = in->logical_sector;
 			format.physical_sector = in->physical_sector;
 			size = in->virtual_size;
-			ret = vhdx_add_extents(ctx, vhdx, &list);
+			ret = vhdx_check_partition_table(ctx, vhdx);
+			if (!ret)
+				ret = vhdx_add_extents(ctx, vhdx, &list);
 		}
 	} else {
 		format.logical_sector = disk_sector_size(fd);

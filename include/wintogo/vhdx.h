@@ -8,7 +8,12 @@
  * CRC-32C), and every file wintogo cannot read completely is refused when
  * opened, before anything is written: a file that is not VHDX, truncated,
  * with no valid header or region table, with a BAT entry past the end, a
- * differencing disk (it has a parent), a log still to replay. */
+ * differencing disk (it has a parent), a log still to replay.  Every
+ * offset and size in the file is untrusted: sums are checked for overflow,
+ * each structure must lie inside the file and each metadata item inside
+ * its region, and the block size (1 to 256 MiB, a power of two), sector
+ * sizes (512 or 4096) and virtual size (whole sectors, at most 64 TiB)
+ * are bounded before anything is computed from them. */
 #ifndef WINTOGO_VHDX_H
 #define WINTOGO_VHDX_H
 
@@ -50,12 +55,20 @@ const char *vhdx_path(const struct vhdx *vhdx);
  * straight from the VHDX file (a block is one run in the file). */
 int vhdx_add_extents(struct wtg_ctx *ctx, struct vhdx *vhdx, struct extent_list *list);
 
-/* Reads length bytes of the virtual disk at offset into buf (libvhdi). */
+/* Reads length bytes of the virtual disk at offset into buf (libvhdi).
+ * Bytes past the end of the virtual disk are -WTG_ERR_IMAGE_DAMAGED
+ * (logged): the offsets come from the partition table inside it. */
 int vhdx_read(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, void *buf, size_t length);
 
-/* Copies bytes [offset, offset + length) of the virtual disk into fd at
- * fd_offset: only the stored blocks, and of those only what is not zero,
- * so fd stays as sparse as the virtual disk. */
+/* Whether the virtual disk starts with a partition table (an MBR, or a
+ * GPT with 512- or 4096-byte sectors), as a raw disk image must to be
+ * taken for one; -WTG_ERR_NO_WINDOWS (logged) if not: a blank VHDX. */
+int vhdx_check_partition_table(struct wtg_ctx *ctx, struct vhdx *vhdx);
+
+/* Copies bytes [offset, offset + length) of the virtual disk (cut at its
+ * end) into fd at fd_offset: only the stored blocks, and of those only
+ * what is not zero, so fd stays as sparse as the virtual disk.  A write
+ * that stops short is -WTG_ERR_NO_SPACE. */
 int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *vhdx, uint64_t offset, uint64_t length, int fd,
 		    uint64_t fd_offset);
 

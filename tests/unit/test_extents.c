@@ -33,7 +33,7 @@ int main(void)
 	int a = sparse_file(16 * MIB, a_data, 2), b = sparse_file(4 * MIB, b_data, 1);
 	struct extent_list list = { 0 };
 
-	plan(9);
+	plan(11);
 	is_int(extents_add_file(ctx, &list, b, 32 * MIB, 4 * MIB, "b"), 0, "add a file with one data run");
 	is_int(extents_add_file(ctx, &list, a, 0, 16 * MIB, "a"), 0, "add a file with two data runs");
 	is_int(extents_finish(ctx, &list), 0, "they do not overlap");
@@ -50,6 +50,10 @@ int main(void)
 	extents_release(&list);
 	is_int(extents_add_file(ctx, &list, a, 0, 4096, "a"), 0, "a length cut inside a data run");
 	extents_release(&list);
+
+	/* a blank disk: no data, so no items array at all */
+	is_int(extents_finish(ctx, &list), 0, "an empty list finishes (a blank disk)");
+	ok(list.count == 0 && list.bytes == 0 && !extents_find(&list, 0), "and holds nothing");
 	close(a);
 	close(b);
 	return done_testing();

@@ -2,7 +2,9 @@
  * the same, only its data blocks are stored, and damage is refused. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +96,52 @@ static void patch(const char *p, uint64_t offset, const void *bytes, size_t n)
 	close(fd);
 }
 
+/* Copies [DISK - 4096, DISK - 4096 + UINT64_MAX) into a file: the sum
+ * wraps, and what must be copied is the last 4 KiB of the disk. */
+static bool copy_wraps(struct vhdx *v, int disk)
+{
+	char *p = path("tail.img");
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	uint8_t a[4096], b[4096];
+	bool same;
+
+	same = fd >= 0 && vhdx_copy_range(ctx, v, DISK - 4096, UINT64_MAX, fd, 0) == 0 &&
+	       pread(fd, a, sizeof(a), 0) == (ssize_t)sizeof(a) &&
+	       pread(disk, b, sizeof(b), DISK - 4096) == (ssize_t)sizeof(b) && !memcmp(a, b, sizeof(a));
+	if (fd >= 0)
+		close(fd);
+	unlink(p);
+	free(p);
+	return same;
+}
+
+/* Copies the MiB of data at 8 MiB into a file that may not grow past
+ * 5000 bytes (RLIMIT_FSIZE, SIGXFSZ ignored): the first write of 64 KiB
+ * writes 5000 and returns that, with no error and errno untouched. */
+static int short_write(struct vhdx *v)
+{
+	char *p = path("short.img");
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0600), ret = -1;
+	struct rlimit old, small;
+
+	if (fd >= 0 && getrlimit(RLIMIT_FSIZE, &old) == 0) {
+		small = old;
+		small.rlim_cur = 5000;
+		signal(SIGXFSZ, SIG_IGN);
+		errno = 0;
+		if (setrlimit(RLIMIT_FSIZE, &small) == 0) {
+			ret = vhdx_copy_range(ctx, v, 8 * MIB, MIB, fd, 0);
+			setrlimit(RLIMIT_FSIZE, &old);
+		}
+		signal(SIGXFSZ, SIG_DFL);
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(p);
+	free(p);
+	return ret;
+}
+
 int main(void)
 {
 	struct sink_format four_k = { .logical_sector = 4096, .block_size = 2 * MIB };
@@ -102,7 +150,7 @@ int main(void)
 	struct stat sb;
 	int disk;
 
-	plan(14);
+	plan(19);
 	if (!mkdtemp(dir))
 		return 1;
 	disk = make_disk();
@@ -121,6 +169,20 @@ int main(void)
 		ok(same_content(v, disk), "libvhdi reads it back as the disk");
 		stat(out, &sb);
 		ok((uint64_t)sb.st_size <= 3 * MIB + 3 * MIB + MIB, "the file is 3 MiB (headers, log, metadata), 3 blocks and the BAT");
+		vhdx_close(v);
+		v = NULL;
+	}
+
+	is_int(vhdx_open(ctx, out, &v), 0, "opened again for reads at hostile offsets");
+	if (v) {
+		uint8_t buf[512];
+
+		is_int(vhdx_read(ctx, v, UINT64_MAX - 100, buf, sizeof(buf)), -WTG_ERR_IMAGE_DAMAGED,
+		       "a read at an offset whose end wraps past 2^64 is refused");
+		is_int(vhdx_read(ctx, v, DISK - 100, buf, sizeof(buf)), -WTG_ERR_IMAGE_DAMAGED,
+		       "a read across the end of the virtual disk is refused");
+		ok(copy_wraps(v, disk), "a copy whose length wraps past 2^64 stops at the disk's end");
+		is_int(short_write(v), -WTG_ERR_NO_SPACE, "a write that stops short without an error is no-space");
 		vhdx_close(v);
 		v = NULL;
 	}

@@ -81,6 +81,9 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 
 	if (ss != 512 && ss != 4096)
 		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "sector size %u is not supported; wintogo writes 512-byte and 4Kn disks", ss);
+	if (req->disk_bytes > LAYOUT_DISK_MAX)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "a disk of %s is more than wintogo writes: NTFS with 4 KiB clusters holds at most 16 TiB",
+				 format_size(req->disk_bytes, size));
 	ret = layout_check_esp(ctx, esp, ss);
 	if (ret < 0)
 		return ret;

@@ -59,6 +59,9 @@ fails_json "write for a host it cannot boot on" cannot-boot 1 \
 	write --json --dry-run --host apple-silicon --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 
 # --- options the core checks ---
+fails_json "a --size past what NTFS with 4 KiB clusters holds (16 TiB)" invalid-argument 1 \
+	vm --json --size 17T --tmpdir "$STAGE" "$wim" "$OUTDIR/huge.qcow2"
+check "and no file is made for it" test ! -e "$OUTDIR/huge.qcow2"
 fails_json "a time zone Windows does not have" invalid-argument 1 \
 	write --json --dry-run --timezone 'Mars Standard Time' --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 

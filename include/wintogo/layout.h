@@ -24,6 +24,8 @@
 #define LAYOUT_ESP_DEFAULT (260 * MIB)
 #define LAYOUT_MSR_SIZE (16 * MIB)
 #define LAYOUT_ESP_MAX (4 * GIB)
+/* NTFS with 4 KiB clusters (mkntfs -c 4096) holds at most 2^32 clusters */
+#define LAYOUT_DISK_MAX (UINT64_C(16) << 40)
 /* FAT32 needs at least this many clusters, or it is FAT16 by definition. */
 #define FAT32_MIN_CLUSTERS 65525
 

@@ -60,7 +60,9 @@ static int by_offset(const void *a, const void *b)
 
 int extents_finish(struct wtg_ctx *ctx, struct extent_list *list)
 {
-	qsort(list->items, list->count, sizeof(struct extent), by_offset);
+	/* an empty list has no items array, and qsort's may not be NULL */
+	if (list->count > 1)
+		qsort(list->items, list->count, sizeof(struct extent), by_offset);
 	for (size_t i = 1; i < list->count; i++) {
 		const struct extent *prev = &list->items[i - 1], *e = &list->items[i];
 

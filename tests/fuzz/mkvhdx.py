@@ -7,7 +7,8 @@ mutations on.  These are the same structures packed right after the
 second region table (320 KiB on): a valid VHDX of about 400 KiB that
 vhdx.c and libvhdi open, and variants of it.
 
-    mkvhdx.py OUT [VARIANT]   VARIANT: plain (default), 4k, stored, nolog
+    mkvhdx.py OUT [VARIANT]   VARIANT: plain (default), 4k, stored, nolog,
+                              itemwrap (tests/fuzz/regress/vhdx/)
 """
 import struct
 import sys
@@ -83,7 +84,10 @@ def make(variant):
              (PHYSICAL, struct.pack("<I", sector), 6)]
     off = 64 * KIB
     for i, (item, value, flags) in enumerate(items):
-        struct.pack_into("<16sIIII", m, 32 + 32 * i, item, off, len(value), flags, 0)
+        # itemwrap: the logical sector size item at offset 2^32 - 1, where
+        # offset + length wraps around to 3, inside the region
+        at = 0xFFFFFFFF if variant == "itemwrap" and item == LOGICAL else off
+        struct.pack_into("<16sIIII", m, 32 + 32 * i, item, at, len(value), flags, 0)
         m[off:off + len(value)] = value
         off += len(value)
     f[meta_at:meta_at + meta_len] = m

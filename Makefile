@@ -55,6 +55,21 @@ DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
+# libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):
+# the core built again with clang, instrumented for coverage, ASan and UBSan.
+# libFuzzer is clang's, so these never use $(CC).
+FUZZ_CC := clang
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+# kept: make would delete them as intermediates of the pattern rules
+.SECONDARY: $(FUZZ_LIB_OBJS)
+
 FIXTURES := $(BUILD)/fixtures
 # make V=1 shows the compiler command lines
 Q := $(if $(V),,@)
@@ -125,28 +140,14 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
 
 unit: $(UNIT_TESTS)
 
-test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures
+test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures $(FUZZ_BINS)
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
 	WINTOGO_TEST=$(abspath $(BUILD)/test/wintogo) \
 	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
 		prove $(UNIT_TESTS) tests/*.t
 	$(MAKE) fuzz-smoke
 
-# libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):
-# the core built again with clang, instrumented for coverage, ASan and UBSan.
-# libFuzzer is clang's, so these never use $(CC).
-FUZZ_CC := clang
-FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
-FUZZ_TARGETS ?= $(FUZZ_NAMES)
-FUZZ_SECONDS ?= 60
-FUZZ_SMOKE_SECONDS ?= 5
-FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
-FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
-# kept: make would delete them as intermediates of the pattern rules
-.SECONDARY: $(FUZZ_LIB_OBJS)
-
+# The libFuzzer targets (variables above).
 $(BUILD)/fuzz/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC fuzz $<")
@@ -170,9 +171,9 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 # Every seed and regression input once, then a few seconds of fuzzing from
 # a fixed seed: a crash found once stays found.
 fuzz-smoke: $(FUZZ_BINS)
-	$(Q)for t in $(FUZZ_NAMES); do \
-		tests/fuzz/run smoke $(abspath $(BUILD)/fuzz) $$t $(FUZZ_SMOKE_SECONDS) || exit 1; \
-	done
+	$(Q)fail=0; for t in $(FUZZ_NAMES); do \
+		tests/fuzz/run smoke $(abspath $(BUILD)/fuzz) $$t $(FUZZ_SMOKE_SECONDS) || fail=1; \
+	done; exit $$fail
 
 check: deps
 	$(MAKE) test

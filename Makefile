@@ -4,6 +4,8 @@
 #   make check    install dependencies, build, run every test (prove)
 #   make demo     install dependencies, build, run wintogo on a sample image
 #   make deps     install the Debian packages the build, tests and demo need
+#   make fuzz     FUZZ_SECONDS=60 FUZZ_TARGETS="vhdx pe": run the libFuzzer
+#                 targets (tests/fuzz/README); make check runs fuzz-smoke
 #   make install  PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -50,14 +52,29 @@ DEPS_RUN := ntfs-3g fuse3 dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
-	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils
+	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
+
+# libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):
+# the core built again with clang, instrumented for coverage, ASan and UBSan.
+# libFuzzer is clang's, so these never use $(CC).
+FUZZ_CC := clang
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/fuzz/obj/%.o)
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+# kept: make would delete them as intermediates of the pattern rules
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
 FIXTURES := $(BUILD)/fixtures
 # make V=1 shows the compiler command lines
 Q := $(if $(V),,@)
 
-.PHONY: all deps check test unit demo fixtures install clean
+.PHONY: all deps check test unit demo fixtures install clean fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/wintogo
 
@@ -123,11 +140,40 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
 
 unit: $(UNIT_TESTS)
 
-test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures
+test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures $(FUZZ_BINS)
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
 	WINTOGO_TEST=$(abspath $(BUILD)/test/wintogo) \
 	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
 		prove $(UNIT_TESTS) tests/*.t
+	$(MAKE) fuzz-smoke
+
+# The libFuzzer targets (variables above).
+$(BUILD)/fuzz/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SANITIZE) -O1 -c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(ALL_CFLAGS) -fsanitize=fuzzer $(FUZZ_SANITIZE) -O1 -Itests/fuzz -o $@ $< \
+		$(FUZZ_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# Each target for FUZZ_SECONDS on build/fuzz/corpus/NAME, which keeps what
+# it finds from run to run; crashes go to build/fuzz/crashes/NAME/.
+fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		tests/fuzz/run fuzz $(abspath $(BUILD)/fuzz) $$t $(FUZZ_SECONDS) || exit 1; \
+	done
+
+# Every seed and regression input once, then a few seconds of fuzzing from
+# a fixed seed: a crash found once stays found.
+fuzz-smoke: $(FUZZ_BINS)
+	$(Q)fail=0; for t in $(FUZZ_NAMES); do \
+		tests/fuzz/run smoke $(abspath $(BUILD)/fuzz) $$t $(FUZZ_SMOKE_SECONDS) || fail=1; \
+	done; exit $$fail
 
 check: deps
 	$(MAKE) test

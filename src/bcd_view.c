@@ -299,7 +299,9 @@ void bcd_view_release(struct bcd_view *view)
 	*view = (struct bcd_view){ 0 };
 }
 
-/* UTF-16LE registry text to UTF-8 (REG_MULTI_SZ: NULs become spaces). */
+/* UTF-16LE registry text to UTF-8, one line (REG_MULTI_SZ: NULs become
+ * spaces; any other control character, a newline or an escape from a
+ * hostile store, becomes '?'). */
 static char *utf8(const uint8_t *data, size_t len)
 {
 	char *out = xcalloc(1, 2 * len + 1), *in = (char *)data, *p = out;
@@ -315,6 +317,8 @@ static char *utf8(const uint8_t *data, size_t len)
 	for (char *c = out; c < p; c++)
 		if (*c == '\0')
 			*c = ' ';
+		else if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	*p = '\0';
 	return out;
 }

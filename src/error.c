@@ -40,6 +40,7 @@ static const struct {
 	E(WTG_ERR_CANNOT_BOOT) = { "cannot-boot", "it cannot boot on that machine" },
 	E(WTG_ERR_UNSUPPORTED) = { "unsupported", "wintogo does not do this" },
 	E(WTG_ERR_INTERNAL) = { "internal-error", "an internal error (a bug in wintogo)" },
+	E(WTG_ERR_TARGET_BUSY) = { "target-busy", "another wintogo is writing the same output" },
 #undef E
 };
 

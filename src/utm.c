@@ -229,29 +229,76 @@ static int write_config(struct wtg_ctx *ctx, const struct utm_request *req, cons
 	return ret;
 }
 
+#define COPY_CHUNK (4 << 20)
+
+/* Whether copy_file_range failed because it cannot copy between these
+ * two files (another file system, an old kernel, a file system without
+ * it), not because reading or writing failed: then read and write do. */
+static bool cannot_range_copy(int err)
+{
+	return err == EXDEV || err == ENOSYS || err == EOPNOTSUPP || err == EINVAL;
+}
+
+/* Copies the len bytes from offset on with read and write. */
+static int copy_buffered(struct wtg_ctx *ctx, int in, int out, uint64_t offset, uint64_t len,
+			 const char *from, const char *to)
+{
+	char *buf = xmalloc(COPY_CHUNK);
+	int ret = 0;
+
+	while (len && !ret) {
+		ssize_t n = pread(in, buf, len < COPY_CHUNK ? (size_t)len : COPY_CHUNK, (off_t)offset);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = log_syserr(ctx, n < 0 ? errno : EIO, "cannot read '%s'", from);
+		else if ((ret = pwrite_all(out, buf, (size_t)n, offset)) < 0)
+			ret = log_syserr(ctx, -ret, "cannot write '%s'", to);
+		else {
+			offset += (uint64_t)n;
+			len -= (uint64_t)n;
+		}
+	}
+	free(buf);
+	return ret;
+}
+
 static int copy_file(struct wtg_ctx *ctx, const char *from, const char *to)
 {
 	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, ret = 0;
+	uint64_t done = 0, size;
 	struct stat sb;
 
 	if (in < 0 || fstat(in, &sb) < 0) {
 		ret = log_syserr(ctx, errno, "cannot read '%s'", from);
 		goto out;
 	}
-	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (out < 0) {
 		ret = log_syserr(ctx, errno, "cannot create '%s'", to);
 		goto out;
 	}
-	for (off_t left = sb.st_size; left > 0;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+	size = (uint64_t)sb.st_size;
+	/* in the kernel where it can (reflinks on btrfs and XFS), else the
+	 * plain way: the bundle is often on another disk than the QCOW2 */
+	while (done < size) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, size - done, 0);
 
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && cannot_range_copy(errno)) {
+			ret = copy_buffered(ctx, in, out, done, size - done, from, to);
+			break;
+		}
 		if (n <= 0) {
 			ret = log_syserr(ctx, n < 0 ? errno : EIO, "cannot copy '%s' to '%s'", from, to);
 			break;
 		}
-		left -= n;
+		done += (uint64_t)n;
 	}
+	if (!ret && fsync(out) < 0)
+		ret = log_syserr(ctx, errno, "cannot write '%s' to disk", to);
 out:
 	if (in >= 0)
 		close(in);

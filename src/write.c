@@ -307,6 +307,10 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	/* a disk has no folder to put the manifest beside; it is in its ESP */
 	if (!ret && !opt->no_manifest && !job->device)
 		job->manifest_path = xasprintf("%s.manifest.json", opt->target);
+	/* it is an output too: replaced only as the image is, with --force */
+	if (!ret && job->manifest_path && !opt->force && access(job->manifest_path, F_OK) == 0)
+		ret = log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it",
+				job->manifest_path);
 	/* a VHDX: the Windows on it, captured into a WIM that lives in memory */
 	if (!ret && input_kind_of(opt->image_path) == INPUT_VHDX)
 		ret = vhdx_windows_capture(ctx, opt->image_path, &job->source);

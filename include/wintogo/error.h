@@ -47,6 +47,8 @@ enum wtg_err {
 	WTG_ERR_CANNOT_BOOT,        /* the probe says it cannot boot on that host */
 	WTG_ERR_UNSUPPORTED,        /* something wintogo does not do */
 	WTG_ERR_INTERNAL,           /* a bug in wintogo */
+	/* added later: at the end, so that the numbers above stay what they were */
+	WTG_ERR_TARGET_BUSY,        /* another run is writing the same output */
 	WTG_ERR_END,
 };
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wintogo/cli.h"
 #include "wintogo/input.h"
@@ -98,8 +99,12 @@ static int write_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arc
 
 	if (arch != WIM_ARCH_X64 && arch != WIM_ARCH_ARM64)
 		return log_error(ctx, WTG_ERR_UNSUPPORTED, "UTM runs x64 and arm64 Windows; this one is %s", wim_arch_name(arch));
-	if (utm_write_bundle(ctx, &req, &bundle) < 0)
+	if (utm_write_bundle(ctx, &req, &bundle) < 0) {
+		/* the run failed: its disk, written for the bundle, goes too, so
+		 * that nothing that looks finished is left */
+		unlink(cli->opt.target);
 		return -EIO;
+	}
 	if (cli->json)
 		utm_json(bundle);
 	else if (!cli->quiet)

@@ -31,6 +31,7 @@ int main(void)
 	ok(messages, "every code has a message");
 	is_str(wtg_err_name(WTG_ERR_TARGET_TOO_SMALL), "target-too-small", "target-too-small");
 	is_str(wtg_err_name(WTG_ERR_READBACK_MISMATCH), "readback-mismatch", "readback-mismatch");
+	is_str(wtg_err_name(WTG_ERR_TARGET_BUSY), "target-busy", "target-busy");
 	is_str(wtg_err_name(9999), "failed", "an unknown code is failed");
 	is_int(wtg_err_of(0), WTG_OK, "0 is ok");
 	is_int(wtg_err_of(-WTG_ERR_HASH_MISMATCH), WTG_ERR_HASH_MISMATCH, "a negated code is that code");

@@ -113,7 +113,7 @@ static bool resource_fits(const struct reshdr *r, const char *what, uint64_t fil
 	if (!r->size_in_wim && !r->uncompressed_size)
 		return true;  /* none: only the XML must be there, and wimlib says so */
 	if (__builtin_add_overflow(r->offset, r->size_in_wim, &end) || end > file_size)
-		return why_not(why, why_size, "its %s (%" PRIu64 " bytes at %" PRIu64 ") ends past the end of the file (%" PRIu64 " bytes)",
+		return why_not(why, why_size, "its %s (%" PRIu64 " bytes at %" PRIu64 ") ends past the end of the file (%" PRIu64 " bytes), which is truncated or damaged",
 			       what, r->size_in_wim, r->offset, file_size);
 	if (r->offset < WIMHDR_SIZE)
 		return why_not(why, why_size, "its %s starts inside its header (at %" PRIu64 ")", what,

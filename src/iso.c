@@ -396,8 +396,18 @@ static int copy_skeleton(struct wtg_ctx *ctx, struct iso_source *iso, bool *whol
 		struct copy_ctx c = { .ctx = ctx, .iso = iso, .index = i };
 		struct byte_range *ranges = NULL;
 		size_t count = 0;
+		char *name = xasprintf("%s%s", iso->prefix, path_base(iso->files[i]->path));
 
-		ret = wimhdr_open_ranges(iso->files[i]->size, read_file, &r, &ranges, &count);
+		/* a damaged header is refused here, before its bytes are copied;
+		 * what is not a WIM at all is copied whole for wimlib to judge */
+		ret = wimhdr_check(ctx, name, iso->files[i]->size, read_file, &r);
+		free(name);
+		if (ret == -WTG_ERR_NOT_AN_IMAGE) {
+			*whole_ret = true;
+			ret = 0;
+		} else if (!ret) {
+			ret = wimhdr_open_ranges(iso->files[i]->size, read_file, &r, &ranges, &count);
+		}
 		if (ret == -EINVAL) {
 			*whole_ret = true;
 			ret = 0;

@@ -46,15 +46,17 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	WIMStruct *wim = wim_source_handle(req->source);
 	const char *wim_path = wim_source_file(req->source)->path;
-	int err;
+	int err, errnum;
 
 	wimlib_register_progress_function(wim, on_progress, ctx);
+	errno = 0;
 	err = wimlib_extract_image(wim, req->index, req->path, WIMLIB_EXTRACT_FLAG_NTFS);
+	errnum = errno;  /* wimlib's NTFS-3G error says only "check errno" */
 	wimlib_register_progress_function(wim, NULL, NULL);
 	if (err == WIMLIB_ERR_ABORTED_BY_PROGRESS)
 		return -WTG_ERR_INTERRUPTED;  /* logged when the abort was seen */
 	if (err)
-		return wim_error(ctx, err, wim_path, "apply the image from");
+		return wim_apply_error(ctx, err, errnum, wim_path, req->path, req->bytes);
 	return 0;
 }
 

@@ -4,18 +4,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wimlib.h>
+#include <libxml/xmlerror.h>
+#include <libxml/globals.h>
 
 #include "wintogo/log.h"
 #include "wintogo/util.h"
+#include "wintogo/wimhdr.h"
 
-/* The fixed header every WIM starts with. */
-#define WIM_HEADER_BYTES 208
 /* WIM header version of solid-compressed (ESD) files. */
 #define WIM_VERSION_SOLID 0xE00
+/* No Windows image expands to more than this (the largest have tens of
+ * GiB): a TOTALBYTES above it is damage, and would overflow the layout's
+ * arithmetic. */
+#define EXPANDED_MAX (UINT64_C(256) << 40)
 
 struct wim_source {
 	WIMStruct *wim;
@@ -84,9 +93,131 @@ int wim_error(struct wtg_ctx *ctx, int code, const char *path, const char *actio
 		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "cannot %s '%s': %s", action, path, why);
 	case WIMLIB_ERR_INVALID_PARAM:
 		return log_error(ctx, WTG_ERR_INTERNAL, "cannot %s '%s': %s", action, path, why);
+	case WIMLIB_ERR_NTFS_3G:
+	case WIMLIB_ERR_WRITE:
+		/* "NTFS-3G encountered an error (check errno)": say what errno says */
+		if (errno)
+			return log_syserr(ctx, errno, "cannot %s '%s'", action, path);
+		return log_error(ctx, WTG_ERR_IO, "cannot %s '%s': %s", action, path, why);
 	default:
 		return log_error(ctx, WTG_ERR_IO, "cannot %s '%s': %s", action, path, why);
 	}
+}
+
+int wim_apply_error(struct wtg_ctx *ctx, int code, int errnum, const char *path,
+		    const char *target, uint64_t target_bytes)
+{
+	char need[SIZE_TEXT_MAX];
+
+	if ((code == WIMLIB_ERR_NTFS_3G || code == WIMLIB_ERR_WRITE) && errnum == ENOSPC)
+		return log_error(ctx, WTG_ERR_NO_SPACE, "cannot apply the image from '%s': the stage '%s' is full (its file system has no room left for the %s Windows partition); free space there or give another directory with --tmpdir",
+				 path, target, format_size(target_bytes, need));
+	errno = errnum;
+	return wim_error(ctx, code, path, "apply the image from");
+}
+
+/* What libxml2 says while wimlib parses a WIM's XML, kept for our one line
+ * instead of printed on stderr; the handlers it had before are put back
+ * after the call. */
+struct xml_errors {
+	char first[WIMHDR_WHY_SIZE];
+	xmlGenericErrorFunc generic;
+	void *generic_ctx;
+	xmlStructuredErrorFunc structured;
+	void *structured_ctx;
+};
+
+static void keep_first(struct xml_errors *e, const char *text)
+{
+	size_t n;
+
+	if (e->first[0] || !text)
+		return;
+	snprintf(e->first, sizeof(e->first), "%s", text);
+	n = strlen(e->first);
+	while (n && (e->first[n - 1] == '\n' || e->first[n - 1] == ' '))
+		e->first[--n] = '\0';
+}
+
+static void keep_structured(void *user, xmlErrorPtr error)
+{
+	keep_first(user, error ? error->message : NULL);
+}
+
+PRINTF_LIKE(2, 3) static void keep_generic(void *user, const char *fmt, ...)
+{
+	char text[WIMHDR_WHY_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	keep_first(user, text);
+}
+
+static void catch_xml_errors(struct xml_errors *e)
+{
+	*e = (struct xml_errors){
+		.generic = xmlGenericError,
+		.generic_ctx = xmlGenericErrorContext,
+		.structured = xmlStructuredError,
+		.structured_ctx = xmlStructuredErrorContext,
+	};
+	xmlSetGenericErrorFunc(e, keep_generic);
+	xmlSetStructuredErrorFunc(e, keep_structured);
+}
+
+static void release_xml_errors(struct xml_errors *e)
+{
+	xmlSetGenericErrorFunc(e->generic_ctx, e->generic);
+	xmlSetStructuredErrorFunc(e->structured_ctx, e->structured);
+}
+
+/* wim_error for opening, with what libxml2 said about a damaged XML. */
+static int open_error(struct wtg_ctx *ctx, int code, const struct xml_errors *e, const char *path,
+		      const char *action)
+{
+	if (code == WIMLIB_ERR_XML && e->first[0])
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is damaged: its XML is damaged (libxml2: %s); download or copy it again",
+				 path, e->first);
+	return wim_error(ctx, code, path, action);
+}
+
+struct fd_reader {
+	struct wtg_ctx *ctx;
+	int fd;
+	const char *name;
+};
+
+/* A wimhdr_read_fn on an open file. */
+static int read_fd(void *user, uint64_t offset, void *buf, size_t len)
+{
+	struct fd_reader *r = user;
+	ssize_t n = pread(r->fd, buf, len, (off_t)offset);
+
+	if (n != (ssize_t)len)
+		return log_syserr(r->ctx, n < 0 ? errno : EIO, "cannot read '%s'", r->name);
+	return 0;
+}
+
+/* Checks the header of the file at path (name in messages) before wimlib
+ * trusts it: see wimhdr_check, whose results this returns (a missing or
+ * unreadable file logged; no WIM header -WTG_ERR_NOT_AN_IMAGE unlogged). */
+static int check_header(struct wtg_ctx *ctx, const char *path, const char *name)
+{
+	struct fd_reader r = { ctx, -1, name };
+	struct stat st;
+	int ret;
+
+	r.fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r.fd < 0)
+		return log_syserr(ctx, errno, "cannot open '%s'", name);
+	if (fstat(r.fd, &st) < 0)
+		ret = log_syserr(ctx, errno, "cannot open '%s'", name);
+	else
+		ret = wimhdr_check(ctx, name, (uint64_t)st.st_size, read_fd, &r);
+	close(r.fd);
+	return ret;
 }
 
 static enum wimlib_progress_status relay_progress(enum wimlib_progress_msg msg,
@@ -147,9 +278,21 @@ static int find_parts(struct wtg_ctx *ctx, struct wim_source *source, const stru
 	glob(pattern, 0, NULL, &g);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct wimlib_wim_info info;
+		struct xml_errors xml_errors;
+		struct wtg_ctx quiet;
 		WIMStruct *w = NULL;
+		int err;
 
-		if (wimlib_open_wim(g.gl_pathv[i], 0, &w))
+		/* a file that is not a part, or a damaged one, counts as missing */
+		wtg_ctx_init(&quiet);
+		err = check_header(&quiet, g.gl_pathv[i], g.gl_pathv[i]);
+		wtg_ctx_release(&quiet);
+		if (err)
+			continue;
+		catch_xml_errors(&xml_errors);
+		err = wimlib_open_wim(g.gl_pathv[i], 0, &w);
+		release_xml_errors(&xml_errors);
+		if (err)
 			continue;
 		wimlib_get_wim_info(w, &info);
 		wimlib_free(w);
@@ -179,11 +322,14 @@ static int find_parts(struct wtg_ctx *ctx, struct wim_source *source, const stru
 
 static int reference_parts(struct wtg_ctx *ctx, struct wim_source *source)
 {
-	int err = wimlib_reference_resource_files(source->wim,
-						  (const char *const *)source->part_paths,
-						  source->n_parts, 0, 0);
+	struct xml_errors xml_errors;
+	int err;
 
-	return err ? wim_error(ctx, err, source->file.path, "open the parts of") : 0;
+	catch_xml_errors(&xml_errors);
+	err = wimlib_reference_resource_files(source->wim, (const char *const *)source->part_paths,
+					      source->n_parts, 0, 0);
+	release_xml_errors(&xml_errors);
+	return err ? open_error(ctx, err, &xml_errors, source->file.path, "open the parts of") : 0;
 }
 
 static void release_parts(struct wim_source *source)
@@ -209,30 +355,32 @@ static const char *compression_name(int type)
 	}
 }
 
+static int check_image_sizes(struct wtg_ctx *ctx, struct wim_source *source);
+
 /* Opens source->open_path with wimlib and reads what wim_file says. */
 static int open_wim(struct wtg_ctx *ctx, struct wim_source *source)
 {
 	const char *path = source->open_path;
 	struct wimlib_wim_info info;
-	int fd, err, ret = 0;
+	struct xml_errors xml_errors;
+	int err, ret;
 
-	/* wimlib reports a missing file only as "failed to open": ask first */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return log_syserr(ctx, errno, "cannot open '%s'", source->file.path);
-	/* shorter than a WIM header: no WIM at all, rather than a truncated one */
-	if (lseek(fd, 0, SEEK_END) < WIM_HEADER_BYTES) {
-		close(fd);
-		return wim_error(ctx, WIMLIB_ERR_NOT_A_WIM_FILE, source->file.path, "open");
+	/* wimlib reports a missing file only as "failed to open", and
+	 * allocates whatever a damaged header says: ask and check first */
+	ret = check_header(ctx, path, source->file.path);
+	err = ret == -WTG_ERR_NOT_AN_IMAGE ? WIMLIB_ERR_NOT_A_WIM_FILE : 0;
+	if (!ret) {
+		catch_xml_errors(&xml_errors);
+		err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);
+		release_xml_errors(&xml_errors);
 	}
-	close(fd);
-
-	err = wimlib_open_wim_with_progress(path, 0, &source->wim, relay_progress, source);
 	if (err == WIMLIB_ERR_NOT_A_WIM_FILE && source->prefix)
 		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is not a WIM, ESD or SWM file (no WIM header); the ISO holds something else there, name its Windows image with --wim-path",
 				source->file.path);
-	else if (err)
+	else if (err == WIMLIB_ERR_NOT_A_WIM_FILE)
 		ret = wim_error(ctx, err, source->file.path, "open");
+	else if (err)
+		ret = open_error(ctx, err, &xml_errors, source->file.path, "open");
 	if (ret < 0)
 		return ret;
 	wimlib_get_wim_info(source->wim, &info);
@@ -250,6 +398,8 @@ static int open_wim(struct wtg_ctx *ctx, struct wim_source *source)
 	} else if (info.wim_version == WIM_VERSION_SOLID) {
 		source->file.format = WIM_FORMAT_ESD;
 	}
+	if (!ret)
+		ret = check_image_sizes(ctx, source);
 	return ret;
 }
 
@@ -345,9 +495,15 @@ int wim_source_check(struct wtg_ctx *ctx, struct wim_source *source,
 		method = "integrity table";
 		err = 0;
 		for (unsigned i = 0; i < n && !err; i++) {
+			struct xml_errors xml_errors;
+
+			/* the files were checked when opened: wimlib reads
+			 * nothing that it did not read then */
+			catch_xml_errors(&xml_errors);
 			err = wimlib_open_wim_with_progress(parts[i],
 							    WIMLIB_OPEN_FLAG_CHECK_INTEGRITY,
 							    &checked, relay_progress, source);
+			release_xml_errors(&xml_errors);
 			wimlib_free(checked);
 			checked = NULL;
 			if (err && source->n_parts)
@@ -387,11 +543,64 @@ static uint64_t number_property(WIMStruct *wim, int index, const char *name,
 	return value && *value ? strtoull(value, NULL, 10) : missing;
 }
 
+/* A count or size in the XML, which layouts are computed from: a whole
+ * decimal number up to max, or missing (*value_ret = 0). */
+static int size_property(struct wtg_ctx *ctx, struct wim_source *source, int index,
+			 const char *name, uint64_t max, const char *max_text, uint64_t *value_ret)
+{
+	const char *value = wimlib_get_image_property(source->wim, index, name);
+	uint64_t v = 0;
+
+	for (const char *p = value; p && *p; p++) {
+		if (*p < '0' || *p > '9' || __builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v) || v > max) {
+			v = UINT64_MAX;
+			break;
+		}
+	}
+	if (v > max)
+		return log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "'%s' is damaged: its XML gives image %d a %s of '%.40s', not a whole number up to %s; download or copy it again",
+				 source->file.path, index, name, value, max_text);
+	*value_ret = v;
+	return 0;
+}
+
+/* The sizes and counts of image index, which the layout is computed from. */
+static int image_sizes(struct wtg_ctx *ctx, struct wim_source *source, int index,
+		       struct wim_image *image)
+{
+	int ret = size_property(ctx, source, index, "TOTALBYTES", EXPANDED_MAX, "256 TiB",
+				&image->expanded_size);
+
+	if (!ret)
+		ret = size_property(ctx, source, index, "FILECOUNT", UINT32_MAX, "4294967295",
+				    &image->file_count);
+	if (!ret)
+		ret = size_property(ctx, source, index, "DIRCOUNT", UINT32_MAX, "4294967295",
+				    &image->dir_count);
+	return ret;
+}
+
+/* Every image's sizes, when the file is opened: a damaged one is refused
+ * before anything about the file is shown. */
+static int check_image_sizes(struct wtg_ctx *ctx, struct wim_source *source)
+{
+	int ret = 0;
+
+	for (int i = 1; i <= source->file.image_count && !ret; i++) {
+		struct wim_image image = { 0 };
+
+		ret = image_sizes(ctx, source, i, &image);
+	}
+	return ret;
+}
+
 int wim_source_image(struct wtg_ctx *ctx, struct wim_source *source, int index,
 		     struct wim_image *image_ret)
 {
 	WIMStruct *wim = source->wim;
 	struct wim_image image = { .index = index };
+	int ret;
 
 	if (index < 1 || index > source->file.image_count)
 		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' has no image %d (it has %d); see `wintogo info %s`",
@@ -411,9 +620,11 @@ int wim_source_image(struct wtg_ctx *ctx, struct wim_source *source, int index,
 	image.build = number_property(wim, index, "WINDOWS/VERSION/BUILD", 0);
 	image.sp_build = number_property(wim, index, "WINDOWS/VERSION/SPBUILD", 0);
 	image.default_language = property(wim, index, "WINDOWS/LANGUAGES/DEFAULT");
-	image.file_count = number_property(wim, index, "FILECOUNT", 0);
-	image.dir_count = number_property(wim, index, "DIRCOUNT", 0);
-	image.expanded_size = number_property(wim, index, "TOTALBYTES", 0);
+	ret = image_sizes(ctx, source, index, &image);
+	if (ret < 0) {
+		wim_image_release(&image);
+		return ret;
+	}
 
 	for (int i = 1;; i++) {
 		char key[64];

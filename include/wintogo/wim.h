@@ -2,7 +2,9 @@
  *
  * The module reads what the rest of wintogo needs to know about the images
  * inside (from the WIM's XML document) and turns wimlib's error codes into
- * one-line messages that name the file and say what to do.
+ * one-line messages that name the file and say what to do.  Every file is
+ * checked by wimhdr.h before wimlib opens it, and what libxml2 says about a
+ * damaged XML goes into that one line instead of onto stderr.
  */
 #ifndef WINTOGO_WIM_H
 #define WINTOGO_WIM_H
@@ -104,5 +106,13 @@ struct WIMStruct *wim_source_handle(struct wim_source *source);
  * truncated or damaged file, -WTG_ERR_NOT_AN_IMAGE, -WTG_ERR_INTERRUPTED
  * when the progress callback stopped it ...). */
 int wim_error(struct wtg_ctx *ctx, int wimlib_code, const char *path, const char *action);
+
+/* wim_error for applying the image from path onto target, a file of
+ * target_bytes (the Windows partition in the stage), with errnum the errno
+ * of the failed wimlib call: wimlib says only "NTFS-3G encountered an
+ * error (check errno)", so the errno decides (ENOSPC: -WTG_ERR_NO_SPACE,
+ * "the stage is full"). */
+int wim_apply_error(struct wtg_ctx *ctx, int wimlib_code, int errnum, const char *path,
+		    const char *target, uint64_t target_bytes);
 
 #endif

@@ -108,8 +108,11 @@ int manifest_save(struct wtg_ctx *ctx, const char *text, size_t len, const char 
 {
 	int ret = outfile_open(ctx, out, path, true);
 
-	if (!ret && write(out->fd, text, len) != (ssize_t)len)
-		ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", out->partial);
+	if (!ret) {
+		ret = write_all(out->fd, text, len);
+		if (ret < 0)
+			ret = log_syserr(ctx, -ret, "cannot write '%s'", out->partial);
+	}
 	return ret;
 }
 

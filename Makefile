@@ -121,6 +121,13 @@ $(BUILD)/asan/helpers/%: tests/helpers/%.c $(ASAN_LIB_OBJS)
 	@$(if $(Q),echo "  HELPER  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
+# An LD_PRELOAD library that makes chosen system calls fail (tests/faults.t);
+# plain, not sanitized: ASan wants to be the first library loaded.
+$(BUILD)/faultinject.so: tests/faultinject/faultinject.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  PRELOAD $@")
+	$(Q)$(CC) -std=c17 $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
 # Installs only what is missing; a no-op when everything is present.
 deps:
 	@missing=$$(for p in $(DEPS); do \
@@ -140,10 +147,12 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
 
 unit: $(UNIT_TESTS)
 
-test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) fixtures $(FUZZ_BINS)
+test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) $(BUILD)/faultinject.so fixtures \
+	$(FUZZ_BINS)
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
 	WINTOGO_TEST=$(abspath $(BUILD)/test/wintogo) \
 	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
+	FAULTINJECT=$(abspath $(BUILD)/faultinject.so) \
 		prove $(UNIT_TESTS) tests/*.t
 	$(MAKE) fuzz-smoke
 

@@ -25,9 +25,8 @@ static int copy_buffered(int in, uint64_t in_off, int out, uint64_t out_off, uin
 		if (n <= 0) {
 			*side_ret = COPY_READ;
 			ret = n < 0 ? -errno : -ENODATA;
-		} else if (pwrite(out, buf, (size_t)n, (off_t)out_off) != n) {
+		} else if ((ret = pwrite_all(out, buf, (size_t)n, out_off)) < 0) {
 			*side_ret = COPY_WRITE;
-			ret = errno ? -errno : -EIO;
 		} else {
 			in_off += (uint64_t)n;
 			out_off += (uint64_t)n;

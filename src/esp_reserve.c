@@ -16,6 +16,7 @@
 
 #include "wintogo/log.h"
 #include "wintogo/mtools.h"
+#include "wintogo/util.h"
 
 
 /* The FAT32 boot sector, as far as the cluster arithmetic needs it. */
@@ -107,8 +108,9 @@ static int make_content(struct wtg_ctx *ctx, const char *scratch, uint64_t bytes
 	for (uint64_t done = 0; done < bytes && !ret;) {
 		size_t n = bytes - done < sizeof(spaces) ? (size_t)(bytes - done) : sizeof(spaces);
 
-		if (write(fd, spaces, n) != (ssize_t)n)
-			ret = log_syserr(ctx, errno, "cannot write '%s'", scratch);
+		ret = write_all(fd, spaces, n);
+		if (ret < 0)
+			ret = log_syserr(ctx, -ret, "cannot write '%s'", scratch);
 		done += n;
 	}
 	close(fd);

@@ -102,8 +102,8 @@ static int copy_entry(struct wtg_ctx *ctx, struct archive *a, const char *iso_pa
 	int r, ret = 0;
 
 	while (!ret && (r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK) {
-		if (pwrite(out, buf, size, (off_t)offset) != (ssize_t)size)
-			ret = log_syserr(ctx, errno ? errno : EIO, "cannot copy '%s:%s' into the stage; give another staging directory with --tmpdir",
+		if ((ret = pwrite_all(out, buf, size, (uint64_t)offset)) < 0)
+			ret = log_syserr(ctx, -ret, "cannot copy '%s:%s' into the stage; give another staging directory with --tmpdir",
 					iso_path, f->path);
 		else
 			ret = iso_progress_add(progress, size);

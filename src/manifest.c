@@ -108,8 +108,15 @@ int manifest_save(struct wtg_ctx *ctx, const char *text, size_t len, const char 
 {
 	int ret = outfile_open(ctx, out, path, true);
 
-	if (!ret && write(out->fd, text, len) != (ssize_t)len)
-		ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", out->partial);
+	if (!ret) {
+		ret = write_all(out->fd, text, len);
+		if (ret < 0)
+			ret = log_syserr(ctx, -ret, "cannot write '%s'", out->partial);
+	}
+	/* on disk now, before the image is put in place: the commit after it
+	 * then only renames, and a failing sync leaves neither file behind */
+	if (!ret && fsync(out->fd) < 0)
+		ret = log_syserr(ctx, errno, "cannot write '%s' to disk", out->partial);
 	return ret;
 }
 

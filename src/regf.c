@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "wintogo/log.h"
+#include "wintogo/util.h"
 
 #define REGF_BLOCK 4096
 #define HBIN_HEADER 32
@@ -171,8 +172,9 @@ int regf_write_empty(struct wtg_ctx *ctx, const char *path, const char *root_nam
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return log_syserr(ctx, errno, "cannot create '%s'", path);
-	if (write(fd, file, sizeof(file)) != (ssize_t)sizeof(file))
-		ret = log_syserr(ctx, errno, "cannot write '%s'", path);
+	ret = write_all(fd, file, sizeof(file));
+	if (ret < 0)
+		ret = log_syserr(ctx, -ret, "cannot write '%s'", path);
 	close(fd);
 	return ret;
 }

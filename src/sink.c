@@ -95,17 +95,17 @@ fail:
 static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, size_t len)
 {
 	struct wtg_ctx *ctx = sink->ctx;
-	size_t got = 0;
+	uint64_t at;
+	int ret;
 
-	while (got < len) {
-		ssize_t n = pread(e->fd, sink->buf + got, len - got, (off_t)(e->src_offset + pos + got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return log_syserr(ctx, n < 0 ? errno : EIO, "cannot read the %s stage", e->what);
-		got += (size_t)n;
-	}
+	if (__builtin_add_overflow(e->src_offset, pos, &at))
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s stage has an offset past 2^64", e->what);
+	ret = pread_all(e->fd, sink->buf, len, at);
+	if (ret == -ENODATA)
+		return log_error(ctx, WTG_ERR_IO, "cannot read the %s stage: it ends before byte %llu",
+				 e->what, (unsigned long long)(at + len));
+	if (ret < 0)
+		return log_syserr(ctx, -ret, "cannot read the %s stage", e->what);
 	return 0;
 }
 

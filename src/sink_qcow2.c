@@ -84,9 +84,9 @@ static void count_ref(struct qcow2 *q, uint64_t host_cluster)
 
 static int write_at(struct wtg_ctx *ctx, struct qcow2 *q, const void *buf, size_t len, uint64_t offset)
 {
-	if (pwrite(q->out.fd, buf, len, (off_t)offset) != (ssize_t)len)
-		return log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", q->out.partial);
-	return 0;
+	int ret = pwrite_all(q->out.fd, buf, len, offset);
+
+	return ret < 0 ? log_syserr(ctx, -ret, "cannot write '%s'", q->out.partial) : 0;
 }
 
 /* Raw deflate of one cluster; returns the length, or 0 when it does not

@@ -49,9 +49,9 @@ struct vhdx_out {
 
 static int write_at(struct wtg_ctx *ctx, struct vhdx_out *v, const void *buf, size_t len, uint64_t offset)
 {
-	if (pwrite(v->out.fd, buf, len, (off_t)offset) != (ssize_t)len)
-		return log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", v->out.partial);
-	return 0;
+	int ret = pwrite_all(v->out.fd, buf, len, offset);
+
+	return ret < 0 ? log_syserr(ctx, -ret, "cannot write '%s'", v->out.partial) : 0;
 }
 
 static int vhdx_open(struct sink *sink)

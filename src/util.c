@@ -161,17 +161,65 @@ int fsync_parent(struct wtg_ctx *ctx, const char *path)
 	return ret;
 }
 
-int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+/* One write of write_all or pwrite_all: n bytes written, or -errno.
+ * errno is read only when the call says it failed, so that a short write
+ * is never blamed on what an earlier call left in errno. */
+static ssize_t write_once(int fd, const void *p, size_t len, bool at, uint64_t offset)
+{
+	ssize_t n;
+
+	do
+		n = at ? pwrite(fd, p, len, (off_t)offset) : write(fd, p, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* nothing written and no error: the device is full but does not say */
+	return n == 0 ? -ENOSPC : n;
+}
+
+static int write_loop(int fd, const void *buf, size_t len, bool at, uint64_t offset)
 {
 	const char *p = buf;
 
+	if (at && offset > (uint64_t)INT64_MAX - len)
+		return -EFBIG;
 	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)offset);
+		ssize_t n = write_once(fd, p, len, at, offset);
+
+		if (n < 0)
+			return (int)n;
+		p += n;
+		offset += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	return write_loop(fd, buf, len, false, 0);
+}
+
+int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset)
+{
+	return write_loop(fd, buf, len, true, offset);
+}
+
+int pread_all(int fd, void *buf, size_t len, uint64_t offset)
+{
+	char *p = buf;
+
+	if (offset > (uint64_t)INT64_MAX - len)
+		return -EINVAL;
+	while (len) {
+		ssize_t n = pread(fd, p, len, (off_t)offset);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ENODATA;
 		p += n;
 		offset += (uint64_t)n;
 		len -= (size_t)n;

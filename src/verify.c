@@ -135,14 +135,19 @@ int verify_first_difference(struct wtg_ctx *ctx, const struct readback *rb, uint
 	for (uint64_t pos = 0; pos < length && ret == 1;) {
 		uint64_t n = length - pos < BLOCK_BYTES ? length - pos : BLOCK_BYTES;
 		const uint8_t *got;
-		ssize_t r;
+		int r;
 
 		ret = read_range(ctx, rb, offset + pos, n, buf, &got);
 		if (ret < 0)
 			break;
-		r = pread(src_fd, want, n, (off_t)(src_offset + pos));
-		if (r != (ssize_t)n) {
-			ret = log_syserr(ctx, r < 0 ? errno : EIO, "cannot read the stage again");
+		r = pread_all(src_fd, want, n, src_offset + pos);
+		if (r == -ENODATA) {
+			ret = log_error(ctx, WTG_ERR_IO, "cannot read the stage again: it ends before byte %llu",
+					(unsigned long long)(src_offset + pos + n));
+			break;
+		}
+		if (r < 0) {
+			ret = log_syserr(ctx, -r, "cannot read the stage again");
 			break;
 		}
 		ret = 1;

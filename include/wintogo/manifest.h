@@ -86,7 +86,8 @@ int manifest_render(struct wtg_ctx *ctx, const struct manifest *m, size_t pad_to
 struct json;
 void manifest_json_origin(struct json *j, const struct manifest *m);
 
-/* Writes text as path's .partial file (out, outfile.h); the caller puts
+/* Writes text as path's .partial file (out, outfile.h) and syncs it, so
+ * that only the rename is left to fail after the image; the caller puts
  * it in place with outfile_commit once the disk image itself is, or
  * drops it with outfile_abort, so a failed run never replaces an earlier
  * manifest of that name. */

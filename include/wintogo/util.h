@@ -41,9 +41,17 @@ int parse_uint(const char *text, uint64_t max, uint64_t *value_ret);
 #define SIZE_TEXT_MAX 32
 const char *format_size(uint64_t bytes, char buf[SIZE_TEXT_MAX]);
 
-/* pwrite until all len bytes are written (short writes and EINTR go on).
- * Returns 0 or -errno (-EIO for a write of nothing); not logged. */
+/* write or pwrite until all len bytes are written: EINTR and short writes
+ * go on.  Returns 0 or -errno of the call that failed, never a stale one:
+ * a write that writes nothing without an error (a full device that says
+ * no more) is -ENOSPC.  Not logged: the caller names the file. */
+int write_all(int fd, const void *buf, size_t len);
 int pwrite_all(int fd, const void *buf, size_t len, uint64_t offset);
+
+/* pread until all len bytes are read (EINTR and short reads go on).
+ * Returns 0, -errno, or -ENODATA when the file ends first (for the
+ * caller to call it truncated).  Not logged. */
+int pread_all(int fd, void *buf, size_t len, uint64_t offset);
 
 /* The last component of path: "dir/install.wim" -> "install.wim". */
 const char *path_base(const char *path);

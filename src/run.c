@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,31 @@ static int read_all(struct wtg_ctx *ctx, int fd, const char *what, char **text_r
 	return 0;
 }
 
+/* The program's messages name its file RUN_FILE_PATH: put back the name
+ * the file has (as the kernel knows it), for the user. */
+static void name_the_file(int file_fd, char text[STDERR_KEEP])
+{
+	char link[64], name[PATH_MAX], out[STDERR_KEEP];
+	const char *p = text, *hit;
+	size_t len = 0;
+	ssize_t n;
+
+	if (file_fd < 0 || !strstr(text, RUN_FILE_PATH))
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", file_fd);
+	n = readlink(link, name, sizeof(name) - 1);
+	if (n <= 0)
+		return;
+	name[n] = '\0';
+	while ((hit = strstr(p, RUN_FILE_PATH)) && len < sizeof(out) - 1) {
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%.*s'%s'", (int)(hit - p), p, name);
+		p = hit + strlen(RUN_FILE_PATH);
+	}
+	if (len < sizeof(out) - 1)
+		snprintf(out + len, sizeof(out) - len, "%s", p);
+	snprintf(text, STDERR_KEEP, "%s", out);
+}
+
 /* In the child: file_fd becomes RUN_FILE_FD, open across exec (dup2
  * clears close-on-exec; when it is that number already, clear it). */
 static int hand_over(int file_fd)
@@ -111,6 +137,7 @@ static int run(struct wtg_ctx *ctx, const char *what, const char *const argv[], 
 	}
 	close(pipefd[1]);
 	read_stderr(pipefd[0], err_text, STDERR_KEEP);
+	name_the_file(file_fd, err_text);
 	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)

@@ -188,10 +188,14 @@ static int lock_stage(struct wtg_ctx *ctx, const char *dir, int *fd_ret)
 
 int stage_create(struct wtg_ctx *ctx, const char *parent, char **dir_ret)
 {
-	char *dir = xasprintf("%s/" STAGE_PREFIX "XXXXXX", parent);
+	/* absolute: the paths in the stage go to programs as local file
+	 * names, and a --tmpdir of "-x" must not read as an option */
+	char *real = realpath(parent, NULL);
+	char *dir = xasprintf("%s/" STAGE_PREFIX "XXXXXX", real ? real : parent);
 	struct held *h;
 	int fd = -1, ret;
 
+	free(real);
 	stage_remove_stale(ctx, parent);
 	if (!mkdtemp(dir)) {
 		ret = log_syserr(ctx, errno, "cannot make a staging directory in '%s'; give another with --tmpdir",

@@ -273,6 +273,7 @@ int unattend_write(struct wtg_ctx *ctx, const struct unattend_answers *a, enum w
 	xmlSetNs(root, b.ns);
 	b.wcm = xmlNewNs(root, BAD_CAST WCM_NS, BAD_CAST "wcm");
 	build(&b, a);
+	errno = 0;  /* libxml2 leaves errno as the failing call set it, or as it was */
 	if (xmlSaveFormatFileEnc(out_path, b.doc, "utf-8", 1) < 0) {
 		ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", out_path);
 		unattend_settings_free(b.settings, b.n);

@@ -562,16 +562,12 @@ int vhdx_copy_range(struct wtg_ctx *ctx, struct vhdx *v, uint64_t offset, uint64
 		for (uint64_t at = 0; at < n && !ret; at += ZERO_RUN) {
 			size_t run = n - at < ZERO_RUN ? n - at : ZERO_RUN;
 			uint64_t dest = fd_offset + (pos + at - offset);
-			ssize_t w;
 
 			if (mem_is_zero(buf + at, run))
 				continue;
-			w = pwrite(fd, buf + at, run, (off_t)dest);
-			/* a short write without an error leaves errno as it was:
-			 * on a file, fewer bytes written means no room for more */
-			if (w != (ssize_t)run)
-				ret = log_syserr(ctx, w < 0 ? errno : ENOSPC, "cannot write the stage copy of '%s'",
-						 v->path);
+			ret = pwrite_all(fd, buf + at, run, dest);
+			if (ret < 0)
+				ret = log_syserr(ctx, -ret, "cannot write the stage copy of '%s'", v->path);
 		}
 		pos += n;
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <wimlib.h>
@@ -108,12 +109,23 @@ int wim_apply_error(struct wtg_ctx *ctx, int code, int errnum, const char *path,
 		    const char *target, uint64_t target_bytes)
 {
 	char need[SIZE_TEXT_MAX];
+	struct statvfs vfs;
+	bool full;
 
-	if ((code == WIMLIB_ERR_NTFS_3G || code == WIMLIB_ERR_WRITE) && errnum == ENOSPC)
+	if (code != WIMLIB_ERR_NTFS_3G && code != WIMLIB_ERR_WRITE) {
+		errno = errnum;
+		return wim_error(ctx, code, path, "apply the image from");
+	}
+	/* NTFS-3G's cleanup after a failed write may leave another errno
+	 * (EBUSY): a stage file system with (almost) nothing left is full */
+	full = errnum == ENOSPC ||
+	       (statvfs(target, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 1024 * 1024);
+	if (full)
 		return log_error(ctx, WTG_ERR_NO_SPACE, "cannot apply the image from '%s': the stage '%s' is full (its file system has no room left for the %s Windows partition); free space there or give another directory with --tmpdir",
 				 path, target, format_size(target_bytes, need));
-	errno = errnum;
-	return wim_error(ctx, code, path, "apply the image from");
+	return log_error(ctx, errnum == EIO ? WTG_ERR_IO : wtg_err_from_errno(errnum),
+			 "cannot apply the image from '%s': NTFS-3G failed to write the stage '%s' (the last system error: %s); check the file system of --tmpdir",
+			 path, target, strerror(errnum));
 }
 
 /* What libxml2 says while wimlib parses a WIM's XML, kept for our one line

@@ -555,8 +555,9 @@ static int write_manifest(struct write_job *job, struct staged *s, struct sink *
 	for (size_t i = 0; i < m->n_excluded && !ret; i++) {
 		const struct byte_range *r = &m->excluded[i];
 
-		if (pwrite(esp_fd, p, r->length, (off_t)(r->offset - esp_offset)) != (ssize_t)r->length)
-			ret = log_syserr(ctx, errno ? errno : EIO, "cannot write '%s'", s->esp);
+		ret = pwrite_all(esp_fd, p, r->length, r->offset - esp_offset);
+		if (ret < 0)
+			ret = log_syserr(ctx, -ret, "cannot write the manifest into '%s'", s->esp);
 		if (!ret)
 			ret = sink_overwrite(sink, r->offset, p, r->length);
 		for (uint64_t pos = 0; pos < r->length && !ret; pos += BLOCK_BYTES) {
@@ -580,7 +581,8 @@ static int read_back(struct write_job *job, struct sink *sink, const struct exte
 	struct verify_report report = { 0 };
 	const struct block *b;
 	const struct extent *e;
-	uint64_t at = 0, rel;
+	uint64_t at = 0, rel = 0;
+	const char *where;
 	uint8_t got = 0, want = 0;
 	int ret = sink_readback(sink, &rb);
 
@@ -593,15 +595,17 @@ static int read_back(struct write_job *job, struct sink *sink, const struct exte
 	ret = e ? verify_first_difference(ctx, &rb, b->offset, b->length, e->fd,
 					  e->src_offset + (b->offset - e->offset), &at, &got, &want)
 		: 1;
+	/* where the byte is, before the message: the order in which a call's
+	 * arguments are evaluated is unspecified, and rel is set by this one */
+	where = manifest_where(m, ret == 1 ? b->offset : at, &rel);
 	if (ret == 1)  /* it read back wrong once, right the second time */
 		ret = log_error(ctx, WTG_ERR_READBACK_MISMATCH, "'%s' does not keep what was written: bytes %llu to %llu (%s partition, from its byte %llu) read back differently once, then right; the disk or its connection is unreliable",
 				job->opt.target, (unsigned long long)b->offset,
-				(unsigned long long)(b->offset + b->length - 1),
-				manifest_where(m, b->offset, &rel), (unsigned long long)rel);
+				(unsigned long long)(b->offset + b->length - 1), where, (unsigned long long)rel);
 	else if (!ret)
 		ret = log_error(ctx, WTG_ERR_READBACK_MISMATCH, "'%s' does not keep what was written: byte %llu (%s partition, its byte %llu) reads back 0x%02x, 0x%02x was written; %zu of %zu blocks of up to 4 MiB differ; the disk is failing or not as large as it claims",
-				job->opt.target, (unsigned long long)at, manifest_where(m, at, &rel),
-				(unsigned long long)rel, got, want, report.n_bad, check->count);
+				job->opt.target, (unsigned long long)at, where, (unsigned long long)rel, got, want,
+				report.n_bad, check->count);
 out:
 	verify_report_release(&report);
 	verify_close(&rb);

@@ -31,6 +31,11 @@ run_wintogo vm --format raw "$evil.img" "$evil.vm.img"
 is "$RC" 0 "vm of it reads its ESP too"
 check "nothing ran: no PWNED file anywhere" bash -c "! find '$TMP' -name 'PWNED*' | grep -q ."
 check "the stage folder given is left empty" no_leftovers "$work/st\$x\\y@@z\$(touch PWNED)"
+mkdir -p -- "$work/-x"
+run_wintogo write --yes --quiet --seed 3 --tmpdir -x -- "$wim" "-d.img"
+is "$RC" 0 "a relative --tmpdir '-x' and a target '-d.img' are names, never options of the programs run"
+[ "$RC" -eq 0 ] || diag "$ERR"
+check "the stage '-x' is left empty" no_leftovers "$work/-x"
 cd "$TMP" || exit 1
 
 # --- text from a file never reaches the terminal raw ---

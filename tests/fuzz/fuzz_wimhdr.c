@@ -1,6 +1,7 @@
-/* fuzz_wimhdr.c - which bytes of a WIM wimlib reads (wimhdr.h): the header,
- * the blob table and the solid resource headers it names.  The input is
- * the whole WIM; its size is the file size. */
+/* fuzz_wimhdr.c - the WIM header check and which bytes of a WIM wimlib
+ * reads (wimhdr.h): the header, the blob table and the solid resource
+ * headers it names.  The input is the whole WIM; its size is the file
+ * size. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -27,7 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, size };
 	struct byte_range *ranges = NULL;
 	size_t count = 0;
-	int ret = wimhdr_open_ranges(size, read_input, &in, &ranges, &count);
+	char why[WIMHDR_WHY_SIZE];
+	int checked = wimhdr_check_header(data, size < WIMHDR_SIZE ? size : WIMHDR_SIZE, size, why, sizeof(why));
+	int ret;
+
+	/* a refusal says why, in a string that fits */
+	FUZZ_ASSERT(checked == 0 || checked == -WTG_ERR_NOT_AN_IMAGE || checked == -WTG_ERR_IMAGE_UNSUPPORTED ||
+		    checked == -WTG_ERR_IMAGE_DAMAGED);
+	FUZZ_ASSERT(checked == 0 || memchr(why, '\0', sizeof(why)));
+	ret = wimhdr_open_ranges(size, read_input, &in, &ranges, &count);
 
 	if (ret) {
 		FUZZ_ASSERT(ret == -EINVAL);

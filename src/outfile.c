@@ -112,6 +112,23 @@ close:
 	return ret;
 }
 
+int outfile_check_busy(struct wtg_ctx *ctx, const char *target)
+{
+	char *partial = xasprintf("%s.partial", target);
+	int fd = open(partial, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat sb;
+	int ret = 0;
+
+	/* a shared lock is refused while a writer holds its exclusive one */
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && flock(fd, LOCK_SH | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK)
+		ret = busy(ctx, target, fd);
+	if (fd >= 0)
+		close(fd);
+	free(partial);
+	return ret;
+}
+
 int outfile_open(struct wtg_ctx *ctx, struct outfile *out, const char *target, bool force)
 {
 	struct stat sb;

@@ -240,6 +240,9 @@ static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 		return log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
 	/* a disk that is or holds an input is judged with the disk, below */
 	ret = exists && S_ISBLK(sb.st_mode) ? 0 : check_not_input(ctx, opt);
+	/* another run writing the same file: say so now, not after staging */
+	if (!ret && !(exists && S_ISBLK(sb.st_mode)))
+		ret = outfile_check_busy(ctx, opt->target);
 	if (ret < 0 || !exists)
 		return ret;
 	if (S_ISBLK(sb.st_mode)) {

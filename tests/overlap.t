@@ -65,6 +65,7 @@ refuses "a second write to the same file is refused, naming the first's process"
 	write --quiet --seed 8 --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 run_wintogo write --json --seed 8 --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 is "$(jq -r 'select(.error) | .error.code' <<<"$OUT")" target-busy "its error code is target-busy"
+is "$(jq -c 'select(.plan)' <<<"$OUT" | grep -c .)" 0 "refused before it planned (no plan on stdout)"
 check "the refused runs left the first's .partial" test -s "$OUTDIR/a.img.partial"
 is "$(stages)" "$held_stages" "and the first's stages, whose lock is held, and no stage of their own"
 release

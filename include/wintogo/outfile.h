@@ -32,6 +32,11 @@ struct outfile {
  * Logged. */
 int outfile_open(struct wtg_ctx *ctx, struct outfile *out, const char *target, bool force);
 
+/* Fails with -WTG_ERR_TARGET_BUSY (logged) when another run is writing
+ * target now, so that a run can refuse before it plans and stages; the
+ * .partial is not touched. */
+int outfile_check_busy(struct wtg_ctx *ctx, const char *target);
+
 /* fsync, rename to the target, fsync its folder, close (which lets the
  * lock go).  Logged. */
 int outfile_commit(struct wtg_ctx *ctx, struct outfile *out);

@@ -120,7 +120,7 @@ int main(void)
 	struct byte_range *r = NULL;
 	size_t n = 0;
 
-	plan(12 + 17);
+	plan(12 + 16);
 	header_checks();
 	make_wim(0x10d00, 2);
 	is_int(wimhdr_open_ranges(FILE_SIZE, read_mem, NULL, &r, &n), 0, "a WIM: ranges");

@@ -96,35 +96,72 @@ int parse_uint(const char *text, uint64_t max, uint64_t *value_ret)
 	return 0;
 }
 
+/* The multiplier of a size's unit: "K", "KiB" (1024), "KB" (1000)...
+ * 0 for what is no unit. */
+static uint64_t size_unit(const char *u)
+{
+	static const char letters[] = "KMGTPE";
+	const char *l = *u ? strchr(letters, toupper((unsigned char)*u)) : NULL;
+	uint64_t base, mult = 1;
+
+	if (!l)
+		return 0;
+	if (!u[1] || ((u[1] == 'i' || u[1] == 'I') && (u[2] == 'B' || u[2] == 'b') && !u[3]))
+		base = 1024;
+	else if ((u[1] == 'B' || u[1] == 'b') && !u[2])
+		base = 1000;
+	else
+		return 0;
+	for (const char *p = letters; p <= l; p++)
+		mult *= base;  /* at most 1024^6 = 2^60: no overflow */
+	return mult;
+}
+
 int parse_size(const char *text, uint64_t *bytes_ret)
 {
-	static const char units[] = "KMGT";
-	unsigned long long v;
-	uint64_t mult = 1;
+	unsigned long long whole;
+	uint64_t mult = 1, frac = 0, scale = 1, bytes;
+	const char *p;
 	char *end;
 
 	if (!text || !isdigit((unsigned char)*text))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(text, &end, 10);
+	whole = strtoull(text, &end, 10);
 	if (errno)
 		return -ERANGE;
-	if (*end) {
-		const char *u = strchr(units, toupper((unsigned char)*end));
-
-		if (!u)
-			return -EINVAL;
-		mult = UINT64_C(1) << (10 * (u - units + 1));
-		end++;
-		/* "G", "GB", "GiB" all mean 2^30: disk sizes are asked in binary units */
-		if (!strcasecmp(end, "iB") || !strcasecmp(end, "B"))
-			end += strlen(end);
-		if (*end)
+	p = end;
+	/* "1.5G", as util-linux takes it: the fraction of the unit, rounded
+	 * down to a byte; six digits are more than a byte's worth of a TiB */
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++) {
+			if (scale == 1000000)
+				return -EINVAL;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
+		if (scale == 1)
 			return -EINVAL;
 	}
-	if (v > UINT64_MAX / mult)
+	if (*p) {
+		mult = size_unit(p);
+		if (!mult)
+			return -EINVAL;
+	} else if (scale > 1) {
+		return -EINVAL;  /* a fraction of a byte */
+	}
+	if (whole > UINT64_MAX / mult)
 		return -ERANGE;
-	*bytes_ret = v * mult;
+	bytes = whole * mult;
+	/* frac < 10^6 and mult <= 2^60 could overflow: divide first */
+	if (scale > 1) {
+		uint64_t part = mult / scale * frac + mult % scale * frac / scale;
+
+		if (bytes > UINT64_MAX - part)
+			return -ERANGE;
+		bytes += part;
+	}
+	*bytes_ret = bytes;
 	return 0;
 }
 

@@ -30,8 +30,12 @@ char *xstrdup(const char *s);
 void *xaligned(size_t size);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Parses "32G", "64000M", "260MiB", "512K", "1T" or a plain byte count.
- * Suffixes are binary (K = 1024).  Returns 0 or -EINVAL / -ERANGE. */
+/* Parses a size as util-linux does: a plain byte count, or a number
+ * (with a fraction: "1.5G") and a unit, K, M, G, T, P, E or KiB, MiB...
+ * for powers of 1024 and KB, MB... for powers of 1000, in either case
+ * ("64GB" is 64,000,000,000 bytes, what a "64 GB" stick holds; "64G" is
+ * 64 GiB).  A fraction is rounded down to a byte.  Returns 0 or -EINVAL
+ * (not a size) / -ERANGE (more than 2^64 - 1). */
 int parse_size(const char *text, uint64_t *bytes_ret);
 
 /* Parses a whole non-negative decimal number.  Returns 0 or -EINVAL. */

@@ -111,7 +111,7 @@ int main(void)
 	char buf[SIZE_TEXT_MAX];
 	uint64_t v;
 
-	plan(54);
+	plan(108);
 	size_is("32G", 32 * GIB);
 	size_is("64000M", 64000 * MIB);
 	size_is("260MiB", 260 * MIB);
@@ -124,6 +124,34 @@ int main(void)
 	size_fails("-5M", -EINVAL);
 	size_fails("99999999999999999999", -ERANGE);
 	size_fails("17179869184T", -ERANGE);
+	/* util-linux's units: KiB.. and K.. binary, KB.. decimal */
+	size_is("64GB", UINT64_C(64000000000));
+	size_is("3GB", UINT64_C(3000000000));
+	size_is("3G", 3 * GIB);
+	size_is("3GiB", 3 * GIB);
+	size_is("3gib", 3 * GIB);
+	size_is("500mb", UINT64_C(500000000));
+	size_is("1KB", 1000);
+	size_is("2TB", UINT64_C(2000000000000));
+	size_is("1P", UINT64_C(1) << 50);
+	size_is("1EB", UINT64_C(1000000000000000000));
+	size_is("1.5G", 3 * GIB / 2);
+	size_is("0.5M", 512 * 1024);
+	size_is("1.5KB", 1500);
+	size_is("1.001K", 1025);         /* rounded down: 1025.024 */
+	size_is("0.999999T", UINT64_C(1099510528264)); /* 2^40 * 999999 / 10^6, down */
+	size_fails("3Gb2", -EINVAL);
+	size_fails("3GBB", -EINVAL);
+	size_fails("3iB", -EINVAL);
+	size_fails("3B", -EINVAL);
+	size_fails("3Z", -EINVAL);
+	size_fails("1.5", -EINVAL);      /* a fraction of a byte */
+	size_fails("1.G", -EINVAL);
+	size_fails(".5G", -EINVAL);
+	size_fails("1.1234567G", -EINVAL);
+	size_fails("3 G", -EINVAL);
+	size_fails("16E", -ERANGE);
+	size_fails("18446744073709551615.9K", -ERANGE);
 
 	is_str(format_size(0, buf), "0 B", "format_size(0)");
 	is_str(format_size(1023, buf), "1023 B", "format_size(1023)");

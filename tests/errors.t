@@ -58,11 +58,11 @@ fails_json "write onto a folder" target-invalid 1 write --json --tmpdir "$STAGE"
 fails_json "write for a host it cannot boot on" cannot-boot 1 \
 	write --json --dry-run --host apple-silicon --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 
-# --- options the core checks ---
-fails_json "a --size past what NTFS with 4 KiB clusters holds (16 TiB)" invalid-argument 1 \
+# --- option values checked when they are parsed: usage errors ---
+fails_json "a --size past what NTFS with 4 KiB clusters holds (16 TiB)" usage 2 \
 	vm --json --size 17T --tmpdir "$STAGE" "$wim" "$OUTDIR/huge.qcow2"
 check "and no file is made for it" test ! -e "$OUTDIR/huge.qcow2"
-fails_json "a time zone Windows does not have" invalid-argument 1 \
+fails_json "a time zone Windows does not have" usage 2 \
 	write --json --dry-run --timezone 'Mars Standard Time' --tmpdir "$STAGE" "$wim" "$OUTDIR/a.img"
 
 # --- verify ---

@@ -205,8 +205,9 @@ refuses "missing drivers are refused" "cannot open the drivers" \
 	cd evil/a && bsdtar -cf "$TMP/evil.tar" ../a/tp.inf -s ',^,../,' 2>/dev/null)
 refuses "an archive with a path leading out of its folder is refused" "a path outside the archive" \
 	write --tmpdir "$STAGE" --drivers "$TMP/evil.tar" "$FIXTURES/x64.wim" "$R/f.img"
-refuses "an unknown time zone is refused" "'Mars Standard Time' is not a Windows time zone" \
-	write --tmpdir "$STAGE" --timezone "Mars Standard Time" "$FIXTURES/x64.wim" "$R/g.img"
+run_wintogo write --tmpdir "$STAGE" --timezone "Mars Standard Time" "$FIXTURES/x64.wim" "$R/g.img"
+is "$RC" 2 "an unknown time zone is a usage error"
+like "$ERR" "--timezone wants a Windows time zone .*, not 'Mars Standard Time'" "which names the option and the value"
 check "no refusal left a file or a stage" no_leftovers "$STAGE" "$R"
 
 for args in "--computer-name THIS-NAME-IS-TOO-LONG" "--computer-name 12345" "--user Administrator" \

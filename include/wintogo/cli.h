@@ -106,6 +106,18 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* After getopt has reported a bad option: the hint alone. */
 int cli_usage_hint(const char *cmd);
+/* A value an option cannot take, said in one line that names both:
+ * "wintogo CMD: OPTION wants WANTS, not 'VALUE'"; returns EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *option, const char *value, const char *wants);
+
+/* One vocabulary for every command (the table of wintogo(1), OPTIONS
+ * ACROSS COMMANDS): a short option means the same in each command that
+ * has it.  Each getopt_long permutes (options may follow the operands,
+ * `--` ends them).  The short options that take a value, for
+ * cli_wants_json's scan: */
+#define CLI_VALUE_SHORTOPTS "iFHmns"
+/* and those that take none */
+#define CLI_FLAG_SHORTOPTS "acfhjqy"
 
 /* The options `write` and `vm` share, for their getopt_long tables. */
 enum {

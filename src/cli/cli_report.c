@@ -142,6 +142,11 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return cli_usage_hint(cmd);
 }
 
+int cli_bad_value(const char *cmd, const char *option, const char *value, const char *wants)
+{
+	return cli_usage_error(cmd, "%s wants %s, not '%s'", option, wants, cli_text(value));
+}
+
 int cli_usage_hint(const char *cmd)
 {
 	fprintf(stderr, "Try 'wintogo %s --help'.\n", cmd);
@@ -225,17 +230,33 @@ const char *cli_text(const char *s)
 	return out;
 }
 
+/* Whether arg is --json or an abbreviation getopt_long takes for it
+ * (no other long option starts with j), with no value. */
+static bool long_json(const char *arg)
+{
+	size_t len = strlen(arg);
+
+	return len >= 3 && len <= 6 && !strncmp(arg, "--json", len);
+}
+
 bool cli_wants_json(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
+		const char *a = argv[i];
+		size_t flags;
+
+		if (!strcmp(a, "--"))
 			break;
-		if (!strcmp(argv[i], "--json"))
+		if (long_json(a))
 			return true;
-		/* a cluster of short options: -j, -qj */
-		if (argv[i][0] == '-' && argv[i][1] != '-' && argv[i][1] &&
-		    strspn(argv[i] + 1, "jqfycah") == strlen(argv[i] + 1) && strchr(argv[i], 'j'))
+		if (a[0] != '-' || a[1] == '-' || !a[1])
+			continue;  /* an operand (options may follow it), or a long option */
+		/* a cluster of short options: -j, -qj, -fi3 -j, -i -j (-j is -i's value) */
+		flags = strspn(a + 1, CLI_FLAG_SHORTOPTS);
+		if (memchr(a + 1, 'j', flags))
 			return true;
+		if (a[1 + flags] && strchr(CLI_VALUE_SHORTOPTS, a[1 + flags]) && !a[2 + flags])
+			i++;  /* the next word is its value */
 	}
 	return false;
 }

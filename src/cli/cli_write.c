@@ -1,35 +1,44 @@
 /* cli_write.c - what `write` and `vm` share: the options that choose and
  * lay out the image, and how the plan and the result are printed. */
-#include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/json.h"
+#include "wintogo/langtag.h"
+#include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/servicing.h"
+#include "wintogo/timezone.h"
 #include "wintogo/unattend.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
 
-/* A language tag as Windows names its locales: "en-US", "sr-Latn-RS". */
-static bool valid_locale(const char *s)
+/* A bad value: said (exit 2), and 1 for cli_write_option's caller. */
+static int bad_value(const char *cmd, const char *option, const char *arg, const char *wants)
 {
-	size_t len = strlen(s);
-
-	if (len < 2 || len > 16)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '-')
-			return false;
-	return true;
+	cli_bad_value(cmd, option, arg, wants);
+	return 1;
 }
 
-static int bad_value(const char *cmd, const char *fmt, const char *arg)
+/* A time zone that is no Windows zone is a usage error, found now rather
+ * than after the image is read; "host" depends on the host, and the job
+ * says what is wrong with it. */
+static bool windows_zone(const char *arg)
 {
-	cli_usage_error(cmd, fmt, arg);
-	return 1;
+	struct wtg_ctx quiet;  /* no log: the usage error says it */
+	char *id = NULL;
+	bool ok;
+
+	if (!strcmp(arg, "host"))
+		return true;
+	wtg_ctx_init(&quiet);
+	ok = timezone_windows_id(&quiet, arg, &id) == 0;
+	free(id);
+	wtg_ctx_release(&quiet);
+	return ok;
 }
 
 static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char *cmd,
@@ -40,31 +49,35 @@ static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char 
 	switch (c) {
 	case 'i':
 		if (parse_uint(arg, 65535, &n) < 0 || n == 0)
-			return bad_value(cmd, "--index wants an image number from 1, not '%s'", arg);
+			return bad_value(cmd, "--index", arg, "an image number from 1 (see 'wintogo info')");
 		opt->index = (int)n;
 		return 0;
 	case 'n':
 		opt->name = arg;
 		return 0;
 	case 's':
-		if (parse_size(arg, &opt->disk_bytes) < 0 || !opt->disk_bytes)
-			return bad_value(cmd, "--size wants a size such as 32G or 64000M, not '%s'", arg);
+		/* bounded now, not after the image is read and the plan made */
+		if (parse_size(arg, &opt->disk_bytes) < 0 || !opt->disk_bytes ||
+		    opt->disk_bytes > LAYOUT_DISK_MAX)
+			return bad_value(cmd, "--size", arg, "a size up to 16T, such as 32G (32 GiB) or 64GB (64 x 10^9 bytes)");
 		return 0;
 	case CLI_OPT_ESP_SIZE:
-		if (parse_size(arg, &opt->esp_bytes) < 0 || !opt->esp_bytes)
-			return bad_value(cmd, "--esp-size wants a size such as 260M, not '%s'", arg);
+		/* the FAT32 minimum depends on the target's sectors: the plan checks it */
+		if (parse_size(arg, &opt->esp_bytes) < 0 || !opt->esp_bytes ||
+		    opt->esp_bytes % LAYOUT_ALIGN || opt->esp_bytes > LAYOUT_ESP_MAX)
+			return bad_value(cmd, "--esp-size", arg, "whole MiB up to 4G, such as 260M");
 		return 0;
 	case CLI_OPT_SEED:
 		if (parse_uint(arg, UINT64_MAX, &opt->seed) < 0)
-			return bad_value(cmd, "--seed wants a whole number, not '%s'", arg);
+			return bad_value(cmd, "--seed", arg, "a whole number");
 		opt->seeded = true;
 		return 0;
 	case CLI_OPT_TMPDIR:
 		wtg_ctx_set_tmpdir(ctx, arg);  /* every stage of the job goes there */
 		return 0;
 	case CLI_OPT_LOCALE:
-		if (!valid_locale(arg))
-			return bad_value(cmd, "--locale wants a language tag such as en-US, not '%s'", arg);
+		if (!langtag_known(arg))
+			return bad_value(cmd, "--locale", arg, "a language and region, such as en-US, de-DE or pt-BR");
 		opt->locale = arg;
 		opt->service.answers.locale = arg;  /* also Windows' own locales */
 		return 0;
@@ -73,7 +86,7 @@ static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char 
 		return 0;
 	case CLI_OPT_SHA256:
 		if (sha256_parse(arg, opt->sha256) < 0)
-			return bad_value(cmd, "--sha256 wants 64 hex digits, not '%s'", arg);
+			return bad_value(cmd, "--sha256", arg, "64 hex digits (as sha256sum prints)");
 		opt->sha256_given = true;
 		return 0;
 	case CLI_OPT_SHA256_FILE:
@@ -285,7 +298,7 @@ static int service_option(int c, const char *arg, const char *cmd, struct servic
 		else if (!strcmp(arg, "online-all"))
 			sv->san_policy = SAN_POLICY_ONLINE_ALL;
 		else
-			return bad_value(cmd, "--san-policy wants offline-internal or online-all, not '%s'", arg);
+			return bad_value(cmd, "--san-policy", arg, "offline-internal or online-all");
 		return 0;
 	case CLI_OPT_PORTABLE_FLAG:
 		sv->portable_flag = true;
@@ -306,10 +319,8 @@ static int service_option(int c, const char *arg, const char *cmd, struct servic
 		sv->answers.bypass_nro = true;
 		return 0;
 	case CLI_OPT_TIMEZONE:
-		if (!*arg) {
-			cli_usage_error(cmd, "--timezone wants a Windows time zone name or host");
-			return 1;
-		}
+		if (!windows_zone(arg))
+			return bad_value(cmd, "--timezone", arg, "a Windows time zone as 'tzutil /l' names it, such as 'W. Europe Standard Time' or UTC, or host");
 		sv->answers.timezone = arg;
 		return 0;
 	case CLI_OPT_COMPUTER_NAME:

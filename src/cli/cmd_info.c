@@ -421,11 +421,11 @@ int cmd_info(struct wtg_ctx *ctx, int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+i:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (parse_uint(optarg, 65535, &n) < 0 || n == 0)
-				return cli_usage_error("info", "--index wants an image number from 1, not '%s'", optarg);
+				return cli_bad_value("info", "--index", optarg, "an image number from 1 (see 'wintogo info')");
 			opt.index = (int)n;
 			break;
 		case OPT_CHECK:

@@ -171,7 +171,7 @@ int cmd_list(struct wtg_ctx *ctx, int argc, char **argv)
 
 	device_roots_default(ctx, &roots);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+ai:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ai:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			all = true;
@@ -181,7 +181,7 @@ int cmd_list(struct wtg_ctx *ctx, int argc, char **argv)
 			break;
 		case 'i':
 			if (parse_uint(optarg, 65535, &index) < 0 || index == 0)
-				return cli_usage_error("list", "--index wants an image number from 1, not '%s'", optarg);
+				return cli_bad_value("list", "--index", optarg, "an image number from 1 (see 'wintogo info')");
 			break;
 		case 'j':
 			json = true;

@@ -31,6 +31,7 @@ static const char help[] =
 	"                   identifier such as Mac14,2 or MacBookPro16,1\n"
 	"  -i, --index N    probe image N of IMAGE (default: every image)\n"
 	"  -j, --json       print one JSON document on stdout\n"
+	"  -q, --quiet      print nothing: the exit status is the verdict\n"
 	"  -h, --help       show this help and exit\n"
 	"\n"
 	"Exit status: 0 boots, 3 boots with conditions, 4 cannot boot, 1 error,\n"
@@ -371,7 +372,7 @@ out:
 /* --- the command --- */
 
 static int run(struct wtg_ctx *ctx, const char *host_name, const struct host *host, const char *path, int index,
-	       bool json)
+	       bool json, bool quiet)
 {
 	struct boot_facts facts, *in = NULL;
 	struct probe_result r;
@@ -394,7 +395,7 @@ static int run(struct wtg_ctx *ctx, const char *host_name, const struct host *ho
 		suggestion_json(&j, &r.vm);
 		json_end_object(&j);
 		json_finish(&j);
-	} else {
+	} else if (!quiet) {
 		print_result(host, in, &r);
 	}
 	status = verdict_status(r.verdict);
@@ -418,29 +419,32 @@ int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "index", required_argument, NULL, 'i' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *host_name = "auto";
 	struct host host;
-	bool json = false;
+	bool json = false, quiet = false;
 	uint64_t n;
 	int index = 0, c;
 
 	optind = 0;
-	/* options may follow the operand: `wintogo probe install.wim --host Mac14,2` */
-	while ((c = getopt_long(argc, argv, "H:i:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "H:i:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			host_name = optarg;
 			break;
 		case 'i':
 			if (parse_uint(optarg, 65535, &n) < 0 || n == 0)
-				return cli_usage_error("probe", "--index wants an image number from 1, not '%s'", optarg);
+				return cli_bad_value("probe", "--index", optarg, "an image number from 1 (see 'wintogo info')");
 			index = (int)n;
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'q':
+			quiet = true;
 			break;
 		case 'h':
 			fputs(help, stdout);
@@ -449,12 +453,12 @@ int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv)
 			return cli_usage_hint("probe");
 		}
 	}
-	cli_report_set(ctx, json, false);
+	cli_report_set(ctx, json, quiet);
 	if (argc - optind > 1)
 		return cli_usage_error("probe", "too many arguments: give one IMAGE or DISK");
 	if (index && argc == optind)
 		return cli_usage_error("probe", "--index needs an IMAGE");
 	if (cli_parse_host(ctx, "probe", host_name, &host) != 0)
 		return EXIT_USAGE;
-	return run(ctx, host_name, &host, argc > optind ? argv[optind] : NULL, index, json);
+	return run(ctx, host_name, &host, argc > optind ? argv[optind] : NULL, index, json, quiet);
 }

@@ -148,7 +148,7 @@ int cmd_verify(struct wtg_ctx *ctx, int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+m:jqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			cli.manifest = optarg;

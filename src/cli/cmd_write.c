@@ -50,7 +50,7 @@ static const char help[] =
 	"\n"
 	"Output:\n"
 	"  -y, --yes            write a disk without asking for its name to be typed\n"
-	"      --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
+	"  -H, --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
 	"                       boot there (such as on Apple Silicon)\n"
 	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
@@ -94,6 +94,12 @@ static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struc
 	fflush(stderr);
 	if (!fgets(answer, sizeof(answer), stdin))
 		answer[0] = '\0';
+	/* Ctrl-C at the prompt: the read is cut short (no SA_RESTART) and the
+	 * user asked to stop, not answered wrong */
+	if (wtg_ctx_aborted(ctx)) {
+		fputc('\n', stderr);
+		return -WTG_ERR_INTERRUPTED;
+	}
 	len = strlen(answer);
 	while (len && (answer[len - 1] == '\n' || answer[len - 1] == '\r' || answer[len - 1] == ' '))
 		answer[--len] = '\0';
@@ -129,7 +135,7 @@ static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 }
 
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_HOST };
+enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN };
 
 int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 {
@@ -138,7 +144,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		CLI_SERVICE_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "yes", no_argument, NULL, 'y' },
-		{ "host", required_argument, NULL, OPT_HOST },
+		{ "host", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -151,7 +157,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	int c, ret;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+" CLI_IMAGE_SHORTOPTS "yjqh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLI_IMAGE_SHORTOPTS "yH:jqh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
@@ -159,7 +165,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		case 'y':
 			cli.yes = true;
 			break;
-		case OPT_HOST:
+		case 'H':
 			if (cli_parse_host(ctx, "write", optarg, &cli.host) != 0)
 				return EXIT_USAGE;
 			cli.host_name = optarg;

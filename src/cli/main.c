@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <wimlib.h>
 
 #include "wintogo/cli.h"
@@ -26,6 +28,7 @@ static const struct command commands[] = {
 static void usage(FILE *out)
 {
 	fputs("Usage: wintogo [--version] [--help] COMMAND [ARGS]\n"
+	      "       wintogo help [COMMAND]\n"
 	      "\n"
 	      "Write portable Windows (Windows To Go) disks from a Windows image.\n"
 	      "\n"
@@ -34,7 +37,7 @@ static void usage(FILE *out)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n"
 	      "Run 'wintogo COMMAND --help' for a command's options, and\n"
-	      "'man wintogo-COMMAND' for its manual.\n"
+	      "'wintogo help COMMAND' (or 'man wintogo-COMMAND') for its manual.\n"
 	      "\n"
 	      "Exit status: 0 success, 1 failure, 2 usage error, 5 the target does not\n"
 	      "hold what was written, 130 interrupted; probe's verdicts are 0 boots,\n"
@@ -91,27 +94,88 @@ static int run_command(const struct command *cmd, int argc, char **argv)
 	return status;
 }
 
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Whether man has the page: `man -w PAGE` says so by its exit status.
+ * man runs as itself (execvp, no shell), its output thrown away. */
+static bool man_has_page(const char *page)
+{
+	char *const argv[] = { "man", "-w", (char *)page, NULL };
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* `wintogo help COMMAND`: its manual page, as git shows its own (man
+ * wintogo-COMMAND in place of this process); its --help when there is no
+ * man, or no page (a wintogo run from its build tree). */
+static int help_command(const char *name)
+{
+	const struct command *cmd = find_command(name);
+	char *page, *help_argv[] = { (char *)name, "--help", NULL };
+
+	if (!cmd) {
+		fprintf(stderr, "wintogo: '%s' is not a command; see 'wintogo help'\n", name);
+		return EXIT_USAGE;
+	}
+	page = xasprintf("wintogo-%s", cmd->name);
+	if (man_has_page(page)) {
+		char *const man_argv[] = { "man", page, NULL };
+
+		fflush(NULL);
+		execvp(man_argv[0], man_argv);
+		/* man went away between the two: the help is still there */
+	}
+	free(page);
+	return run_command(cmd, 2, help_argv);
+}
+
 int main(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
+	const struct command *cmd;
 
 	if (!name) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (!strcmp(name, "help") && argc > 3) {
+		fputs("wintogo: 'help' takes one COMMAND; see 'wintogo help'\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(name, "help") && argc == 3)
+		return help_command(argv[2]);
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
 		usage(stdout);
 		return close_stdout(EXIT_OK);
 	}
-	if (!strcmp(name, "--version")) {
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
 		printf("wintogo %s (wimlib %s)\n", WINTOGO_VERSION, wimlib_get_version_string());
 		return close_stdout(EXIT_OK);
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(name, commands[i].name))
-			continue;
-		return run_command(&commands[i], argc - 1, argv + 1);
-	}
-	fprintf(stderr, "wintogo: '%s' is not a command; see 'wintogo --help'\n", name);
+	cmd = find_command(name);
+	if (cmd)
+		return run_command(cmd, argc - 1, argv + 1);
+	fprintf(stderr, "wintogo: '%s' is not a command; see 'wintogo help'\n", name);
 	return EXIT_USAGE;
 }

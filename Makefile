@@ -52,7 +52,8 @@ DEPS_RUN := ntfs-3g fuse3 dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
-	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev
+	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev \
+	zsh bash-completion
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 # libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):
@@ -197,6 +198,8 @@ install: all
 		install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); \
 	done
 	install -D -m 0644 data/mac-models.tsv $(DESTDIR)$(DATADIR)/wintogo/mac-models.tsv
+	install -D -m 0644 completions/wintogo.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/wintogo
+	install -D -m 0644 completions/_wintogo $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_wintogo
 
 clean:
 	rm -rf $(BUILD)

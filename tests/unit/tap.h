@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* the core's messages become TAP diagnostics (test_ctx.h) */
+#define TEST_CTX_TAP
 #include "test_ctx.h"
 
 static int tap_count, tap_failed;

@@ -111,13 +111,13 @@ $(BUILD)/asan/wintogo: $(ASAN_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
-$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/tap.h $(ASAN_LIB_OBJS)
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/tap.h tests/unit/test_ctx.h $(ASAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)
 
 # Small programs the end-to-end tests drive (not tests themselves).
-$(BUILD)/asan/helpers/%: tests/helpers/%.c $(ASAN_LIB_OBJS)
+$(BUILD)/asan/helpers/%: tests/helpers/%.c tests/unit/test_ctx.h $(ASAN_LIB_OBJS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  HELPER  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SANITIZE) -O1 -Itests/unit -o $@ $< $(ASAN_LIB_OBJS) $(LDFLAGS) $(LDLIBS)

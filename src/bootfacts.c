@@ -217,7 +217,9 @@ static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *s
 	ret = layout_read_table(ctx, path, 0, &t);
 	if (ret < 0 && ret != -ENOENT)
 		return ret;
-	if (ret == -ENOENT && !f.block_device) {
+	/* what a write cut off leaves (write.h); a disk image file too */
+	f.blank = ret == -ENOENT && layout_is_blank(path);
+	if (ret == -ENOENT && !f.block_device && !f.blank) {
 		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is neither a Windows image (WIM, ESD, SWM) nor a disk image with a partition table",
 					path);
 		goto out;

@@ -16,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
 
@@ -134,14 +135,17 @@ static void probe_contents(const struct device_roots *roots, struct device *d)
 	blkid_probe pr = blkid_new_probe_from_filename(path);
 	const char *value;
 
-	free(path);
-	if (!pr)
+	if (!pr) {
+		free(path);
 		return;  /* no node (a fake tree) or no permission: leave it unknown */
+	}
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
 	if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0)
 		d->pttype = xstrdup(value);
 	blkid_free_probe(pr);
+	d->blank = !d->pttype && layout_is_blank(path);
+	free(path);
 	for (size_t i = 0; i < d->n_parts; i++) {
 		struct device_partition *p = &d->parts[i];
 

@@ -2,14 +2,19 @@
  * (see layout.h). */
 #include "wintogo/layout.h"
 
+#include <blkid.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <libfdisk.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "wintogo/log.h"
+#include "wintogo/util.h"
 
 #define TYPE_ESP LAYOUT_TYPE_ESP
 #define TYPE_MSR "E3C9E316-0B5C-4DB8-817D-F92DF00215AE"
@@ -298,3 +303,34 @@ int layout_find_esp(struct wtg_ctx *ctx, const char *path, uint64_t *offset_ret,
 	return ret;
 }
 
+
+bool layout_is_blank(const char *path)
+{
+	uint8_t *head = xmalloc(LAYOUT_BLANK_BYTES);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	blkid_probe pr = NULL;
+	bool blank = false;
+	struct stat sb;
+
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		goto out;
+	/* a file of zeros is not a disk unless it has a disk's shape */
+	if (S_ISREG(sb.st_mode) && (sb.st_size < (off_t)MIB || sb.st_size % 512))
+		goto out;
+	if (pread_all(fd, head, LAYOUT_BLANK_BYTES, 0) < 0 || !mem_is_zero(head, LAYOUT_BLANK_BYTES))
+		goto out;
+	pr = blkid_new_probe();
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0)
+		goto out;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_enable_partitions(pr, 1);
+	/* the backup GPT too: a disk whose start is gone may keep its end */
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_FORCE_GPT);
+	blank = blkid_do_safeprobe(pr) == 1;  /* 1: nothing found */
+out:
+	blkid_free_probe(pr);
+	if (fd >= 0)
+		close(fd);
+	free(head);
+	return blank;
+}

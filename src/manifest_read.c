@@ -196,7 +196,10 @@ int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest 
 	size_t len;
 	int ret = layout_find_esp(ctx, target, &esp, &esp_size);
 
-	if (ret == -WTG_ERR_NOT_BOOTABLE)
+	/* a blank disk is what a write cut off leaves: say so, not "is it ours?" */
+	if (ret == -WTG_ERR_NOT_BOOTABLE && layout_is_blank(target))
+		log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has " LAYOUT_BLANK_ADVICE, target);
+	else if (ret == -WTG_ERR_NOT_BOOTABLE)
 		log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has no GPT with an EFI system partition; is it a disk wintogo wrote? (or give its manifest with --manifest)",
 			  target);
 	if (ret < 0)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "wintogo/bootfiles.h"
+#include "wintogo/layout.h"
 #include "wintogo/util.h"
 
 static const char *const verdict_names[] = { "boots", "boots with conditions", "cannot boot" };
@@ -111,7 +112,8 @@ static bool check_disk_basics(const struct boot_facts *in, struct probe_result *
 	if (!in->table) {
 		add_disk(r, "no-partition-table",
 			 "firmware finds nothing to start on a disk without a partition table",
-			 xasprintf("'%s' has no partition table", in->path));
+			 in->blank ? xasprintf("'%s' has " LAYOUT_BLANK_ADVICE, in->path)
+				   : xasprintf("'%s' has no partition table", in->path));
 		return false;
 	}
 	if (!in->esp) {

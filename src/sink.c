@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "wintogo/log.h"
@@ -77,6 +78,9 @@ int sink_open_format(struct wtg_ctx *ctx, enum sink_kind kind, const char *targe
 			ret = log_syserr(ctx, errno, "cannot open the write trace '%s'", trace);
 			goto fail;
 		}
+		/* a line is out before its write starts: a test reading the
+		 * trace knows how far the write has come */
+		setvbuf(sink->trace, NULL, _IOLBF, 0);
 	}
 	sink->corrupt = ctx->hooks.corrupt;
 	sink->corrupt_at = ctx->hooks.corrupt_offset;
@@ -98,6 +102,11 @@ static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, s
 	uint64_t at;
 	int ret;
 
+	/* no stage: bytes that are zeros until written over after the stream */
+	if (e->fd < 0) {
+		memset(sink->buf, 0, len);
+		return 0;
+	}
 	if (__builtin_add_overflow(e->src_offset, pos, &at))
 		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s stage has an offset past 2^64", e->what);
 	ret = pread_all(e->fd, sink->buf, len, at);
@@ -162,7 +171,7 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 	return ret;
 }
 
-int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len)
+int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len, const char *what)
 {
 	struct wtg_ctx *ctx = sink->ctx;
 	if (offset + len > sink->next_offset)
@@ -170,8 +179,18 @@ int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t l
 				 (unsigned long long)offset, (unsigned long long)(offset + len - 1),
 				 sink->target);
 	if (sink->trace)
-		fprintf(sink->trace, "%llu %zu overwrite\n", (unsigned long long)offset, len);
+		fprintf(sink->trace, "%llu %zu overwrite %s\n", (unsigned long long)offset, len, what);
 	return sink->ops->write(sink, offset, buf, len);
+}
+
+int sink_flush(struct sink *sink)
+{
+	const char *path;
+
+	if (!sink->ops->in_place)
+		return log_error(sink->ctx, WTG_ERR_INTERNAL, "internal error: '%s' is not written in place; it is made durable only when finished",
+				 sink->target);
+	return sink->ops->sync(sink, &path);
 }
 
 int sink_readback(struct sink *sink, struct readback *rb_ret)

@@ -6,8 +6,9 @@
  * Right before the first byte of the stream, every signature libblkid
  * finds on the disk (file systems, RAID, the partition tables, the backup
  * GPT at its end) is wiped, so that nothing of the old contents is taken
- * for the new.  Then the stream is written in order; after it, the
- * kernel is asked to read the new partition table. */
+ * for the new.  Then the stream is written in order (zeros where the
+ * partition table goes), then the partition table (write.h); after it,
+ * the kernel is asked to read the new partition table. */
 #include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +137,7 @@ static void bd_abort(struct sink *sink)
 
 const struct sink_ops sink_blockdev_ops = {
 	.name = "disk",
+	.in_place = true,
 	.open = bd_open,
 	.write = bd_write,
 	.sync = bd_sync,

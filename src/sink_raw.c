@@ -63,6 +63,7 @@ static void raw_abort(struct sink *sink)
 
 const struct sink_ops sink_raw_ops = {
 	.name = "raw image",
+	.in_place = true,
 	.open = raw_open,
 	.write = raw_write,
 	.sync = raw_sync,

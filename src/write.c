@@ -463,6 +463,118 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	return ret;
 }
 
+/* The partition table goes last (see write.h): its extents move from the
+ * stream to table, and the stream sends zeros instead, from the disk's
+ * first byte to the ESP and from the end of the Windows partition to the
+ * disk's last byte (over whatever an earlier use left there).  The table
+ * is written over those zeros once everything else is on the disk, so a
+ * write cut off before then leaves a disk with no partition table at all,
+ * which probe, verify and list recognise. */
+static int split_table(struct wtg_ctx *ctx, const struct layout *l, struct extent_list *list,
+		       struct extent_list *table)
+{
+	uint64_t head = layout_offset(l, PART_ESP);
+	uint64_t tail = layout_offset(l, PART_WINDOWS) + layout_bytes(l, PART_WINDOWS);
+	const struct extent zeros[] = {
+		{ .offset = 0, .length = head, .fd = -1, .what = "zeros", .unhashed = true },
+		{ .offset = tail, .length = l->disk_bytes - tail, .fd = -1, .what = "zeros", .unhashed = true },
+	};
+	struct extent_list rest = { 0 };
+	int ret = 0;
+
+	for (size_t i = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+		bool in_head, in_tail;
+
+		if (strcmp(e->what, "gpt")) {
+			extents_append(&rest, e);
+			continue;
+		}
+		/* only over the zeros: elsewhere it would change hashed bytes */
+		in_head = e->offset + e->length <= head;
+		in_tail = e->offset >= tail && e->offset + e->length <= l->disk_bytes;
+		if (!ret && !in_head && !in_tail)
+			ret = log_error(ctx, WTG_ERR_INTERNAL, "internal error: the partition table has bytes at %llu, inside the partitions",
+					(unsigned long long)e->offset);
+		extents_append(table, e);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(zeros); i++)
+		if (zeros[i].length)
+			extents_append(&rest, &zeros[i]);
+	extents_release(list);
+	*list = rest;
+	if (!ret)
+		ret = extents_finish(ctx, list);
+	return ret;
+}
+
+static int by_block_offset(const void *a, const void *b)
+{
+	const struct block *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Reads len bytes of the table's extent e from pos (bytes into e). */
+static int read_table(struct wtg_ctx *ctx, const struct extent *e, uint64_t pos, uint8_t *buf, size_t len)
+{
+	int ret = pread_all(e->fd, buf, len, e->src_offset + pos);
+
+	if (ret == -ENODATA)
+		return log_error(ctx, WTG_ERR_IO, "cannot read the gpt stage: it ends before byte %llu",
+				 (unsigned long long)(e->src_offset + pos + len));
+	return ret < 0 ? log_syserr(ctx, -ret, "cannot read the gpt stage") : 0;
+}
+
+/* Adds the table's blocks to blocks, in offset order, hashed from its
+ * stage: the bytes the disk holds once the table is written over the
+ * zeros the stream sent there. */
+static int hash_table(struct wtg_ctx *ctx, const struct extent_list *table, struct block_list *blocks)
+{
+	uint8_t *buf = table->count ? xmalloc(BLOCK_BYTES) : NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < table->count && !ret; i++) {
+		const struct extent *e = &table->items[i];
+
+		for (uint64_t pos = 0; pos < e->length && !ret; pos += block_length(e, pos)) {
+			size_t n = (size_t)block_length(e, pos);
+
+			ret = read_table(ctx, e, pos, buf, n);
+			if (!ret)
+				sha256_buffer(buf, n, blocks_add(blocks, e->offset + pos, n, e->what)->sha256);
+		}
+	}
+	if (!ret && table->count && blocks->count > 1)
+		qsort(blocks->items, blocks->count, sizeof(*blocks->items), by_block_offset);
+	free(buf);
+	return ret;
+}
+
+/* Writes the partition table over its zeros: after everything else is
+ * durable on the target, and made durable itself before the read-back. */
+static int write_table(struct sink *sink, const struct extent_list *table)
+{
+	uint8_t *buf = xmalloc(BLOCK_BYTES);
+	int ret = sink_flush(sink);
+
+	for (size_t i = 0; i < table->count && !ret; i++) {
+		const struct extent *e = &table->items[i];
+
+		for (uint64_t pos = 0; pos < e->length && !ret; pos += block_length(e, pos)) {
+			size_t n = (size_t)block_length(e, pos);
+
+			ret = read_table(sink->ctx, e, pos, buf, n);
+			if (!ret)
+				ret = sink_overwrite(sink, e->offset + pos, buf, n, e->what);
+		}
+	}
+	if (!ret)
+		ret = sink_flush(sink);
+	free(buf);
+	return ret;
+}
+
 /* The image is the one meant: its SHA-256 is the one given. */
 static int check_source(struct wtg_ctx *ctx, const struct write_job *job)
 {
@@ -562,7 +674,7 @@ static int write_manifest(struct write_job *job, struct staged *s, struct sink *
 		if (ret < 0)
 			ret = log_syserr(ctx, -ret, "cannot write the manifest into '%s'", s->esp);
 		if (!ret)
-			ret = sink_overwrite(sink, r->offset, p, r->length);
+			ret = sink_overwrite(sink, r->offset, p, r->length, "esp");
 		for (uint64_t pos = 0; pos < r->length && !ret; pos += BLOCK_BYTES) {
 			uint64_t n = r->length - pos < BLOCK_BYTES ? r->length - pos : BLOCK_BYTES;
 
@@ -577,7 +689,7 @@ static int write_manifest(struct write_job *job, struct staged *s, struct sink *
 /* Reads every block back from the target and names the first byte that
  * differs from the stage. */
 static int read_back(struct write_job *job, struct sink *sink, const struct extent_list *list,
-		     const struct manifest *m, const struct block_list *check)
+		     const struct extent_list *table, const struct manifest *m, const struct block_list *check)
 {
 	struct wtg_ctx *ctx = sink->ctx;
 	struct readback rb = { .fd = -1 };
@@ -594,7 +706,10 @@ static int read_back(struct write_job *job, struct sink *sink, const struct exte
 	if (ret < 0 || !report.n_bad)
 		goto out;
 	b = &check->items[report.bad[0]];
-	e = extents_find(list, b->offset);
+	/* the table's bytes are in its stage, not in the zeros the stream sent */
+	e = extents_find(table, b->offset);
+	if (!e)
+		e = extents_find(list, b->offset);
 	ret = e ? verify_first_difference(ctx, &rb, b->offset, b->length, e->fd,
 					  e->src_offset + (b->offset - e->offset), &at, &got, &want)
 		: 1;
@@ -703,6 +818,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 	const struct layout *l = &job->layout;
 	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
 	struct extent_list list = { 0 };
+	struct extent_list table = { 0 };  /* the partition table, written last */
 	struct block_list check = { 0 };   /* every block written, the manifest's too */
 	struct outfile manifest_out = { .fd = -1 };
 	struct manifest man = { 0 };
@@ -763,17 +879,25 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		ret = assemble(ctx, job, &s, &list);
 	if (!ret && job->manifest_in_esp)
 		ret = reserve_manifest(ctx, job, &s, &list, &man, &reserved);
+	/* a container (QCOW2, VHDX) is whole only when finished: the order of
+	 * the disk's bytes in it protects nothing */
+	if (!ret && sink->ops->in_place)
+		ret = split_table(ctx, l, &list, &table);
 	/* from here on, a disk no longer holds what it held */
 	job->target_touched = !ret;
 	if (!ret)
 		ret = sink_write_all(sink, &list, &man.blocks);
+	if (!ret)
+		ret = hash_table(ctx, &table, &man.blocks);
 	for (size_t i = 0; i < man.blocks.count && !ret; i++)
 		*blocks_add(&check, man.blocks.items[i].offset, man.blocks.items[i].length,
 			    man.blocks.items[i].what) = man.blocks.items[i];
 	if (!ret && job->manifest_in_esp)
 		ret = write_manifest(job, &s, sink, &man, reserved, &check, &text, &text_len);
+	if (!ret && table.count)
+		ret = write_table(sink, &table);
 	if (!ret && !job->opt.no_verify)
-		ret = read_back(job, sink, &list, &man, &check);
+		ret = read_back(job, sink, &list, &table, &man, &check);
 	if (!ret && job->manifest_path)
 		ret = manifest_save(ctx, text, text_len, job->manifest_path, &manifest_out);
 	if (!ret)
@@ -783,6 +907,8 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		ret = outfile_commit(ctx, &manifest_out);
 	if (!ret) {
 		write_result_set(result_ret, &list, &t0);
+		result_ret->bytes_written += table.bytes;
+		result_ret->extents += table.count;
 		result_ret->blocks = man.blocks.count;
 		result_ret->verified = !job->opt.no_verify;
 		result_ret->manifest = job->manifest_path;
@@ -791,6 +917,7 @@ out:
 	outfile_abort(&manifest_out);
 	sink_free(sink);
 	extents_release(&list);
+	extents_release(&table);
 	blocks_release(&check);
 	manifest_release(&man);
 	free(text);

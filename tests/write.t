@@ -102,16 +102,25 @@ rm -f "$OUTDIR/again.img"
 
 # --- writes are one increasing stream ---
 # ... but for the manifest in the ESP, written over its room after the
-# stream, once every block is hashed (see include/wintogo/manifest.h).
+# stream, once every block is hashed (see include/wintogo/manifest.h), and
+# the partition table, written last over the zeros the stream sent where
+# it goes (see include/wintogo/write.h).
 trace=$TMP/trace
 WINTOGO=$WINTOGO_TEST WINTOGO_WRITE_TRACE=$trace run_wintogo write --quiet --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/traced.img"
 is "$RC" 0 "a traced write"
 check "the sink's trace has writes" test -s "$trace"
 check "the sink's writes have strictly increasing offsets" \
 	awk '$3 == "overwrite" { next } NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$trace"
-excluded=$(jq -r '.excluded[] | "\(.offset) \(.length) overwrite"' "$OUTDIR/traced.img.manifest.json")
-is "$(grep overwrite "$trace")" "$excluded" \
-	"the only other writes are the manifest's, over the room the manifest says it excluded"
+excluded=$(jq -r '.excluded[] | "\(.offset) \(.length) overwrite esp"' "$OUTDIR/traced.img.manifest.json")
+is "$(grep 'overwrite esp$' "$trace")" "$excluded" \
+	"the manifest's writes are over the room the manifest says it excluded"
+traced_size=$(stat -c %s "$OUTDIR/traced.img")
+is "$(awk '$3 == "overwrite" && $4 == "gpt" { next } { n = NR } END { print n }' "$trace")" \
+	"$(($(wc -l <"$trace") - 2))" "the partition table's writes come after every other write"
+is "$(tail -n 2 "$trace" | awk -v size="$traced_size" '{ print ($1 == 0 ? "start" : $1 + $2 == size ? "end" : $1), $3, $4 }' | paste -sd,)" \
+	"start overwrite gpt,end overwrite gpt" "they are the primary GPT at byte 0 and the backup GPT at the disk's end"
+is "$(awk '$3 == "zeros" { print ($1 == 0 ? "start" : "end") }' "$trace" | paste -sd,)" "start,end" \
+	"the stream sends zeros where the partition table goes"
 if command -v strace >/dev/null; then
 	rm -f "$OUTDIR/traced.img" "$OUTDIR/traced.img.manifest.json"
 	strace -f -y -o "$TMP/strace" -e trace=copy_file_range,pwrite64,write \
@@ -121,12 +130,15 @@ if command -v strace >/dev/null; then
 		sed -nE 's/.*, ([0-9]+), ([0-9]+)\) = ([0-9]+)$/\2 \3/p' >"$TMP/offsets"
 	check "strace sees the target written by pwrite64" test -s "$TMP/offsets"
 	manifest_writes=$(jq -r '.excluded | length' "$OUTDIR/traced.img.manifest.json")
-	check "strace: every write to the target starts past the previous one, but the manifest's" \
-		awk -v last="$(($(wc -l <"$TMP/offsets") - manifest_writes))" \
+	gpt_writes=$(grep -c 'overwrite gpt$' "$trace")
+	check "strace: every write to the target starts past the previous one, but the manifest's and the GPT's" \
+		awk -v last="$(($(wc -l <"$TMP/offsets") - manifest_writes - gpt_writes))" \
 		'NR > last { exit } NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$TMP/offsets"
-	is "$(tail -n "$manifest_writes" "$TMP/offsets")" \
+	is "$(tail -n "$((manifest_writes + gpt_writes))" "$TMP/offsets" | head -n "$manifest_writes")" \
 		"$(jq -r '.excluded[] | "\(.offset) \(.length)"' "$OUTDIR/traced.img.manifest.json")" \
-		"strace: the last writes are the manifest's, exactly over its room"
+		"strace: then come the manifest's, exactly over its room"
+	is "$(tail -n "$gpt_writes" "$TMP/offsets")" "$(grep 'overwrite gpt$' "$trace" | cut -d' ' -f1,2)" \
+		"strace: and last the GPT's"
 	is "$(grep -cE '^[0-9]+ +(copy_file_range|write)\([0-9]+<[^>]*traced\.img\.partial>' "$TMP/strace")" 0 \
 		"strace: no other kind of write reaches the target"
 else

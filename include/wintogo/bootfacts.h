@@ -47,6 +47,7 @@ struct boot_facts {
 
 	/* a disk */
 	const char *table;       /* "gpt", "dos", or NULL: no partition table */
+	bool blank;              /* no table, zeros, no signature (layout_is_blank) */
 	bool esp;                /* an EFI system partition */
 	bool esp_fat;            /* its boot sector is FAT12/16/32 */
 	struct boot_loader loaders[BOOT_LOADERS_MAX];

@@ -66,6 +66,8 @@ struct device {
 	bool removable, read_only, rotational;
 	char *backing_file;  /* loop devices */
 	char *pttype;        /* "gpt", "dos", or NULL */
+	bool blank;          /* no partition table nor signature, zeros at the
+				start: what a write cut off leaves (layout_is_blank) */
 	struct device_partition *parts;
 	size_t n_parts;
 	char *mountpoint;    /* the whole disk mounted itself */

@@ -29,7 +29,7 @@
 struct extent {
 	uint64_t offset;       /* on the target */
 	uint64_t length;
-	int fd;                /* the stage file it comes from */
+	int fd;                /* the stage file it comes from; -1: zeros */
 	uint64_t src_offset;   /* in that file */
 	const char *what;      /* "gpt", "esp", "windows": for messages */
 	bool unhashed;         /* sent, then overwritten after the stream */

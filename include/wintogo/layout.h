@@ -118,6 +118,21 @@ void layout_table_release(struct layout_table *table);
  * type 0xef.  The one test of it, for every reader of disks. */
 bool layout_entry_is_esp(const struct layout_entry *e);
 
+/* What probe, verify and list say of a blank disk (layout_is_blank), after
+ * "'DISK' has ": a write that wintogo did not finish leaves one, since the
+ * partition table is written last (write.h). */
+#define LAYOUT_BLANK_ADVICE "no partition table: if wintogo was interrupted while writing it, write it again"
+/* The bytes at the start of a blank disk that are zeros: more than a GPT
+ * takes with 4096-byte sectors, less than the zeros a write sends there. */
+#define LAYOUT_BLANK_BYTES (64 * 1024)
+
+/* Whether the disk (or disk image) at path is blank: its first
+ * LAYOUT_BLANK_BYTES are zeros and libblkid finds no signature on it (no
+ * partition table, file system, RAID or LVM member).  A file counts only
+ * when it could be a disk: whole 512-byte sectors, 1 MiB or more.  False
+ * too when it cannot be read: the caller has said what it found instead. */
+bool layout_is_blank(const char *path);
+
 /* Finds the first EFI system partition of the disk (or disk image) at path,
  * read with 512-byte sectors, else 4096-byte ones (a 4Kn disk image).
  * Returns -WTG_ERR_NOT_BOOTABLE, not logged, when it has none: the caller

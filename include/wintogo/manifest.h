@@ -99,7 +99,8 @@ int manifest_parse(struct wtg_ctx *ctx, const char *text, size_t len, const char
 int manifest_read_file(struct wtg_ctx *ctx, const char *path, struct manifest *m_ret);
 /* From \wintogo\manifest.json on the ESP of the GPT disk (or image) at
  * target; *esp_offset_ret is where that ESP starts.  A target with no GPT
- * EFI system partition fails with -WTG_ERR_NOT_BOOTABLE. */
+ * EFI system partition fails with -WTG_ERR_NOT_BOOTABLE (a blank one, as a
+ * write cut off leaves it, logged as such: layout_is_blank). */
 int manifest_read_disk(struct wtg_ctx *ctx, const char *target, struct manifest *m_ret, uint64_t *esp_offset_ret);
 
 void manifest_release(struct manifest *m);

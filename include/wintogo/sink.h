@@ -5,9 +5,12 @@
  * The common part reads each extent from its stage file in blocks
  * (BLOCK_BYTES, extents.h), hashes every block with SHA-256 as it hands it
  * to the backend (the stage is read once), and can read the target back
- * afterwards (verify.h).  One write may go back after the stream:
+ * afterwards (verify.h).  Writes may go back after the stream:
  * sink_overwrite(), over bytes already sent, for the manifest in the ESP
- * whose content is known only when every block is hashed. */
+ * whose content is known only when every block is hashed, and, on a sink
+ * that writes the disk in place (in_place: a disk, a raw image), for the
+ * partition table, written last so that a write cut off leaves a disk
+ * without one (write.h). */
 #ifndef WINTOGO_SINK_H
 #define WINTOGO_SINK_H
 
@@ -35,6 +38,11 @@ struct sink_format {
 
 struct sink_ops {
 	const char *name;
+	/* The target's bytes are the disk's, written where they go: what a
+	 * write cut off leaves is a disk (a block device, a raw image), not a
+	 * container finished only at the end (QCOW2, VHDX).  Such a sink
+	 * takes overwrites anywhere in what was sent, and sync works. */
+	bool in_place;
 	/* Prepares the target for a disk of size bytes. */
 	int (*open)(struct sink *sink);
 	/* Writes len bytes at offset: in the stream, above every earlier write. */
@@ -95,8 +103,12 @@ int sink_open_format(struct wtg_ctx *ctx, enum sink_kind kind, const char *targe
 int sink_write_all(struct sink *sink, const struct extent_list *list,
 		   struct block_list *blocks);
 
-/* After the stream: writes len bytes at offset, over bytes it sent. */
-int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len);
+/* After the stream: writes len bytes at offset, over bytes it sent; what
+ * ("esp", "gpt") is for the write trace ("offset length overwrite what"). */
+int sink_overwrite(struct sink *sink, uint64_t offset, const void *buf, size_t len, const char *what);
+
+/* Makes every byte written so far durable (an in_place sink only). */
+int sink_flush(struct sink *sink);
 
 /* Syncs the target and opens it for reading back past the page cache. */
 int sink_readback(struct sink *sink, struct readback *rb_ret);

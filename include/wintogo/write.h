@@ -11,8 +11,11 @@
  * with -WTG_ERR_HASH_MISMATCH), builds the partitions in a staging
  * directory on the host and sends the disk to the target as one
  * increasing stream, hashing every block as it goes; then writes the
- * manifest (manifest.h) into the ESP, reads everything back past the page
- * cache and compares (unless no_verify; a mismatch is logged with the
+ * manifest (manifest.h) into the ESP, and, once all that is durable, the
+ * partition table (on a disk or raw image the stream sends zeros where it
+ * goes, so a write cut off leaves a disk with no partition table, which
+ * probe, verify and list call unfinished); then reads everything back
+ * past the page cache and compares (unless no_verify; a mismatch is logged with the
  * first byte that differs and its partition, and fails with
  * -WTG_ERR_READBACK_MISMATCH), and puts the manifest next to TARGET as
  * TARGET.manifest.json. */

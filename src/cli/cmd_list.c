@@ -87,6 +87,8 @@ static void print_json(const struct device_list *list, bool all)
 		json_begin_array(&j, "notes");
 		if (removable_flash(d))
 			json_string(&j, NULL, REMOVABLE_NOTE);
+		if (d->blank)
+			json_string(&j, NULL, LAYOUT_BLANK_ADVICE);
 		json_end_array(&j);
 		json_end_object(&j);
 	}
@@ -124,6 +126,8 @@ static void print_text(const struct device_list *list, bool all)
 			printf("  refused: %s\n", d->reason);
 		if (removable_flash(d))
 			printf("  note: %s\n", REMOVABLE_NOTE);
+		if (d->blank)
+			printf("  note: %s\n", LAYOUT_BLANK_ADVICE);
 	}
 	if (!shown)
 		printf("No %sdisks found%s.\n", all ? "" : "USB, MMC or removable ",

@@ -98,6 +98,12 @@ static int run(struct wtg_ctx *ctx, const struct verify_cli *cli)
 	if ((cli->manifest ? manifest_read_file(ctx, cli->manifest, &m)
 			   : manifest_read_disk(ctx, cli->target, &m, &esp_offset)) < 0)
 		goto out;
+	/* with --manifest too: every block would differ, but the news is that
+	 * the write never finished */
+	if (cli->manifest && layout_is_blank(cli->target)) {
+		log_error(ctx, WTG_ERR_NOT_BOOTABLE, "'%s' has " LAYOUT_BLANK_ADVICE, cli->target);
+		goto out;
+	}
 	if (verify_open(ctx, cli->target, &rb) < 0)
 		goto out;
 	if (rb.size < m.disk_bytes) {

@@ -134,6 +134,7 @@ static void probe_contents(const struct device_roots *roots, struct device *d)
 	char *path = xasprintf("%s/%s", roots->dev, d->name);
 	blkid_probe pr = blkid_new_probe_from_filename(path);
 	const char *value;
+	int rc;
 
 	if (!pr) {
 		free(path);
@@ -141,8 +142,25 @@ static void probe_contents(const struct device_roots *roots, struct device *d)
 	}
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
-	if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0)
-		d->pttype = xstrdup(value);
+	/* superblocks are probed too (libblkid's default): a file system on
+	 * the whole disk, without a partition table, is what a disk holds */
+	rc = blkid_do_safeprobe(pr);
+	d->probed = rc >= 0 || rc == -2;
+	/* a partition table and a file system both: which one counts is not
+	 * ours to guess (libblkid would not either) */
+	d->ambivalent = rc == -2;
+	if (d->probed && blkid_probe_lookup_value(pr, "PTTYPE", &value, NULL) == 0) {
+		blkid_partlist parts;
+
+		d->pttype = xstrdup(value);  /* before value is overwritten */
+		parts = blkid_probe_get_partitions(pr);
+		d->n_table_parts = parts && blkid_partlist_numof_partitions(parts) > 0
+					   ? (size_t)blkid_partlist_numof_partitions(parts) : 0;
+	}
+	if (d->probed && !d->pttype && blkid_probe_lookup_value(pr, "TYPE", &value, NULL) == 0)
+		d->fstype = xstrdup(value);
+	if (d->fstype && blkid_probe_lookup_value(pr, "LABEL", &value, NULL) == 0)
+		d->label = xstrdup(value);
 	blkid_free_probe(pr);
 	d->blank = !d->pttype && layout_is_blank(path);
 	free(path);
@@ -162,6 +180,13 @@ static void probe_contents(const struct device_roots *roots, struct device *d)
 		}
 		blkid_free_probe(pr);
 	}
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct device_partition *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
 }
 
 static void read_partitions(const char *dir, struct device *d)
@@ -188,6 +213,9 @@ static void read_partitions(const char *dir, struct device *d)
 	}
 	if (dp)
 		closedir(dp);
+	/* in the disk's order, not the directory's */
+	if (d->n_parts)
+		qsort(d->parts, d->n_parts, sizeof(*d->parts), by_start);
 }
 
 /* Where each device number is mounted or swapped, from the proc root. */
@@ -604,6 +632,82 @@ static int by_rank(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* "an ext4", "a vfat": the article as the name is read out. */
+static const char *article(const char *fstype)
+{
+	static const char *const spelled[] = { "ntfs", "xfs", "f2fs", "hfs", "hfsplus", "LVM2_member", "msdos", "nilfs2" };
+
+	if (strchr("aeiouAEIOU", fstype[0]))
+		return "an";
+	for (size_t i = 0; i < ARRAY_SIZE(spelled); i++)
+		if (!strcmp(fstype, spelled[i]))
+			return "an";
+	return "a";
+}
+
+static char *append(char *text, const char *more)
+{
+	char *joined = xasprintf("%s%s", text, more);
+
+	free(text);
+	return joined;
+}
+
+/* "sdb1 29.3 GiB vfat 'KINGSTON', sdb2 ...", after head. */
+static char *partitions_text(const struct device *d, char *head)
+{
+	char size[SIZE_TEXT_MAX], *text = head, *one;
+
+	for (size_t i = 0; i < d->n_parts; i++) {
+		const struct device_partition *p = &d->parts[i];
+		const char *fs = p->fstype ? p->fstype : d->probed ? "(no file system)" : "(file system unknown)";
+
+		one = xasprintf("%s%s %s %s%s%s%s", i ? ", " : "", p->name, format_size(p->size, size), fs,
+				p->label ? " '" : "", p->label ? p->label : "", p->label ? "'" : "");
+		text = append(text, one);
+		free(one);
+	}
+	return text;
+}
+
+/* "a GPT partition table with 2 partitions"; a disk libblkid could not
+ * read but whose partitions the kernel knows has a table of some kind. */
+static char *table_text(const struct device *d)
+{
+	size_t n = d->n_parts ? d->n_parts : d->n_table_parts;
+	const char *type = d->pttype ? d->pttype : "", *s = n == 1 ? "" : "s";
+
+	/* as people name them */
+	if (!strcmp(type, "gpt"))
+		return xasprintf("a GPT partition table with %zu partition%s", n, s);
+	if (!strcmp(type, "dos"))
+		return xasprintf("an MBR partition table with %zu partition%s", n, s);
+	if (*type)
+		return xasprintf("%s %s partition table with %zu partition%s", article(type), type, n, s);
+	return xasprintf("a partition table with %zu partition%s", n, s);
+}
+
+char *device_contents_text(const struct device *d, bool each_partition)
+{
+	char *text;
+
+	if (!d->probed && !d->n_parts)
+		text = xstrdup("unknown (cannot read it)");
+	else if (d->ambivalent && !d->n_parts)
+		text = xstrdup("the signatures of both a partition table and a file system (`wipefs -n` lists them)");
+	else if (d->n_parts && each_partition)
+		text = partitions_text(d, xasprintf("%zu partition%s: ", d->n_parts, d->n_parts == 1 ? "" : "s"));
+	else if (d->pttype || d->n_parts)
+		text = table_text(d);
+	else if (d->fstype && d->label)
+		text = xasprintf("%s %s file system labelled '%s'", article(d->fstype), d->fstype, d->label);
+	else if (d->fstype)
+		text = xasprintf("%s %s file system", article(d->fstype), d->fstype);
+	else
+		text = xstrdup("no partition table");
+	return text;
+}
+
 bool device_is_portable(const struct device *d)
 {
 	return !strcmp(d->transport, "usb") || !strcmp(d->transport, "mmc") || d->removable;
@@ -696,6 +800,8 @@ void device_list_release(struct device_list *list)
 		free(d->serial);
 		free(d->backing_file);
 		free(d->pttype);
+		free(d->fstype);
+		free(d->label);
 		free(d->mountpoint);
 		free(d->reason);
 	}

@@ -21,8 +21,11 @@ int source_open(struct wtg_ctx *ctx, const char *path, const struct source_optio
 
 	enum input_kind kind = input_kind_of(path);
 
-	/* a disc in a drive too: iso_open refuses it with what to do */
-	if (kind == INPUT_ISO || kind == INPUT_BLOCK_DEVICE) {
+	/* wimlib would call a folder a damaged WIM */
+	if (kind == INPUT_DIRECTORY) {
+		ret = log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is a folder; give a WIM, ESD, SWM, ISO or VHDX file", path);
+	} else if (kind == INPUT_ISO || kind == INPUT_BLOCK_DEVICE) {
+		/* a disc in a drive too: iso_open refuses it with what to do */
 		ret = iso_open(ctx, path, opt->wim_path, stage_default_parent(ctx),
 			       &source->iso);
 		if (!ret)

@@ -224,39 +224,107 @@ static int check_not_input(struct wtg_ctx *ctx, const struct write_options *opt)
 	return ret;
 }
 
+static char *dir_of(const char *path);
+
+/* A Windows image given as the target is, almost always, IMAGE and TARGET
+ * swapped: replacing it (even with --force) would destroy the input the
+ * user meant to give.  A VHDX is one only when the output is not a VHDX
+ * itself: `vm --format vhdx --force` may replace the VM disk it made. */
+static int check_not_image(struct wtg_ctx *ctx, const struct write_options *opt)
+{
+	enum input_kind kind = input_kind_of(opt->target);
+	bool image = input_is_wim(kind) || kind == INPUT_ISO || (kind == INPUT_VHDX && opt->sink_kind != SINK_VHDX);
+
+	if (!image)
+		return 0;
+	return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a Windows image, not a target; did you swap IMAGE and TARGET? (%s)",
+			 opt->target, opt->allow_device ? "wintogo write IMAGE TARGET" : "wintogo vm SOURCE OUT");
+}
+
+/* A file target is made as TARGET.partial in its folder, then renamed:
+ * the folder must exist and take new files.  Said now, under the name the
+ * user typed, not after the plan under the .partial's. */
+static int check_target_folder(struct wtg_ctx *ctx, const char *target)
+{
+	char *dir = dir_of(target);
+	struct stat sb;
+	int ret = 0;
+
+	if (stat(dir, &sb) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			ret = log_error(ctx, WTG_ERR_NOT_FOUND, "'%s': the folder '%s' does not exist; create it first",
+					target, dir);
+		else
+			ret = log_syserr(ctx, errno, "cannot look at the folder '%s' of '%s'", dir, target);
+	} else if (!S_ISDIR(sb.st_mode))
+		ret = log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s': '%s' is not a folder; give a path in a folder", target, dir);
+	else if (access(dir, W_OK | X_OK) < 0 && errno == EROFS)
+		ret = log_error(ctx, WTG_ERR_DISK_READ_ONLY, "cannot write in '%s': read-only file system; write the image elsewhere",
+				dir);
+	else if (access(dir, W_OK | X_OK) < 0 && (errno == EACCES || errno == EPERM))
+		ret = log_error(ctx, WTG_ERR_PERMISSION, "cannot write in '%s': permission denied; write the image elsewhere",
+				dir);
+	else if (access(dir, W_OK | X_OK) < 0)
+		ret = log_syserr(ctx, errno, "cannot write in '%s'", dir);
+	free(dir);
+	return ret;
+}
+
+/* Writing a disk needs root (or a group that may write it): found before
+ * the plan, not when the sink opens it.  The access check sees the real
+ * user, so sudo passes it. */
+static int check_device_access(struct wtg_ctx *ctx, const char *path)
+{
+	if (access(path, R_OK | W_OK) == 0)
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return log_error(ctx, WTG_ERR_PERMISSION, "writing %s needs root: run it as root (sudo wintogo write ...)", path);
+	return log_syserr(ctx, errno, "cannot open %s to write it", path);
+}
+
 /* Refusals that need nothing but the target's name (and, for a disk,
- * what the system knows of it). */
+ * what the system knows of it), all before the plan is printed. */
 static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
 	struct stat sb;
 	bool exists = stat(opt->target, &sb) == 0;
+	bool disk = exists && S_ISBLK(sb.st_mode);
 	int ret;
 
 	if (!exists && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
 		return log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
 				 opt->target);
-	if (!exists && errno != ENOENT)
+	if (!exists && errno != ENOENT && errno != ENOTDIR)
 		return log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
+	if (exists && S_ISDIR(sb.st_mode))
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the disk image to write",
+				 opt->target);
+	/* /dev/null, a FIFO, a terminal: nothing to lay a disk out on */
+	if (exists && !disk && !S_ISREG(sb.st_mode))
+		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is not a disk or a disk image file; give a disk (see `wintogo list`) or the name of the image file to write",
+				 opt->target);
 	/* a disk that is or holds an input is judged with the disk, below */
-	ret = exists && S_ISBLK(sb.st_mode) ? 0 : check_not_input(ctx, opt);
+	ret = disk ? 0 : check_not_input(ctx, opt);
+	if (!ret && exists && !disk)
+		ret = check_not_image(ctx, opt);
+	if (!ret && !disk)
+		ret = check_target_folder(ctx, opt->target);
 	/* another run writing the same file: say so now, not after staging */
-	if (!ret && !(exists && S_ISBLK(sb.st_mode)))
+	if (!ret && !disk)
 		ret = outfile_check_busy(ctx, opt->target);
 	if (ret < 0 || !exists)
 		return ret;
-	if (S_ISBLK(sb.st_mode)) {
+	if (disk) {
 		/* only `write` asks the user to confirm a disk */
 		if (!opt->allow_device)
 			return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a disk; write disks with `wintogo write`, VM images to a file",
 					 opt->target);
 		if (opt->disk_bytes)
 			return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--size is for disk image files; a disk keeps its own size");
-		return check_device(ctx, job, NULL);
+		ret = check_device(ctx, job, NULL);
+		return ret ? ret : check_device_access(ctx, opt->target);
 	}
-	if (S_ISDIR(sb.st_mode))
-		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the disk image to write",
-				 opt->target);
 	if (!opt->force)
 		return log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it", opt->target);
 	return 0;

@@ -65,9 +65,14 @@ struct device {
 	const char *transport;   /* usb, nvme, sata, mmc, virtio, scsi, loop, ... */
 	bool removable, read_only, rotational;
 	char *backing_file;  /* loop devices */
+	bool probed;         /* libblkid could read it (pttype, fstype are known) */
+	bool ambivalent;     /* it found both a partition table and a file system */
 	char *pttype;        /* "gpt", "dos", or NULL */
 	bool blank;          /* no partition table nor signature, zeros at the
 				start: what a write cut off leaves (layout_is_blank) */
+	size_t n_table_parts;  /* the entries in its table, whether the kernel shows them or not */
+	char *fstype;        /* a file system on the whole disk, no table: "ext4", or NULL */
+	char *label;
 	struct device_partition *parts;
 	size_t n_parts;
 	char *mountpoint;    /* the whole disk mounted itself */
@@ -110,6 +115,16 @@ int device_find_devno(struct wtg_ctx *ctx, const struct device_roots *roots, con
 /* "ok", "system", "mounted", "in-use", "source", "read-only", "too-small",
  * "not-a-disk". */
 const char *device_verdict_name(enum device_verdict verdict);
+
+/* What is on the disk, in one line, to be shown before it is erased:
+ * "2 partitions: sdb1 29.3 GiB vfat 'KINGSTON', sdb2 100.0 MiB (no file
+ * system)", "a GPT partition table with 0 partitions", "an ext4 file
+ * system labelled 'PHOTOS'", "no partition table", or, when it could not
+ * be read, "unknown (cannot read it)".  With each_partition false, the
+ * partitions are counted, not named ("a GPT partition table with 2
+ * partitions").  Labels are what the disk says: the front end makes them
+ * safe to print.  The caller frees it. */
+char *device_contents_text(const struct device *d, bool each_partition);
 
 /* Whether `list` shows the disk without --all: USB, MMC or removable. */
 bool device_is_portable(const struct device *d);

@@ -2,6 +2,7 @@
  * each is or is not safe to write. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wintogo/cli.h"
@@ -41,6 +42,7 @@ static bool removable_flash(const struct device *d)
 static void print_json(const struct device_list *list, bool all)
 {
 	struct json j;
+	char *contents;
 
 	json_init(&j, stdout, true);
 	json_begin_object(&j, NULL);
@@ -65,6 +67,12 @@ static void print_json(const struct device_list *list, bool all)
 		json_bool(&j, "rotational", d->rotational);
 		json_string(&j, "backing_file", d->backing_file);
 		json_string(&j, "partition_table", d->pttype);
+		/* a file system on the whole disk, without a partition table */
+		json_string(&j, "fstype", d->fstype);
+		json_string(&j, "label", d->label);
+		contents = device_contents_text(d, true);
+		json_string(&j, "contents", contents);
+		free(contents);
 		json_string(&j, "mountpoint", d->mountpoint);
 		json_bool(&j, "swap", d->swap);
 		json_begin_array(&j, "partitions");
@@ -99,7 +107,7 @@ static void print_json(const struct device_list *list, bool all)
 
 static void print_text(const struct device_list *list, bool all)
 {
-	char size[SIZE_TEXT_MAX];
+	char size[SIZE_TEXT_MAX], *contents;
 	size_t shown = 0;
 
 	for (size_t i = 0; i < list->count; i++) {
@@ -114,11 +122,16 @@ static void print_text(const struct device_list *list, bool all)
 		       format_size(d->size, size), d->transport, d->removable, d->read_only,
 		       d->model ? cli_text(d->model) : "-", d->serial ? cli_text(d->serial) : "-",
 		       device_verdict_name(d->verdict));
+		/* what writing it would erase; the partitions follow, one a line */
+		contents = d->verdict == DEVICE_NOT_A_DISK ? NULL : device_contents_text(d, false);
+		if (contents)
+			printf("  holds: %s\n", cli_text(contents));
+		free(contents);
 		for (size_t k = 0; k < d->n_parts; k++) {
 			const struct device_partition *p = &d->parts[k];
 
 			printf("  %-12s %10s  %-9s %s%s%s%s%s\n", p->name, format_size(p->size, size),
-			       p->fstype ? p->fstype : "-", p->label ? "\"" : "", p->label ? p->label : "",
+			       p->fstype ? p->fstype : "-", p->label ? "\"" : "", p->label ? cli_text(p->label) : "",
 			       p->label ? "\" " : "", p->mountpoint ? "mounted at " : "",
 			       p->mountpoint ? p->mountpoint : p->swap ? "swap" : "");
 		}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wintogo/cli.h"
+#include "wintogo/input.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
 #include "wintogo/manifest.h"
@@ -95,6 +96,13 @@ static int run(struct wtg_ctx *ctx, const struct verify_cli *cli)
 	uint64_t esp_offset, rel;
 	int status = EXIT_FAILED;
 
+	/* the manifest would be looked for in it, and not found for a reason
+	 * the user cannot act on */
+	if (input_kind_of(cli->target) == INPUT_DIRECTORY) {
+		log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a folder; give a disk or disk image that wintogo wrote",
+			  cli->target);
+		goto out;
+	}
 	if ((cli->manifest ? manifest_read_file(ctx, cli->manifest, &m)
 			   : manifest_read_disk(ctx, cli->target, &m, &esp_offset)) < 0)
 		goto out;

@@ -74,7 +74,7 @@ struct write_cli {
  * only, unless --yes. */
 static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struct device *d)
 {
-	char size[SIZE_TEXT_MAX], answer[256];
+	char size[SIZE_TEXT_MAX], answer[256], *contents;
 	size_t len;
 
 	if (cli->yes)
@@ -83,12 +83,12 @@ static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struc
 		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "writing %s erases everything on it; confirm on a terminal, or give --yes",
 				 d->path);
 	fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
-		d->vendor ? d->vendor : "", d->vendor ? " " : "", d->model ? d->model : "(no model)",
-		d->serial ? d->serial : "unknown", d->transport);
-	for (size_t i = 0; i < d->n_parts; i++)
-		fprintf(stderr, "  %s %s %s%s%s\n", d->parts[i].name, format_size(d->parts[i].size, size),
-			d->parts[i].fstype ? d->parts[i].fstype : "", d->parts[i].label ? " " : "",
-			d->parts[i].label ? d->parts[i].label : "");
+		d->vendor ? cli_text(d->vendor) : "", d->vendor ? " " : "", d->model ? cli_text(d->model) : "(no model)",
+		d->serial ? cli_text(d->serial) : "unknown", d->transport);
+	/* what is erased, as Rufus and Etcher show it; labels are the disk's */
+	contents = device_contents_text(d, true);
+	fprintf(stderr, "It holds: %s\n", cli_text(contents));
+	free(contents);
 	fprintf(stderr, "Everything on %s will be erased. Type its name (%s) to go on: ", d->path,
 		d->path);
 	fflush(stderr);

@@ -56,7 +56,7 @@ static bool starts_with(const char *path, const char *magic, size_t len);
  * extracted, into a stage of its own.  An image without it (or with it
  * in another case) leaves the loader unread: `write` is the one to say
  * what it makes of such an image. */
-static int read_boot_manager(struct wtg_ctx *ctx, struct wim_source *source, int index, struct boot_facts *f)
+int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index, struct boot_facts *f)
 {
 	static const char *const paths[] = { "/Windows/Boot/EFI/bootmgfw.efi" };
 	struct boot_loader l = { .name = "bootmgfw.efi", .arch = WIM_ARCH_UNKNOWN };
@@ -118,7 +118,7 @@ static int read_all_images(struct wtg_ctx *ctx, struct wim_source *source, bool 
 			f->build = im.build;
 		wim_image_release(&im);
 		if (loaders)
-			ret = read_boot_manager(ctx, source, i, f);
+			ret = boot_facts_read_loader(ctx, source, i, f);
 	}
 	f->arch = f->n_archs == 1 ? f->archs[0] : WIM_ARCH_UNKNOWN;
 	return ret;
@@ -154,7 +154,7 @@ static int read_source(struct wtg_ctx *ctx, const char *path, struct wim_source 
 		wim_image_release(&im);
 		f.image_count = count;
 		if (loaders)
-			ret = read_boot_manager(ctx, source, f.index, &f);
+			ret = boot_facts_read_loader(ctx, source, f.index, &f);
 	} else {
 		f.image_count = count;
 		f.path = xstrdup(path);

@@ -203,6 +203,15 @@ static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 				l->name, in->path, boot_fallback_name(l->machine) ? boot_fallback_name(l->machine) : "boot*.efi", sb),
 		    xstrdup(t2 ? "set Secure Boot to \"No Security\" in Startup Security Utility"
 			       : "turn Secure Boot off in the firmware setup, or write the disk from a genuine Windows image"));
+	} else if (!l && in && !is_disk(in) && !in->n_loaders && h->secure_boot != 0 &&
+		   !has_reason(r, "arch-mismatch")) {
+		/* a note, not a condition: a genuine Windows image's boot manager
+		 * is signed, and the disk written from it tells for sure */
+		add(r, "loader-signature-unread", PROBE_NOTE,
+		    "with Secure Boot on, firmware starts only signed boot loaders",
+		    xasprintf("the boot manager in '%s' was not read (from an ISO it would take copying the install image out)",
+			      in->path),
+		    xstrdup("probe the disk once it is written, or the install image copied out of the ISO"));
 	} else if (h->secure_boot == 1) {
 		add_host(r, h, "secure-boot", PROBE_NOTE,
 			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",

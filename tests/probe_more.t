@@ -64,6 +64,14 @@ is "$(judged "$OUT")" "$a" "Secure Boot on: x64.wim and its disk are judged alik
 is "$RC $(jq -r '[.reasons[] | select(.severity != "note") | .id] | join(" ")' <<<"$OUT")" "4 unsigned-loader" \
 	"  both cannot boot: the loader is unsigned"
 
+# write --host probes as probe does
+for h in $HOSTS; do
+	run_wintogo probe --json --host "$h" "$FIXTURES/x64.wim"
+	a=$(judged "$OUT")
+	run_wintogo write --force --dry-run --json --tmpdir "$TMP" --host "$h" "$FIXTURES/x64.wim" "$TMP/dry.img"
+	is "$(head -1 <<<"$OUT" | jq -c .probe | { read -r p; judged "$p"; })" "$a" "$h: write --host judges x64.wim as probe does"
+done
+
 # a boot manager with an Authenticode signature (self-signed: what is
 # checked is that there is one, not who made it)
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=wintogo-test -days 2 \
@@ -103,6 +111,18 @@ refuses "pc-uefi: the verdict depends on the image, so one must be chosen" \
 run_wintogo probe --json --host apple-silicon --index 2 "$TMP/mixed.wim"
 is "$RC $(jq -r '"\(.input.architecture) \(.suggestion.utm)"' <<<"$OUT")" "4 arm64 virtualize" \
 	"--index 2: the arm64 image, virtualized"
+
+# --- an ISO: its install image ---
+# ISO 9660 (copied out whole): the boot manager is read, as from the WIM
+genisoimage -quiet -iso-level 3 -o "$TMP/9660.iso" -graft-points "sources/install.wim=$FIXTURES/x64.wim" 2>/dev/null
+same "an ISO 9660 ISO and its install.wim are judged alike" "$FIXTURES/x64.wim" "$TMP/9660.iso"
+# UDF (staged in part: header, XML, tables): not read, and the probe says so
+genisoimage -quiet -udf -iso-level 3 -allow-limited-size -hide install.wim -o "$TMP/udf.iso" \
+	-graft-points "sources/install.wim=$FIXTURES/x64.wim" 2>/dev/null
+run_wintogo probe --json --host pc-uefi "$TMP/udf.iso"
+is "$RC $(jq -r '"\([.reasons[].id] | join(" ")) \(.input.boot_loaders | length)"' <<<"$OUT")" \
+	"0 loader-signature-unread boot-menu 0" \
+	"a UDF ISO: the boot manager's signature is not read, a note says so"
 
 # --- a VHDX: the Windows on it, as write takes it ---
 qemu-img convert -O vhdx -o subformat=dynamic "$TMP/x64.img" "$TMP/x64.vhdx"

@@ -84,9 +84,18 @@ int boot_facts_read(struct wtg_ctx *ctx, const char *path, int index, struct boo
  * "choose one with --index N". */
 int boot_facts_need_index(struct wtg_ctx *ctx, const struct boot_facts *facts);
 
-/* The facts of an image already opened (for `write --host`). */
+/* The facts of an image already opened (for `write --host`), without its
+ * boot manager: boot_facts_read_loader adds it. */
 void boot_facts_from_image(const char *path, const struct wim_image *image,
 			   struct boot_facts *facts_ret);
+
+/* Adds the boot manager of image index of source (Windows\Boot\EFI\
+ * bootmgfw.efi, extracted into a stage of its own) to the facts of an
+ * image: the loader the written disk starts from.  An image without it
+ * adds nothing.  The WIM's data must be there (not an ISO's install image
+ * staged in part).  Fails (logged) when wimlib cannot extract it. */
+int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index,
+			   struct boot_facts *facts);
 
 void boot_facts_release(struct boot_facts *facts);
 

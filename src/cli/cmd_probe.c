@@ -341,8 +341,8 @@ static void print_result(const struct host *h, const struct boot_facts *in,
 /* --- write --host --- */
 
 int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
-			   const struct wim_image *image, const char *image_path,
-			   bool json, bool force)
+			   struct wim_source *source, const struct wim_image *image,
+			   const char *image_path, bool json, bool force)
 {
 	const char *on = host->detected ? "this machine" : host_name;
 	struct boot_facts facts;
@@ -351,6 +351,14 @@ int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const str
 	int ret = 0;
 
 	boot_facts_from_image(image_path, image, &facts);
+	/* judged as `probe` judges it: with the loader the disk will have */
+	if (source) {
+		ret = boot_facts_read_loader(ctx, source, image->index, &facts);
+		if (ret < 0) {
+			boot_facts_release(&facts);
+			return ret;
+		}
+	}
 	probe_run(host, &facts, &r);
 	if (json) {
 		json_init(&j, stdout, false);

@@ -62,6 +62,7 @@ int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int i
 	struct boot_loader l = { .name = "bootmgfw.efi", .arch = WIM_ARCH_UNKNOWN };
 	struct pe_info pe = { 0 };
 	struct wtg_ctx quiet;
+	struct stat sb;
 	char *stage = NULL, *file = NULL;
 	int err, ret;
 
@@ -77,9 +78,10 @@ int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int i
 		goto out;
 	}
 	file = stage_path(stage, "bootmgfw.efi");
-	/* not a PE file: a loader of no architecture, unsigned, as on a disk */
+	/* not a PE file: a loader of no architecture, unsigned, as on a disk;
+	 * a link (a reparse point) is not followed out of the stage */
 	wtg_ctx_init(&quiet);
-	if (starts_with(file, "MZ", 2))
+	if (lstat(file, &sb) == 0 && S_ISREG(sb.st_mode) && starts_with(file, "MZ", 2))
 		pe_read_info(&quiet, file, &pe);
 	wtg_ctx_release(&quiet);
 	l.machine = pe.machine;

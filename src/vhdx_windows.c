@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wimlib.h>
 
@@ -123,6 +124,7 @@ static int windows_arch(struct wtg_ctx *ctx, WIMStruct *wim, const char *dir, co
 	static const char *const paths[] = { "/Windows/Boot/EFI/bootmgfw.efi" };
 	char *file = NULL, num[8];
 	struct wtg_ctx quiet;
+	struct stat sb;
 	uint16_t machine = 0;
 	enum wim_arch arch;
 	int err, ret = 0;
@@ -136,8 +138,9 @@ static int windows_arch(struct wtg_ctx *ctx, WIMStruct *wim, const char *dir, co
 	if (err)
 		return wim_error(ctx, err, path, "read the boot manager of the Windows in");
 	file = stage_path(dir, "bootmgfw.efi");
+	/* a link (a reparse point) is not followed out of the stage */
 	wtg_ctx_init(&quiet);
-	if (pe_read_machine(&quiet, file, &machine) < 0)
+	if (lstat(file, &sb) < 0 || !S_ISREG(sb.st_mode) || pe_read_machine(&quiet, file, &machine) < 0)
 		machine = 0;
 	wtg_ctx_release(&quiet);
 	unlink(file);

@@ -90,6 +90,15 @@ sb_probe "$TMP/signed.img"
 is "$(judged "$OUT")" "$a" "  and so does its disk, for the same reasons"
 same "the signed image and its disk are judged alike" "$TMP/signed.wim" "$TMP/signed.img"
 
+# a hostile boot manager: a link to a FIFO is not followed (it would hang)
+mkdir -p "$TMP/lnk" && mkfifo "$TMP/lnk/fifo" && ln -s "$TMP/lnk/fifo" "$TMP/lnk/bootmgfw.efi" &&
+	cp "$FIXTURES/x64.wim" "$TMP/link.wim" &&
+	wimupdate "$TMP/link.wim" 1 --command="add $TMP/lnk/bootmgfw.efi /Windows/Boot/EFI/bootmgfw.efi" >/dev/null
+is "$?" 0 "an image whose boot manager is a link to a FIFO"
+OUT=$(timeout 20 "$WINTOGO" probe --json --host pc-uefi "$TMP/link.wim")
+is "$? $(jq -c '.input.boot_loaders[0] | [.architecture, .signed]' <<<"$OUT")" "3 [null,false]" \
+	"  is judged a loader that is no PE file, without reading through the link"
+
 # --- images for several architectures, none chosen ---
 cp "$FIXTURES/x64.wim" "$TMP/mixed.wim" && wimexport "$FIXTURES/arm64.wim" 1 "$TMP/mixed.wim" >/dev/null
 is "$?" 0 "a WIM with an x64 and an arm64 image"

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <wimlib.h>
 
 #include "wintogo/bootfiles.h"
 #include "wintogo/esp.h"
@@ -22,6 +23,7 @@
 #include "wintogo/iso.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx_windows.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -40,66 +42,161 @@ void boot_facts_from_image(const char *path, const struct wim_image *im,
 		.image_count = 1,
 		.image_name = dup_or_null(im->name),
 		.edition = dup_or_null(im->edition),
+		.archs = { im->arch },
+		.n_archs = 1,
 		.removable = -1,
 	};
 }
 
-/* Every image of a multi-image file, when none was chosen: one
- * architecture (else the caller must choose) and the lowest build. */
-static int read_all_images(struct wtg_ctx *ctx, struct wim_source *source, struct boot_facts *f)
+static bool starts_with(const char *path, const char *magic, size_t len);
+
+/* The boot manager of image index, Windows\Boot\EFI\bootmgfw.efi: what
+ * `write` copies to the disk as \EFI\Boot\boot<arch>.efi, so that an
+ * image is judged as the disk written from it is.  Only that file is
+ * extracted, into a stage of its own.  An image without it (or with it
+ * in another case) leaves the loader unread: `write` is the one to say
+ * what it makes of such an image. */
+int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index, struct boot_facts *f)
 {
-	const char *path = wim_source_file(source)->path;
+	static const char *const paths[] = { "/Windows/Boot/EFI/bootmgfw.efi" };
+	struct boot_loader l = { .name = "bootmgfw.efi", .arch = WIM_ARCH_UNKNOWN };
+	struct pe_info pe = { 0 };
+	struct wtg_ctx quiet;
+	struct stat sb;
+	char *stage = NULL, *file = NULL;
+	int err, ret;
+
+	ret = stage_create(ctx, stage_default_parent(ctx), &stage);
+	if (ret < 0)
+		return ret;
+	err = wimlib_extract_paths(wim_source_handle(source), index, stage, paths, 1,
+				   WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NORPFIX);
+	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
+		goto out;
+	if (err) {
+		ret = wim_error(ctx, err, wim_source_file(source)->path, "read the boot manager of");
+		goto out;
+	}
+	file = stage_path(stage, "bootmgfw.efi");
+	/* not a PE file: a loader of no architecture, unsigned, as on a disk;
+	 * a link (a reparse point) is not followed out of the stage */
+	wtg_ctx_init(&quiet);
+	if (lstat(file, &sb) == 0 && S_ISREG(sb.st_mode) && starts_with(file, "MZ", 2))
+		pe_read_info(&quiet, file, &pe);
+	wtg_ctx_release(&quiet);
+	l.machine = pe.machine;
+	l.arch = boot_arch_of(pe.machine);
+	l.signed_ = pe.signed_;
+	/* of several images, the one a firmware would refuse */
+	if (!f->n_loaders || (f->loaders[0].signed_ && !l.signed_))
+		f->loaders[0] = l;
+	f->n_loaders = 1;
+out:
+	free(file);
+	stage_remove(stage);
+	return ret;
+}
+
+/* Every image of a multi-image file, when none was chosen: their
+ * architectures (one, or several for the host to rule out or the user to
+ * choose from), the lowest build, and their boot managers. */
+static int read_all_images(struct wtg_ctx *ctx, struct wim_source *source, bool loaders,
+			   struct boot_facts *f)
+{
 	int ret = 0;
 
 	for (int i = 1; i <= f->image_count && !ret; i++) {
 		struct wim_image im;
+		size_t k;
 
 		ret = wim_source_image(ctx, source, i, &im);
 		if (ret < 0)
 			break;
-		if (i == 1)
-			f->arch = im.arch;
-		if (im.arch != f->arch)
-			ret = log_error(ctx, WTG_ERR_IMAGE_NOT_CHOSEN, "the images of '%s' are for %s and %s; choose one with --index N (see `wintogo info %s`)",
-					path, wim_arch_name(f->arch), wim_arch_name(im.arch), path);
+		for (k = 0; k < f->n_archs && f->archs[k] != im.arch; k++)
+			;
+		if (k == f->n_archs && k < BOOT_ARCHS_MAX)
+			f->archs[f->n_archs++] = im.arch;
 		if (i == 1 || (im.build && im.build < f->build))
 			f->build = im.build;
 		wim_image_release(&im);
+		if (loaders)
+			ret = boot_facts_read_loader(ctx, source, i, f);
 	}
+	f->arch = f->n_archs == 1 ? f->archs[0] : WIM_ARCH_UNKNOWN;
 	return ret;
 }
 
-/* A WIM, ESD or SWM, or a Windows ISO: only the image's XML is read. */
+int boot_facts_need_index(struct wtg_ctx *ctx, const struct boot_facts *f)
+{
+	char list[128] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < f->n_archs && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+					!i ? "" : i + 1 == f->n_archs ? " and " : ", ",
+					wim_arch_name(f->archs[i]));
+	return log_error(ctx, WTG_ERR_IMAGE_NOT_CHOSEN, "the images of '%s' are for %s; choose one with --index N (see `wintogo info %s`)",
+			 f->path, list, f->path);
+}
+
+/* The facts of image index of source (0: every image); path names it. */
+static int read_source(struct wtg_ctx *ctx, const char *path, struct wim_source *source, int index,
+		       bool loaders, struct boot_facts *facts_ret)
+{
+	struct boot_facts f = { .input = BOOT_INPUT_IMAGE, .removable = -1 };
+	int count = wim_source_file(source)->image_count;
+	struct wim_image im;
+	int ret;
+
+	if (index || count == 1) {
+		ret = wim_source_image(ctx, source, index ? index : 1, &im);
+		if (ret < 0)
+			return ret;
+		boot_facts_from_image(path, &im, &f);
+		wim_image_release(&im);
+		f.image_count = count;
+		if (loaders)
+			ret = boot_facts_read_loader(ctx, source, f.index, &f);
+	} else {
+		f.image_count = count;
+		f.path = xstrdup(path);
+		ret = read_all_images(ctx, source, loaders, &f);
+	}
+	if (ret < 0) {
+		boot_facts_release(&f);
+		return ret;
+	}
+	*facts_ret = f;
+	return 0;
+}
+
+/* A WIM, ESD or SWM, or a Windows ISO: the images' XML and boot managers.
+ * From an ISO whose install image is staged only in part (its header, XML
+ * and tables) no file can be extracted: copying gigabytes out to read one
+ * signature is not a probe's job, so the loader stays unread. */
 static int read_image(struct wtg_ctx *ctx, const char *path, int index, struct boot_facts *facts_ret)
 {
 	struct source_options opt = { 0 };
 	struct source *src = NULL;
-	struct wim_source *source;
-	struct wim_image im;
-	int count, ret;
+	int ret;
 
 	ret = source_open(ctx, path, &opt, &src);
 	if (ret < 0)
 		return ret;
-	source = source_wim(src);
-	count = wim_source_file(source)->image_count;
-	if (index || count == 1) {
-		ret = wim_source_image(ctx, source, index ? index : 1, &im);
-		if (!ret) {
-			boot_facts_from_image(path, &im, facts_ret);
-			facts_ret->image_count = count;
-			wim_image_release(&im);
-		}
-	} else {
-		struct boot_facts f = { .input = BOOT_INPUT_IMAGE, .image_count = count, .removable = -1 };
-
-		ret = read_all_images(ctx, source, &f);
-		if (!ret) {
-			f.path = xstrdup(path);
-			*facts_ret = f;
-		}
-	}
+	ret = read_source(ctx, path, source_wim(src), index, source_fetch_bytes(src) == 0, facts_ret);
 	source_free(src);
+	return ret;
+}
+
+/* A VHDX: the Windows on it, as `write` would take it (see bootfacts.h). */
+static int read_vhdx(struct wtg_ctx *ctx, const char *path, struct boot_facts *facts_ret)
+{
+	struct wim_source *source = NULL;
+	int ret = vhdx_windows_capture(ctx, path, &source);
+
+	if (!ret)
+		ret = read_source(ctx, path, source, 1, true, facts_ret);
+	wim_source_free(source);
 	return ret;
 }
 
@@ -269,8 +366,10 @@ int boot_facts_read(struct wtg_ctx *ctx, const char *path, int index, struct boo
 	if (input_is_wim(kind) || kind == INPUT_ISO)
 		return read_image(ctx, path, index, facts_ret);
 	if (index)
-		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' is not a Windows image, so it has no image %d; --index is for WIM, ESD and SWM files",
+		return log_error(ctx, WTG_ERR_NO_SUCH_IMAGE, "'%s' is not a Windows image, so it has no image %d; --index is for WIM, ESD, SWM and ISO files",
 				 path, index);
+	if (kind == INPUT_VHDX)
+		return read_vhdx(ctx, path, facts_ret);
 	return read_disk(ctx, path, &sb, facts_ret);
 }
 

@@ -163,6 +163,9 @@ static void check_uefi_arch(const struct host *h, const struct boot_facts *in,
 			    xasprintf("the image is %s; this machine's UEFI starts %s loaders",
 				      arch_text(in->arch), arch_text(fa)),
 			    arch_action(fa));
+		else if (in && in->n_loaders)
+			/* its boot manager becomes the disk's fallback loader */
+			*loader_ret = &in->loaders[0];
 		return;
 	}
 	if (!check_disk_basics(in, r) || !in->n_loaders)
@@ -190,14 +193,27 @@ static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 			      const struct boot_facts *in, struct probe_result *r)
 {
 	bool t2 = h->kind == HOST_INTEL_MAC_T2;
+	const char *sb = h->secure_boot == 1 ? "Secure Boot is on" : "Secure Boot may be on";
 
 	if (l && !l->signed_ && h->secure_boot != 0) {
 		add(r, "unsigned-loader", h->secure_boot == 1 ? PROBE_BLOCKER : PROBE_CONDITION,
 		    "with Secure Boot on, firmware starts only signed boot loaders",
-		    xasprintf("\\EFI\\Boot\\%s on '%s' has no Authenticode signature; %s", l->name,
-			      in->path, h->secure_boot == 1 ? "Secure Boot is on" : "Secure Boot may be on"),
+		    is_disk(in)
+		    ? xasprintf("\\EFI\\Boot\\%s on '%s' has no Authenticode signature; %s", l->name,
+				in->path, sb)
+		    : xasprintf("Windows\\Boot\\EFI\\%s in '%s', the written disk's \\EFI\\Boot\\%s, has no Authenticode signature; %s",
+				l->name, in->path, boot_fallback_name(l->machine) ? boot_fallback_name(l->machine) : "boot*.efi", sb),
 		    xstrdup(t2 ? "set Secure Boot to \"No Security\" in Startup Security Utility"
 			       : "turn Secure Boot off in the firmware setup, or write the disk from a genuine Windows image"));
+	} else if (!l && in && !is_disk(in) && !in->n_loaders && h->secure_boot != 0 &&
+		   !has_reason(r, "arch-mismatch")) {
+		/* a note, not a condition: a genuine Windows image's boot manager
+		 * is signed, and the disk written from it tells for sure */
+		add(r, "loader-signature-unread", PROBE_NOTE,
+		    "with Secure Boot on, firmware starts only signed boot loaders",
+		    xasprintf("the boot manager in '%s' was not read (from an ISO it would take copying the install image out)",
+			      in->path),
+		    xstrdup("probe the disk once it is written, or the install image copied out of the ISO"));
 	} else if (h->secure_boot == 1) {
 		add_host(r, h, "secure-boot", PROBE_NOTE,
 			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",
@@ -367,11 +383,12 @@ static void pc_bios(const struct host *h, const struct boot_facts *in, struct pr
 					  : "wintogo writes GPT disks with UEFI boot files"),
 		    xstrdup("switch the firmware to UEFI (turn CSM or Legacy boot off) if it has it, or boot the disk on a UEFI PC"));
 	}
-	if (in && !is_disk(in) && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_X64 &&
-	    in->arch != WIM_ARCH_X86)
+	/* a disk's architecture is its loaders': the same judgement as for
+	 * the image it was written from */
+	if (in && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_X64 && in->arch != WIM_ARCH_X86)
 		add(r, "arch-mismatch", PROBE_BLOCKER,
 		    "a PC with BIOS has an x86 or x64 CPU, which runs only x86 and x64 Windows",
-		    xasprintf("the image is %s", arch_text(in->arch)), arch_action(WIM_ARCH_X64));
+		    xasprintf("%s %s", input_subject(in), arch_text(in->arch)), arch_action(WIM_ARCH_X64));
 	check_windows(in, r);
 }
 

@@ -8,10 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wimlib.h>
 
+#include "wintogo/bootfiles.h"
 #include "wintogo/log.h"
+#include "wintogo/pe.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
 
@@ -94,9 +97,62 @@ static int capture(struct wtg_ctx *ctx, struct vhdx *v, const struct layout_entr
 	return 0;
 }
 
+static int exists(const struct wimlib_dir_entry *d, void *user)
+{
+	(void)d;
+	(void)user;
+	return 0;
+}
+
+/* Windows is there when its SOFTWARE hive is, as the messages say; not
+ * when wimlib found an architecture, which it takes from kernel32.dll
+ * alone.  A capture keeps NTFS's names: the usual case is the one looked
+ * for, and wimlib's own guess stays a way in. */
 static bool has_windows(WIMStruct *wim)
 {
-	return wimlib_get_image_property(wim, 1, "WINDOWS/ARCH") != NULL;
+	return wimlib_iterate_dir_tree(wim, 1, "/Windows/System32/config/SOFTWARE", 0, exists, NULL) == 0 ||
+	       wimlib_get_image_property(wim, 1, "WINDOWS/ARCH") != NULL;
+}
+
+/* The architecture of the Windows captured in wim: wimlib's, from
+ * kernel32.dll's PE machine type; without kernel32.dll, the PE machine
+ * type of its boot manager, Windows\Boot\EFI\bootmgfw.efi (extracted
+ * into dir), which is built for the Windows it starts.  Neither: the
+ * architecture stays unknown, for the caller to judge. */
+static int windows_arch(struct wtg_ctx *ctx, WIMStruct *wim, const char *dir, const char *path)
+{
+	static const char *const paths[] = { "/Windows/Boot/EFI/bootmgfw.efi" };
+	char *file = NULL, num[8];
+	struct wtg_ctx quiet;
+	struct stat sb;
+	uint16_t machine = 0;
+	enum wim_arch arch;
+	int err, ret = 0;
+
+	if (wimlib_get_image_property(wim, 1, "WINDOWS/ARCH"))
+		return 0;
+	err = wimlib_extract_paths(wim, 1, dir, paths, 1,
+				   WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NORPFIX);
+	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
+		return 0;
+	if (err)
+		return wim_error(ctx, err, path, "read the boot manager of the Windows in");
+	file = stage_path(dir, "bootmgfw.efi");
+	/* a link (a reparse point) is not followed out of the stage */
+	wtg_ctx_init(&quiet);
+	if (lstat(file, &sb) < 0 || !S_ISREG(sb.st_mode) || pe_read_machine(&quiet, file, &machine) < 0)
+		machine = 0;
+	wtg_ctx_release(&quiet);
+	unlink(file);
+	arch = boot_arch_of(machine);
+	if (arch != WIM_ARCH_UNKNOWN) {
+		snprintf(num, sizeof(num), "%d", (int)arch);
+		err = wimlib_set_image_property(wim, 1, "WINDOWS/ARCH", num);
+		if (err)
+			ret = wim_error(ctx, err, path, "describe the Windows in");
+	}
+	free(file);
+	return ret;
 }
 
 struct totals {
@@ -216,7 +272,9 @@ static int look_into(struct wtg_ctx *ctx, struct vhdx_disk *d, struct vhdx_parti
 	int ret = capture(ctx, d->vhdx, p->entry, file, &wim);
 
 	if (!ret && has_windows(wim)) {
-		ret = describe(ctx, wim, vhdx_path(d->vhdx));
+		ret = windows_arch(ctx, wim, stage, vhdx_path(d->vhdx));
+		if (!ret)
+			ret = describe(ctx, wim, vhdx_path(d->vhdx));
 		if (!ret)
 			wim_source_adopt(wim, vhdx_path(d->vhdx), NULL, NULL, &source);
 		else
@@ -304,6 +362,8 @@ int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_sourc
 		ret = capture(ctx, d.vhdx, ntfs[i]->entry, file, &wim);
 		found = !ret && has_windows(wim);
 		if (found)
+			ret = windows_arch(ctx, wim, stage, path);
+		if (found && !ret)
 			ret = describe(ctx, wim, path);
 		if (found && !ret) {
 			wim_source_adopt(wim, path, remove_stage, stage, source_ret);

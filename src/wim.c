@@ -276,38 +276,101 @@ static char *name_of(const struct wim_source *source, const char *path)
 	return xasprintf("%s%s", source->prefix, path_base(path));
 }
 
+/* What the file at path says of the split set it belongs to: 0 when it is
+ * a WIM part wimlib opens, else -1 (a file that is not a part, or a
+ * damaged one, counts as missing). */
+static int part_info(const char *path, struct wimlib_wim_info *info_ret)
+{
+	struct xml_errors xml_errors;
+	struct wtg_ctx quiet;
+	WIMStruct *w = NULL;
+	int err;
+
+	wtg_ctx_init(&quiet);
+	err = check_header(&quiet, path, path);
+	wtg_ctx_release(&quiet);
+	if (err)
+		return -1;
+	catch_xml_errors(&xml_errors);
+	err = wimlib_open_wim(path, 0, &w);
+	release_xml_errors(&xml_errors);
+	if (err)
+		return -1;
+	wimlib_get_wim_info(w, info_ret);
+	wimlib_free(w);
+	return 0;
+}
+
+/* The files that may be parts of the set path belongs to: those next to
+ * it whose name starts as its name does ("install.swm" -> "install*.swm"),
+ * or, from a later part whose name carries its number ("install2.swm"),
+ * every file with its extension in its folder. */
+static char *parts_glob(const char *path, bool any_name)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	int dir_len = slash ? (int)(slash - path + 1) : 0;
+
+	if (!any_name)
+		return split_glob(path);
+	if (!dot || (slash && dot < slash))
+		dot = "";
+	return xasprintf("%.*s*%s", dir_len, path, dot);
+}
+
+/* Refuses a later part of a split set, named where the first belongs:
+ * wimlib opens any part, but only the first leads to the others.  The
+ * first part is looked for by the set's GUID among the files next to it. */
+static int not_first_part(struct wtg_ctx *ctx, struct wim_source *source, const struct wimlib_wim_info *named)
+{
+	char *pattern = parts_glob(source->open_path, true);
+	char *first = NULL, *name;
+	glob_t g = { 0 };
+	int ret;
+
+	glob(pattern, 0, NULL, &g);
+	for (size_t i = 0; i < g.gl_pathc && !first; i++) {
+		struct wimlib_wim_info info;
+
+		if (!part_info(g.gl_pathv[i], &info) && !memcmp(info.guid, named->guid, WIMLIB_GUID_LEN) &&
+		    info.total_parts == named->total_parts && info.part_number == 1)
+			first = g.gl_pathv[i];
+	}
+	if (first) {
+		name = name_of(source, first);
+		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is part %u of a split WIM; give the first part, '%s'",
+				source->file.path, named->part_number, name);
+		free(name);
+	} else {
+		ret = log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' is part %u of the %u-part split WIM, whose first part is not next to it; give the first part (keep all .swm parts in one folder)",
+				source->file.path, named->part_number, named->total_parts);
+	}
+	globfree(&g);
+	free(pattern);
+	return ret;
+}
+
 /* Finds every part of the split set that path belongs to, in part order:
  * the files next to it with the same GUID.  A missing part is an error
  * here, not a surprise halfway through writing. */
 static int find_parts(struct wtg_ctx *ctx, struct wim_source *source, const struct wimlib_wim_info *first)
 {
 	unsigned total = first->total_parts;
-	char **parts = xcalloc(total, sizeof(char *));
-	char *pattern = split_glob(source->open_path);
+	char **parts;
+	char *pattern;
 	glob_t g = { 0 };
 	int ret = 0;
 
+	if (first->part_number != 1)
+		return not_first_part(ctx, source, first);
+	parts = xcalloc(total, sizeof(char *));
+	pattern = parts_glob(source->open_path, false);
 	glob(pattern, 0, NULL, &g);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct wimlib_wim_info info;
-		struct xml_errors xml_errors;
-		struct wtg_ctx quiet;
-		WIMStruct *w = NULL;
-		int err;
 
-		/* a file that is not a part, or a damaged one, counts as missing */
-		wtg_ctx_init(&quiet);
-		err = check_header(&quiet, g.gl_pathv[i], g.gl_pathv[i]);
-		wtg_ctx_release(&quiet);
-		if (err)
+		if (part_info(g.gl_pathv[i], &info) < 0)
 			continue;
-		catch_xml_errors(&xml_errors);
-		err = wimlib_open_wim(g.gl_pathv[i], 0, &w);
-		release_xml_errors(&xml_errors);
-		if (err)
-			continue;
-		wimlib_get_wim_info(w, &info);
-		wimlib_free(w);
 		if (memcmp(info.guid, first->guid, WIMLIB_GUID_LEN) || info.total_parts != total ||
 		    !info.part_number || info.part_number > total || parts[info.part_number - 1])
 			continue;

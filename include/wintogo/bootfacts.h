@@ -1,8 +1,16 @@
 /* bootfacts.h - what a Windows image or a written disk offers a machine's
  * firmware, read for the probe:
  *
- *   a WIM, ESD or split SWM set   the image's architecture, build, edition
- *                                 and name (wim.c)
+ *   a WIM, ESD or split SWM set,  the image's architecture, build, edition
+ *   a Windows ISO, or a VHDX      and name (wim.c), and its boot manager,
+ *                                 Windows\Boot\EFI\bootmgfw.efi: the
+ *                                 \EFI\Boot\boot<arch>.efi of the disk
+ *                                 `write` makes from it, with its PE
+ *                                 machine type and signature.  A VHDX is
+ *                                 judged by the Windows inside it
+ *                                 (vhdx_windows.h), as `write` takes it:
+ *                                 the disk it writes from a VHDX has a new
+ *                                 ESP made from that Windows' boot files
  *   a disk or disk image          its partition table (libfdisk), its EFI
  *                                 system partition, the \EFI\Boot\boot*.efi
  *                                 fallback loaders on it (mtools) with their
@@ -25,6 +33,7 @@
 enum boot_input { BOOT_INPUT_IMAGE, BOOT_INPUT_DISK };
 
 #define BOOT_LOADERS_MAX 8
+#define BOOT_ARCHS_MAX 8
 
 struct boot_loader {
 	char name[32];           /* as on the ESP: "bootx64.efi", "BOOTAA64.EFI" */
@@ -44,29 +53,50 @@ struct boot_facts {
 	int image_count;
 	char *image_name;        /* NULL for several images */
 	char *edition;
+	/* several images for different architectures, none chosen: arch is
+	 * WIM_ARCH_UNKNOWN, and these are theirs (boot_facts_need_index) */
+	enum wim_arch archs[BOOT_ARCHS_MAX];
+	size_t n_archs;
 
 	/* a disk */
 	const char *table;       /* "gpt", "dos", or NULL: no partition table */
 	bool blank;              /* no table, zeros, no signature (layout_is_blank) */
 	bool esp;                /* an EFI system partition */
 	bool esp_fat;            /* its boot sector is FAT12/16/32 */
+	/* a disk's \EFI\Boot\boot*.efi; an image's bootmgfw.efi, when read
+	 * (0 or 1 of them: not read from an ISO, whose install image is
+	 * copied out only to write it), unsigned if any image's is */
 	struct boot_loader loaders[BOOT_LOADERS_MAX];
-	size_t n_loaders;        /* \EFI\Boot\boot*.efi */
+	size_t n_loaders;
 	bool bcd;                /* \EFI\Microsoft\Boot\BCD, a registry hive */
 	bool mbr_active;         /* an MBR disk with an active partition */
 	bool block_device;
 	int removable;           /* a block device's removable flag; -1 unknown */
 };
 
-/* Reads path: a WIM/ESD/SWM (image index, 0 for every image; the images
- * must then share one architecture), or else a disk or disk image.  Fails
- * (logged) for a file that is neither, an ISO, an index out of range, or
- * a disk that cannot be read. */
+/* Reads path: a WIM/ESD/SWM or an ISO (image index, 0 for every image),
+ * a VHDX (the Windows on it), or else a disk or disk image.  Fails
+ * (logged) for a file that is none of these, an index out of range, or a
+ * disk that cannot be read. */
 int boot_facts_read(struct wtg_ctx *ctx, const char *path, int index, struct boot_facts *facts_ret);
 
-/* The facts of an image already opened (for `write --host`). */
+/* Refuses (logged, -WTG_ERR_IMAGE_NOT_CHOSEN) to judge facts whose images
+ * are for several architectures, for when the host alone does not decide:
+ * "choose one with --index N". */
+int boot_facts_need_index(struct wtg_ctx *ctx, const struct boot_facts *facts);
+
+/* The facts of an image already opened (for `write --host`), without its
+ * boot manager: boot_facts_read_loader adds it. */
 void boot_facts_from_image(const char *path, const struct wim_image *image,
 			   struct boot_facts *facts_ret);
+
+/* Adds the boot manager of image index of source (Windows\Boot\EFI\
+ * bootmgfw.efi, extracted into a stage of its own) to the facts of an
+ * image: the loader the written disk starts from.  An image without it
+ * adds nothing.  The WIM's data must be there (not an ISO's install image
+ * staged in part).  Fails (logged) when wimlib cannot extract it. */
+int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index,
+			   struct boot_facts *facts);
 
 void boot_facts_release(struct boot_facts *facts);
 

@@ -6,9 +6,12 @@
  * wimlib: a sparse stage copy of the partition (its stored blocks only) is
  * captured with WIMLIB_ADD_FLAG_NTFS into a WIM that exists only in
  * memory, which tells the Windows on it (build, edition, architecture,
- * from its SOFTWARE hive and kernel32.dll) and is what `write` applies:
- * wimlib extracts an image it has just captured without writing any WIM
- * file.  The stage copy lives as long as that WIM. */
+ * from its SOFTWARE hive and kernel32.dll; without kernel32.dll the
+ * architecture is its boot manager's PE machine type) and is what `write`
+ * applies: wimlib extracts an image it has just captured without writing
+ * any WIM file.  A partition holds Windows when its
+ * \Windows\System32\config\SOFTWARE is there.  The stage copy lives as
+ * long as that WIM. */
 #ifndef WINTOGO_VHDX_WINDOWS_H
 #define WINTOGO_VHDX_WINDOWS_H
 

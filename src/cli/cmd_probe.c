@@ -19,11 +19,12 @@ static const char help[] =
 	"\n"
 	"Tell whether a Windows To Go disk boots on a machine, and why not:\n"
 	"\"boots\", \"boots with conditions\" or \"cannot boot\", every reason with the\n"
-	"fact behind it, and what to do.  IMAGE is a WIM, ESD or split SWM set (the\n"
-	"disk wintogo would write from it); DISK is a disk or disk image already\n"
-	"written.  Without either, the machine alone.  On an Apple Silicon Mac,\n"
-	"which never starts an external disk, it prints the `wintogo vm` command\n"
-	"that makes a UTM virtual machine from the image instead.\n"
+	"fact behind it, and what to do.  IMAGE is a WIM, ESD or split SWM set, a\n"
+	"Windows ISO or a VHDX (the disk wintogo would write from it); DISK is a\n"
+	"disk or disk image already written.  Without either, the machine alone.\n"
+	"On an Apple Silicon Mac, which never starts an external disk, it prints\n"
+	"the `wintogo vm` command that makes a UTM virtual machine from the image\n"
+	"instead.\n"
 	"\n"
 	"Options:\n"
 	"  -H, --host HOST  the machine: auto (this one, the default), apple-silicon,\n"
@@ -124,6 +125,23 @@ static void host_json(struct json *j, const struct host *h)
 	json_end_object(j);
 }
 
+/* A disk's \EFI\Boot\boot*.efi, an image's bootmgfw.efi. */
+static void loaders_json(struct json *j, const struct boot_facts *in)
+{
+	json_begin_array(j, "boot_loaders");
+	for (size_t i = 0; i < in->n_loaders; i++) {
+		const struct boot_loader *l = &in->loaders[i];
+
+		json_begin_object(j, NULL);
+		json_string(j, "name", l->name);
+		json_arch(j, "architecture", l->arch);
+		json_uint(j, "machine", l->machine);
+		json_bool(j, "signed", l->signed_);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void input_json(struct json *j, const struct boot_facts *in)
 {
 	if (!in) {
@@ -143,22 +161,17 @@ static void input_json(struct json *j, const struct boot_facts *in)
 		json_uint(j, "image_count", in->image_count);
 		json_string(j, "name", in->image_name);
 		json_string(j, "edition", in->edition);
+		json_begin_array(j, "architectures");
+		for (size_t i = 0; i < in->n_archs; i++)
+			json_string(j, NULL, wim_arch_name(in->archs[i]));
+		json_end_array(j);
+		/* [] from an ISO: its boot manager is not read */
+		loaders_json(j, in);
 	} else {
 		json_string(j, "partition_table", in->table);
 		json_bool(j, "esp", in->esp);
 		json_bool(j, "esp_fat", in->esp_fat);
-		json_begin_array(j, "boot_loaders");
-		for (size_t i = 0; i < in->n_loaders; i++) {
-			const struct boot_loader *l = &in->loaders[i];
-
-			json_begin_object(j, NULL);
-			json_string(j, "name", l->name);
-			json_arch(j, "architecture", l->arch);
-			json_uint(j, "machine", l->machine);
-			json_bool(j, "signed", l->signed_);
-			json_end_object(j);
-		}
-		json_end_array(j);
+		loaders_json(j, in);
 		json_bool(j, "bcd", in->bcd);
 		json_bool(j, "block_device", in->block_device);
 		json_tristate(j, "removable", in->removable);
@@ -239,11 +252,15 @@ static void print_input(const struct boot_facts *in)
 			printf("image %d \"%s\": ", in->index, in->image_name ? in->image_name : "");
 		else
 			printf("%d images: ", in->image_count);
-		printf("%s", wim_arch_name(in->arch));
+		for (size_t i = 0; i < in->n_archs; i++)
+			printf("%s%s", !i ? "" : i + 1 == in->n_archs ? " and " : ", ",
+			       wim_arch_name(in->archs[i]));
 		if (in->build)
 			printf(", build %u%s", in->build, in->index ? "" : " or later");
 		if (in->edition)
 			printf(", %s", in->edition);
+		if (in->n_loaders)
+			printf(", boot manager %s", in->loaders[0].signed_ ? "signed" : "unsigned");
 		putchar('\n');
 		return;
 	}
@@ -277,6 +294,8 @@ static void print_vm(const struct probe_vm *vm, const struct boot_facts *in)
 	if (vm->from_image)
 		printf("  - '%s' cannot start a virtual machine either; make one from the Windows image instead:\n",
 		       in->path);
+	else if (vm->arch == WIM_ARCH_UNKNOWN && in)
+		printf("  - make a UTM virtual machine from one of its images (UTM virtualizes an ARM64 Windows at near native speed, and emulates an x64 one, slowly):\n");
 	else if (vm->arch == WIM_ARCH_UNKNOWN)
 		printf("  - make a UTM virtual machine from a Windows image (UTM virtualizes an ARM64 Windows at near native speed, and emulates an x64 one, slowly):\n");
 	else if (vm->virtualize)
@@ -286,7 +305,7 @@ static void print_vm(const struct probe_vm *vm, const struct boot_facts *in)
 		       wim_arch_name(vm->arch));
 	printf("      %s\n", line);
 	if (vm->placeholders)
-		printf("    (%s)\n", vm->arch == WIM_ARCH_UNKNOWN
+		printf("    (%s)\n", vm->from_image || !in
 		       ? "IMAGE: a Windows image such as sources/install.wim, ARM64 for speed"
 		       : "N: the image to use, see `wintogo info`");
 	free(line);
@@ -323,8 +342,8 @@ static void print_result(const struct host *h, const struct boot_facts *in,
 /* --- write --host --- */
 
 int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
-			   const struct wim_image *image, const char *image_path,
-			   bool json, bool force)
+			   struct wim_source *source, const struct wim_image *image,
+			   const char *image_path, bool json, bool force)
 {
 	const char *on = host->detected ? "this machine" : host_name;
 	struct boot_facts facts;
@@ -333,6 +352,14 @@ int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const str
 	int ret = 0;
 
 	boot_facts_from_image(image_path, image, &facts);
+	/* judged as `probe` judges it: with the loader the disk will have */
+	if (source) {
+		ret = boot_facts_read_loader(ctx, source, image->index, &facts);
+		if (ret < 0) {
+			boot_facts_release(&facts);
+			return ret;
+		}
+	}
 	probe_run(host, &facts, &r);
 	if (json) {
 		json_init(&j, stdout, false);
@@ -385,6 +412,13 @@ static int run(struct wtg_ctx *ctx, const char *host_name, const struct host *ho
 		in = &facts;
 	}
 	probe_run(host, in, &r);
+	/* images for several architectures, none chosen: judged from the host
+	 * alone, which decides only when it rules every image out */
+	if (in && in->n_archs > 1 && r.verdict != PROBE_CANNOT_BOOT) {
+		boot_facts_need_index(ctx, in);
+		status = EXIT_FAILED;
+		goto out;
+	}
 	if (json) {
 		json_init(&j, stdout, true);
 		json_begin_object(&j, NULL);
@@ -399,6 +433,7 @@ static int run(struct wtg_ctx *ctx, const char *host_name, const struct host *ho
 		print_result(host, in, &r);
 	}
 	status = verdict_status(r.verdict);
+out:
 	probe_result_release(&r);
 	if (in)
 		boot_facts_release(in);

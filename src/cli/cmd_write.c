@@ -114,8 +114,12 @@ static int probe_first(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
 	const struct write_cli *cli = user;
 
-	return cli->host_name ? cli_probe_before_write(ctx, cli->host_name, &cli->host, &job->image,
-						       cli->opt.image_path, cli->json, cli->opt.force)
+	/* the boot manager is read only where the WIM's data is there */
+	struct wim_source *source = job->input && source_fetch_bytes(job->input) ? NULL : job->source;
+
+	return cli->host_name ? cli_probe_before_write(ctx, cli->host_name, &cli->host, source,
+						       &job->image, cli->opt.image_path, cli->json,
+						       cli->opt.force)
 			      : 0;
 }
 

@@ -4,7 +4,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <wimlib.h>
@@ -61,6 +63,35 @@ static int extract(struct wtg_ctx *ctx, struct wim_source *source, int index, co
 	return 0;
 }
 
+/* The first thing under dir that is neither a plain file nor a folder,
+ * or NULL (nftw with FTW_PHYS: links are looked at, never followed). */
+static char *odd_entry;
+
+static int note_odd(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type == FTW_D || (type == FTW_F && S_ISREG(sb->st_mode)))
+		return 0;
+	odd_entry = xstrdup(path);
+	return 1;
+}
+
+/* What goes to the ESP must be plain files: an image's reparse point is a
+ * symlink here, and mcopy would copy what it points to on this machine
+ * (a host file) or hang on a FIFO. */
+static int check_plain(struct wtg_ctx *ctx, const char *dest, const char *wim_path, int index)
+{
+	int ret = 0;
+
+	odd_entry = NULL;
+	if (nftw(dest, note_odd, 16, FTW_PHYS) != 0 && odd_entry)
+		ret = log_error(ctx, WTG_ERR_IMAGE_DAMAGED, "image %d of '%s' has a link or special file among its boot files ('%s'); wintogo puts only plain files on the ESP: use another image",
+				index, wim_path, odd_entry + strlen(dest) + 1);
+	free(odd_entry);
+	odd_entry = NULL;
+	return ret;
+}
+
 uint16_t boot_machine_of(enum wim_arch arch)
 {
 	switch (arch) {
@@ -115,6 +146,8 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 		ret = extract(ctx, source, index, "/Windows/Boot/Resources", dest, false);
 	if (!ret)
 		ret = extract(ctx, source, index, "/Windows/System32/config/BCD-Template", dest, false);
+	if (!ret)
+		ret = check_plain(ctx, dest, wim_path, index);
 	if (ret < 0)
 		goto out;
 

@@ -98,6 +98,10 @@ is "$?" 0 "an image whose boot manager is a link to a FIFO"
 OUT=$(timeout 20 "$WINTOGO" probe --json --host pc-uefi "$TMP/link.wim")
 is "$? $(jq -c '.input.boot_loaders[0] | [.architecture, .signed]' <<<"$OUT")" "3 [null,false]" \
 	"  is judged a loader that is no PE file, without reading through the link"
+run_wintogo write --yes --tmpdir "$TMP" "$TMP/link.wim" "$TMP/link.img"
+is "$RC" 1 "write refuses it: only plain files go to the ESP (a link could copy a host file)"
+like "$ERR" "has a link or special file among its boot files \\('.*bootmgfw.efi'\\)" "  saying which file"
+check "  and makes nothing" test ! -e "$TMP/link.img" -a ! -e "$TMP/link.img.partial"
 
 # --- images for several architectures, none chosen ---
 cp "$FIXTURES/x64.wim" "$TMP/mixed.wim" && wimexport "$FIXTURES/arm64.wim" 1 "$TMP/mixed.wim" >/dev/null

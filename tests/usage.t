@@ -35,7 +35,8 @@ is "$RC" 1 "verify TARGET --json: fails on a missing TARGET, not on its options"
 is "$(json_of '.error.code')" '"not-found"' "with --json taken: the error is a JSON object"
 
 run_wintogo probe "$wim" --json --host pc-uefi
-is "$RC" 0 "probe IMAGE --json --host pc-uefi"
+# the fixture's boot manager is unsigned: "boots with conditions" (3)
+is "$RC" 3 "probe IMAGE --json --host pc-uefi (boots with conditions: its loader is unsigned)"
 is "$(json_of '.host.kind')" '"pc-uefi"' "both options after the operand are taken"
 
 run_wintogo list --json extra
@@ -58,7 +59,7 @@ like "$OUT" "onto -t.img" "the target is the file named -t.img"
 run_wintogo vm --dry-run --tmpdir "$STAGE" -- -x.wim -t.qcow2
 is "$RC" 0 "vm --dry-run -- -x.wim -t.qcow2"
 run_wintogo probe --host pc-uefi -- -x.wim
-is "$RC" 0 "probe --host pc-uefi -- -x.wim"
+is "$RC" 3 "probe --host pc-uefi -- -x.wim (boots with conditions)"
 run_wintogo verify -- -missing.img
 is "$RC" 1 "verify -- -missing.img looks for that file"
 like "$ERR" "cannot open '-missing.img'" "and says it is not there"

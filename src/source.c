@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "wintogo/input.h"
 #include "wintogo/log.h"
@@ -13,6 +14,17 @@ struct source {
 	struct iso_source *iso;   /* NULL: a WIM file */
 	struct wim_source *wim;
 };
+
+int source_check_path(struct wtg_ctx *ctx, const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
+	if (S_ISDIR(sb.st_mode))
+		return log_error(ctx, WTG_ERR_NOT_AN_IMAGE, "'%s' is a folder; give a WIM, ESD, SWM, ISO or VHDX file", path);
+	return 0;
+}
 
 int source_open(struct wtg_ctx *ctx, const char *path, const struct source_options *opt, struct source **source_ret)
 {

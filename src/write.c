@@ -373,7 +373,11 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 
 	job->opt = *opt;
 	job->stage_parent = stage_default_parent(ctx);
-	ret = check_target(ctx, job);
+	/* the image first: "a.img already exists" is no answer to a typo in
+	 * the image's name */
+	ret = source_check_path(ctx, opt->image_path);
+	if (!ret)
+		ret = check_target(ctx, job);
 	job->manifest_in_esp = !opt->no_manifest;
 	/* a disk has no folder to put the manifest beside; it is in its ESP */
 	if (!ret && !opt->no_manifest && !job->device)

@@ -88,6 +88,14 @@ refuses "write DIR t.img names it a folder, before any plan" "$folder" \
 refuses "write --json DIR t.img: no plan" "is a folder" write --json --tmpdir "$STAGE" "$TMP/tree" "$OUTDIR/t.img"
 refuses "vm DIR o.qcow2 names it a folder" "$folder" vm --tmpdir "$STAGE" "$TMP/tree" "$OUTDIR/o.qcow2"
 check "nothing was created for them" test ! -e "$OUTDIR/t.img" -a ! -e "$OUTDIR/t.img.partial" -a ! -e "$OUTDIR/o.qcow2"
+# the image is judged before the target: an existing target is no answer
+# to a folder or a typo given as the image
+touch "$OUTDIR/exists.img"
+refuses "write DIR EXISTING names the folder, not the existing target" "$folder" \
+	write --tmpdir "$STAGE" "$TMP/tree" "$OUTDIR/exists.img"
+refuses "write MISSING EXISTING names the missing image" "^wintogo: cannot open '$TMP/nothere.wim': No such file or directory\$" \
+	write --tmpdir "$STAGE" "$TMP/nothere.wim" "$OUTDIR/exists.img"
+rm -f "$OUTDIR/exists.img"
 refuses "verify DIR names it a folder" \
 	"^wintogo: '$TMP/tree' is a folder; give a disk or disk image that wintogo wrote\$" verify "$TMP/tree"
 refuses "verify --json DIR" "is a folder" verify --json "$TMP/tree"

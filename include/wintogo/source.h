@@ -23,6 +23,11 @@ struct source_options {
 
 struct source;
 
+/* The refusals that need nothing but the image's name, for a command to
+ * give before it judges anything else: a path that cannot be opened, a
+ * folder.  Logged. */
+int source_check_path(struct wtg_ctx *ctx, const char *path);
+
 int source_open(struct wtg_ctx *ctx, const char *path, const struct source_options *opt, struct source **source_ret);
 void source_free(struct source *source);
 

@@ -15,22 +15,29 @@ ADVICE="no partition table: if wintogo was interrupted while writing it, write i
 # without a partition table.  The trace is line-buffered and each line is
 # out before its write starts.
 fifo=$TMP/trace.fifo
-mkfifo "$fifo"
-WINTOGO_WRITE_TRACE=$fifo "$WINTOGO_TEST" write --quiet --seed 9 --tmpdir "$STAGE" \
-	"$FIXTURES/x64.wim" "$OUTDIR/cut.img" >/dev/null 2>&1 &
-pid=$!
-exec 5<"$fifo"
-seen=""
-while IFS= read -r line <&5; do
-	seen+="$line"$'\n'
-	[ "${line##* }" = esp ] && break
-done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-rc=$?
-rest=$(cat <&5)
-exec 5<&-
-rm -f "$fifo"
+# kill_at_esp OUT ERR WRITE-ARGS...: runs the test build's write with the
+# trace on the FIFO and kills it (-9) once the trace shows the ESP started;
+# sets rc, seen (the trace up to then) and rest (what it still wrote).
+kill_at_esp() {
+	local out=$1 err=$2 pid line
+	shift 2
+	mkfifo "$fifo"
+	WINTOGO_WRITE_TRACE=$fifo "$WINTOGO_TEST" write "$@" >"$out" 2>"$err" &
+	pid=$!
+	exec 5<"$fifo"
+	seen=""
+	while IFS= read -r line <&5; do
+		seen+="$line"$'\n'
+		[ "${line##* }" = esp ] && break
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	rc=$?
+	rest=$(cat <&5)
+	exec 5<&-
+	rm -f "$fifo"
+}
+kill_at_esp /dev/null /dev/null --quiet --seed 9 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/cut.img"
 is "$rc" 137 "image file: the write was killed (kill -9)"
 check "image file: before any GPT write" test -z "$(grep 'overwrite gpt' <<<"$seen$rest")"
 partial=$OUTDIR/cut.img.partial
@@ -122,22 +129,7 @@ check "the manifest could be copied off the ESP" jq -e .wintogo_manifest "$TMP/c
 # start are on the disk, and the ESP, Windows, the manifest and the GPT
 # are still to come when kill -9 lands.
 old_disk
-mkfifo "$fifo"
-WINTOGO_WRITE_TRACE=$fifo "$WINTOGO_TEST" write --yes --quiet --seed 9 --tmpdir "$STAGE" \
-	"$FIXTURES/x64.wim" "$loop" >"$TMP/killed.out" 2>"$TMP/killed.err" &
-pid=$!
-exec 5<"$fifo"
-seen=""
-while IFS= read -r line <&5; do
-	seen+="$line"$'\n'
-	[ "${line##* }" = esp ] && break
-done
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-rc=$?
-rest=$(cat <&5)
-exec 5<&-
-rm -f "$fifo"
+kill_at_esp "$TMP/killed.out" "$TMP/killed.err" --yes --quiet --seed 9 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
 is "$rc" 137 "the write was killed (kill -9)"
 like "$seen" "^0 1048576 zeros" "after it had sent the zeros at the start"
 check "before any GPT write (the trace has none)" bash -c "! grep -q 'overwrite gpt' <<<'$seen$rest'"

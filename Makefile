@@ -23,7 +23,9 @@ CFLAGS ?= -O2 -g
 # in ../share/wintogo and ../data next to its binary (see macmodels.h).
 ALL_CFLAGS = -std=c17 $(WARN) -D_GNU_SOURCE -Iinclude -DWINTOGO_DATADIR='"$(DATADIR)/wintogo"' $(CFLAGS) \
 	$(shell pkg-config --cflags $(PKGS))
-LDLIBS = $(shell pkg-config --libs $(PKGS))
+# readline is the front end's alone (the guided mode); its pkg-config
+# cflags would redefine the feature macros some modules set themselves
+LDLIBS = $(shell pkg-config --libs $(PKGS)) $(shell pkg-config --libs readline)
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # src/ is the core, a library that never talks to the user; src/cli/ is
@@ -47,13 +49,14 @@ MANPAGES := $(wildcard man/*.1)
 # Debian 12 packages: build, run, test oracles (see README.md).
 DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-dev \
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
-	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev
+	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev \
+	libreadline-dev
 DEPS_RUN := ntfs-3g fuse3 dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
 	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
 	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev \
-	zsh bash-completion
+	zsh bash-completion tmux
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 # libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):

@@ -228,6 +228,23 @@ struct cli_job_steps {
 int cli_run_job(struct wtg_ctx *ctx, const struct write_options *opt,
 		const struct cli_job_steps *steps);
 
+/* The guided mode (guided.c): `write` on a terminal with IMAGE or TARGET
+ * missing asks for them, and for the Windows To Go choices; each answer
+ * becomes an option, and the command they make is printed. */
+struct cli_guided {
+	char **argv;          /* the options the answers gave, NULL-terminated */
+	size_t argc, cap;
+	char *image, *target;
+};
+/* Whether there is someone to ask: stdin and stderr are terminals. */
+bool cli_guided_possible(void);
+/* Fills what opt lacks from the answers (opt points into g afterwards);
+ * given[0..n_given) are the options typed, for the command printed.  0,
+ * or a logged error (-WTG_ERR_INTERRUPTED for Ctrl-C). */
+int cli_guided_write(struct wtg_ctx *ctx, struct cli_guided *g, struct write_options *opt,
+		     char **given, int n_given, bool san_policy_given);
+void cli_guided_release(struct cli_guided *g);
+
 /* Progress shown to the user: a bar on stderr when it is a terminal, one
  * line per finished phase otherwise, JSON lines on stdout with --json,
  * nothing with --quiet. */

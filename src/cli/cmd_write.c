@@ -16,12 +16,17 @@
 
 static const char help[] =
 	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
+	"       wintogo write [OPTIONS] [IMAGE]      (on a terminal: asks)\n"
 	"\n"
 	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
 	"TARGET, a disk (see 'wintogo list') or a disk image file, as a\n"
 	"UEFI-bootable Windows To Go disk: GPT with an EFI system partition\n"
 	"(FAT32), an MSR and a Windows partition (NTFS).  IMAGE can also be a\n"
 	"VHDX: the Windows installed on it is captured and applied.\n"
+	"\n"
+	"On a terminal, TARGET or both may be left out: wintogo asks for them\n"
+	"and for the Windows To Go choices, step by step, and prints the one\n"
+	"command the answers make (see GUIDED MODE in 'wintogo help write').\n"
 	"\n"
 	"Options:\n"
 	"  -i, --index N        apply image N of IMAGE (see 'wintogo info')\n"
@@ -68,7 +73,23 @@ struct write_cli {
 	bool dry_run;
 	bool json;
 	bool quiet;
+	bool guided;             /* the answers made the command: ask before a file too */
 };
+
+/* One line typed at a confirmation prompt.  Ctrl-C there: the read is
+ * cut short (no SA_RESTART) and the user asked to stop, not answered
+ * wrong. */
+static int read_answer(struct wtg_ctx *ctx, char *answer, size_t size)
+{
+	fflush(stderr);
+	if (!fgets(answer, (int)size, stdin))
+		answer[0] = '\0';
+	if (wtg_ctx_aborted(ctx)) {
+		fputc('\n', stderr);
+		return -WTG_ERR_INTERRUPTED;
+	}
+	return 0;
+}
 
 /* Writing a disk erases it: the user types its name, as on a terminal
  * only, unless --yes. */
@@ -91,15 +112,8 @@ static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struc
 	free(contents);
 	fprintf(stderr, "Everything on %s will be erased. Type its name (%s) to go on: ", d->path,
 		d->path);
-	fflush(stderr);
-	if (!fgets(answer, sizeof(answer), stdin))
-		answer[0] = '\0';
-	/* Ctrl-C at the prompt: the read is cut short (no SA_RESTART) and the
-	 * user asked to stop, not answered wrong */
-	if (wtg_ctx_aborted(ctx)) {
-		fputc('\n', stderr);
+	if (read_answer(ctx, answer, sizeof(answer)) < 0)
 		return -WTG_ERR_INTERRUPTED;
-	}
 	len = strlen(answer);
 	while (len && (answer[len - 1] == '\n' || answer[len - 1] == '\r' || answer[len - 1] == ' '))
 		answer[--len] = '\0';
@@ -123,9 +137,27 @@ static int probe_first(struct wtg_ctx *ctx, struct write_job *job, void *user)
 			      : 0;
 }
 
+/* The guided mode ends with a question for a file target too: the user
+ * answered questions, and has not yet said "write". */
+static int confirm_file(struct wtg_ctx *ctx, const struct write_cli *cli)
+{
+	char answer[64];
+
+	if (cli->yes)
+		return 0;
+	fprintf(stderr, "\nWrite %s now? [y/N] ", cli_text(cli->opt.target));
+	if (read_answer(ctx, answer, sizeof(answer)) < 0)
+		return -WTG_ERR_INTERRUPTED;
+	if (tolower((unsigned char)answer[0]) != 'y')
+		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "not confirmed; nothing was written");
+	return 0;
+}
+
 static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
-	return job->device ? confirm(ctx, user, job->device) : 0;
+	const struct write_cli *cli = user;
+
+	return job->device ? confirm(ctx, cli, job->device) : cli->guided ? confirm_file(ctx, cli) : 0;
 }
 
 static int run(struct wtg_ctx *ctx, struct write_cli *cli)
@@ -155,6 +187,8 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ 0 },
 	};
 	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
+	struct cli_guided guided = { 0 };
+	bool san_policy_given = false;
 	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
 						  .usb_boot_flags = true } };
@@ -184,6 +218,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			fputs(help, stdout);
 			return EXIT_OK;
 		default:
+			san_policy_given |= c == CLI_OPT_SAN_POLICY;
 			ret = cli_write_option(ctx, c, optarg, "write", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
@@ -191,11 +226,24 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_write_options_conflict("write", &cli.opt))
 		return EXIT_USAGE;
-	if (argc - optind != 2)
-		return cli_usage_error("write", argc - optind < 2 ? "IMAGE and TARGET are needed"
-								  : "too many arguments");
-	cli.opt.image_path = argv[optind];
-	cli.opt.target = argv[optind + 1];
+	if (argc - optind > 2)
+		return cli_usage_error("write", "too many arguments");
 	cli_report_set(ctx, cli.json, cli.quiet);
-	return run(ctx, &cli);
+	if (argc - optind == 2) {
+		cli.opt.image_path = argv[optind];
+		cli.opt.target = argv[optind + 1];
+		return run(ctx, &cli);
+	}
+	/* a script gets the usage error; a person at a terminal, questions */
+	if (!cli_guided_possible())
+		return cli_usage_error("write", "IMAGE and TARGET are needed");
+	cli.opt.image_path = argc - optind == 1 ? argv[optind] : NULL;
+	cli.guided = true;
+	ret = cli_guided_write(ctx, &guided, &cli.opt, argv + 1, optind - 1, san_policy_given);
+	if (ret == 0)
+		ret = run(ctx, &cli);
+	else
+		ret = EXIT_FAILED;  /* 130 after Ctrl-C: see cli_report_finish */
+	cli_guided_release(&guided);
+	return ret;
 }

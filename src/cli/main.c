@@ -156,6 +156,13 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 
 	if (!name) {
+		/* someone at a terminal who typed just the name wants a disk:
+		 * write's guided mode asks what for; a script gets the usage */
+		if (cli_guided_possible()) {
+			char *write_argv[] = { "write", NULL };
+
+			return run_command(find_command("write"), 1, write_argv);
+		}
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -34,11 +34,12 @@ cat <<DONE
 sample images:      $fixtures (x64.wim, multi.wim, x64.esd, split.swm, arm64.wim)
 info as JSON:       $out/x64-info.json
 VM disk, UTM:       $out/windows.qcow2, $out/windows.utm
-disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF:
-                    qemu-system-x86_64 -machine q35 -m 1G -nic none \\
+disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF, here
+                    on the terminal, no display needed; Ctrl-A X ends QEMU:
+                    qemu-system-x86_64 -machine q35 -m 1G -nic none -nographic \\
                       -bios /usr/share/ovmf/OVMF.fd -drive file=$out/windows.img,format=raw)
 its manifest:       $out/windows.img.manifest.json (and \\wintogo\\manifest.json in its ESP)
-wintogo binary:     $wintogo
+wintogo binary:     $wintogo (alone on a terminal, it asks step by step)
 manual pages:       man -l man/wintogo.1 (and one page per command: wintogo-list.1,
                     wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-probe.1,
                     wintogo-vm.1)

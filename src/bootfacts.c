@@ -18,6 +18,8 @@
 #include "wintogo/input.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
+#include "wintogo/authenticode.h"
+#include "wintogo/bootfiles.h"
 #include "wintogo/pe.h"
 #include "wintogo/source.h"
 #include "wintogo/iso.h"
@@ -58,43 +60,34 @@ static bool starts_with(const char *path, const char *magic, size_t len);
  * what it makes of such an image. */
 int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index, struct boot_facts *f)
 {
-	static const char *const paths[] = { "/Windows/Boot/EFI/bootmgfw.efi" };
+	struct boot_managers bm;
 	struct boot_loader l = { .name = "bootmgfw.efi", .arch = WIM_ARCH_UNKNOWN };
-	struct pe_info pe = { 0 };
+	const struct authenticode *sig;
 	struct wtg_ctx quiet;
-	struct stat sb;
-	char *stage = NULL, *file = NULL;
-	int err, ret;
+	int ret;
 
-	ret = stage_create(ctx, stage_default_parent(ctx), &stage);
-	if (ret < 0)
-		return ret;
-	err = wimlib_extract_paths(wim_source_handle(source), index, stage, paths, 1,
-				   WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NORPFIX);
-	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
-		goto out;
-	if (err) {
-		ret = wim_error(ctx, err, wim_source_file(source)->path, "read the boot manager of");
-		goto out;
-	}
-	file = stage_path(stage, "bootmgfw.efi");
-	/* not a PE file: a loader of no architecture, unsigned, as on a disk;
-	 * a link (a reparse point) is not followed out of the stage */
+	/* the choice write makes by default, without its warning: the probe
+	 * says it in its own words */
 	wtg_ctx_init(&quiet);
-	if (lstat(file, &sb) == 0 && S_ISREG(sb.st_mode) && starts_with(file, "MZ", 2))
-		pe_read_info(&quiet, file, &pe);
+	ret = boot_managers_choose(&quiet, source, index, SB_CHOICE_AUTO, &bm);
+	if (ret < 0)
+		ret = log_error(ctx, wtg_ctx_error(&quiet), "%s", wtg_ctx_error_message(&quiet));
 	wtg_ctx_release(&quiet);
-	l.machine = pe.machine;
-	l.arch = boot_arch_of(pe.machine);
-	l.signed_ = pe.signed_;
+	if (ret < 0 || !bm.efi)
+		return ret;
+	sig = bm.use_ex ? &bm.ex_sig : &bm.efi_sig;
+	if (bm.use_ex)
+		snprintf(l.name, sizeof(l.name), "bootmgfw_EX.efi");
+	l.machine = bm.machine;
+	l.arch = boot_arch_of(bm.machine);
+	l.signed_ = sig->status != AUTHENTICODE_UNSIGNED;
+	l.ca = bm.ca;
+	l.ex = bm.use_ex;
 	/* of several images, the one a firmware would refuse */
 	if (!f->n_loaders || (f->loaders[0].signed_ && !l.signed_))
 		f->loaders[0] = l;
 	f->n_loaders = 1;
-out:
-	free(file);
-	stage_remove(stage);
-	return ret;
+	return 0;
 }
 
 /* Every image of a multi-image file, when none was chosen: their
@@ -238,8 +231,14 @@ static void read_loaders(struct wtg_ctx *ctx, const char *dir, struct boot_facts
 		    strcasecmp(e->d_name + len - 4, ".efi"))
 			continue;
 		path = xasprintf("%s/%s", dir, e->d_name);
-		if (starts_with(path, "MZ", 2))
+		l->ca = SB_CA_NONE;
+		if (starts_with(path, "MZ", 2)) {
+			struct authenticode sig;
+
 			pe_read_info(ctx, path, &pe);
+			if (authenticode_read(ctx, path, &sig) == 0)
+				l->ca = authenticode_ca(&sig);
+		}
 		free(path);
 		snprintf(l->name, sizeof(l->name), "%.31s", e->d_name);
 		l->machine = pe.machine;

@@ -127,6 +127,8 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 {
 	static const char *const efi[] = { "Windows", "Boot", "EFI" };
 	static const char *const fonts[] = { "Windows", "Boot", "Fonts" };
+	static const char *const efi_ex[] = { "Windows", "Boot", "EFI_EX" };
+	static const char *const fonts_ex[] = { "Windows", "Boot", "Fonts_EX" };
 	static const char *const resources[] = { "Windows", "Boot", "Resources" };
 	static const char *const bcd_template[] = { "Windows", "System32", "config", "BCD-Template" };
 	const char *wim_path = wim_source_file(source)->path;
@@ -141,7 +143,11 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 	}
 	ret = extract(ctx, source, index, "/Windows/Boot/EFI", dest, true);
 	if (!ret)
+		ret = extract(ctx, source, index, "/Windows/Boot/EFI_EX", dest, false);
+	if (!ret)
 		ret = extract(ctx, source, index, "/Windows/Boot/Fonts", dest, false);
+	if (!ret)
+		ret = extract(ctx, source, index, "/Windows/Boot/Fonts_EX", dest, false);
 	if (!ret)
 		ret = extract(ctx, source, index, "/Windows/Boot/Resources", dest, false);
 	if (!ret)
@@ -153,6 +159,8 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 
 	f.efi_dir = find_path(dest, efi, ARRAY_SIZE(efi));
 	f.fonts_dir = find_path(dest, fonts, ARRAY_SIZE(fonts));
+	f.efi_ex_dir = find_path(dest, efi_ex, ARRAY_SIZE(efi_ex));
+	f.fonts_ex_dir = find_path(dest, fonts_ex, ARRAY_SIZE(fonts_ex));
 	f.resources_dir = find_path(dest, resources, ARRAY_SIZE(resources));
 	f.bcd_template = find_path(dest, bcd_template, ARRAY_SIZE(bcd_template));
 	f.bootmgfw = f.efi_dir ? find_entry(f.efi_dir, "bootmgfw.efi") : NULL;
@@ -191,5 +199,152 @@ void boot_files_release(struct boot_files *f)
 	free(f->resources_dir);
 	free(f->bootmgfw);
 	free(f->bcd_template);
+	free(f->efi_ex_dir);
+	free(f->fonts_ex_dir);
 	*f = (struct boot_files){ 0 };
+}
+
+/* name without its "_EX" before the extension ("bootmgfw_EX.efi" ->
+ * "bootmgfw.efi"), or a copy of name when it has none. */
+static char *without_ex(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t stem = dot ? (size_t)(dot - name) : strlen(name);
+
+	if (stem >= 3 && !strncasecmp(name + stem - 3, "_EX", 3))
+		return xasprintf("%.*s%s", (int)(stem - 3), name, dot ? dot : "");
+	return xstrdup(name);
+}
+
+/* Moves every file of from_dir into to_dir under its name without _EX,
+ * replacing what is there in any case. */
+static int overlay(struct wtg_ctx *ctx, const char *from_dir, const char *to_dir)
+{
+	DIR *d = opendir(from_dir);
+	struct dirent *e;
+	int ret = 0;
+
+	if (!d)
+		return log_syserr(ctx, errno, "cannot read '%s'", from_dir);
+	while (!ret && (e = readdir(d))) {
+		char *from, *name, *old, *to;
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		from = xasprintf("%s/%s", from_dir, e->d_name);
+		name = without_ex(e->d_name);
+		/* the file it replaces keeps its own spelling, as on Windows */
+		old = find_entry(to_dir, name);
+		to = old ? old : xasprintf("%s/%s", to_dir, name);
+		/* a language folder (en-US) of EFI_EX: its files overlay that one */
+		if (lstat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (!old && mkdir(to, 0700) < 0)
+				ret = log_syserr(ctx, errno, "cannot make '%s'", to);
+			if (!ret)
+				ret = overlay(ctx, from, to);
+		} else if (rename(from, to) < 0) {
+			ret = log_syserr(ctx, errno, "cannot put '%s' in the place of '%s'", from, to);
+		}
+		free(from);
+		free(name);
+		free(to);
+	}
+	closedir(d);
+	return ret;
+}
+
+int boot_files_use_ex(struct wtg_ctx *ctx, struct boot_files *f)
+{
+	int ret;
+
+	if (!f->efi_ex_dir)
+		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "the image has no Windows\\Boot\\EFI_EX");
+	ret = overlay(ctx, f->efi_ex_dir, f->efi_dir);
+	if (!ret && f->fonts_ex_dir && !f->fonts_dir) {
+		/* Fonts_EX alone: it becomes the ESP's Fonts folder */
+		f->fonts_dir = xasprintf("%s/Fonts", f->fonts_ex_dir);
+		if (mkdir(f->fonts_dir, 0700) < 0)
+			ret = log_syserr(ctx, errno, "cannot make '%s'", f->fonts_dir);
+	}
+	if (!ret && f->fonts_ex_dir)
+		ret = overlay(ctx, f->fonts_ex_dir, f->fonts_dir);
+	return ret;
+}
+
+/* One boot manager of the image: extracted, its signature read.  false
+ * when the image has none there (or it is no plain file). */
+static int read_manager(struct wtg_ctx *ctx, struct wim_source *source, int index, const char *wim_path,
+			const char *stage, bool *present_ret, struct authenticode *sig_ret, uint16_t *machine_ret)
+{
+	const char *paths[] = { wim_path };
+	char *file = stage_path(stage, strrchr(wim_path, '/') + 1);
+	struct wtg_ctx quiet;
+	struct stat st;
+	int err = wimlib_extract_paths(wim_source_handle(source), index, stage, paths, 1,
+				       WIMLIB_EXTRACT_FLAG_NO_PRESERVE_DIR_STRUCTURE | WIMLIB_EXTRACT_FLAG_NORPFIX);
+	int ret = 0;
+
+	*present_ret = false;
+	if (err && err != WIMLIB_ERR_PATH_DOES_NOT_EXIST)
+		ret = wim_error(ctx, err, wim_source_file(source)->path, "read the boot managers of");
+	else if (!err) {
+		/* a file that is no PE image: unsigned and of no machine, for the
+		 * firmware too; a link (a reparse point) is not followed out of
+		 * the stage */
+		*present_ret = true;
+		*sig_ret = (struct authenticode){ .status = AUTHENTICODE_UNSIGNED };
+		*machine_ret = 0;
+		wtg_ctx_init(&quiet);
+		if (lstat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (authenticode_read(&quiet, file, sig_ret) < 0)
+				*sig_ret = (struct authenticode){ .status = AUTHENTICODE_UNSIGNED };
+			if (pe_read_machine(&quiet, file, machine_ret) < 0)
+				*machine_ret = 0;
+		}
+		wtg_ctx_release(&quiet);
+	}
+	free(file);
+	return ret;
+}
+
+int boot_managers_choose(struct wtg_ctx *ctx, struct wim_source *source, int index, enum sb_choice choice,
+			 struct boot_managers *bm_ret)
+{
+	const char *wim_path = wim_source_file(source)->path;
+	struct boot_managers bm = { 0 };
+	uint16_t ex_machine = 0;
+	bool ex_2023;
+	char *stage = NULL;
+	int ret = stage_create(ctx, stage_default_parent(ctx), &stage);
+
+	if (!ret)
+		ret = read_manager(ctx, source, index, "/Windows/Boot/EFI/bootmgfw.efi", stage, &bm.efi, &bm.efi_sig,
+				   &bm.machine);
+	if (!ret)
+		ret = read_manager(ctx, source, index, "/Windows/Boot/EFI_EX/bootmgfw_EX.efi", stage, &bm.ex,
+				   &bm.ex_sig, &ex_machine);
+	stage_remove(stage);
+	if (ret < 0)
+		return ret;
+	ex_2023 = bm.ex && authenticode_has_ca(&bm.ex_sig, SB_CA_2023);
+	if (choice == SB_CHOICE_2023 && !ex_2023)
+		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED,
+				 bm.ex ? "--secure-boot-ca 2023: Windows\\Boot\\EFI_EX\\bootmgfw_EX.efi of image %d of '%s' is not signed under " SB_CA_2023_CN " (it is: %s); use another image, or --secure-boot-ca 2011"
+				       : "--secure-boot-ca 2023: image %d of '%s' has no 2023-signed boot manager (Windows\\Boot\\EFI_EX)%s; write it from a newer Windows image, or choose --secure-boot-ca 2011",
+				 index, wim_path, bm.ex ? sb_ca_text(authenticode_ca(&bm.ex_sig)) : "");
+	bm.use_ex = choice != SB_CHOICE_2011 && ex_2023;
+	if (bm.use_ex)
+		bm.machine = ex_machine;
+	bm.ca = authenticode_ca(bm.use_ex ? &bm.ex_sig : &bm.efi_sig);
+	if (bm.efi && !bm.use_ex && bm.ca == SB_CA_2011 && !authenticode_has_ca(&bm.efi_sig, SB_CA_2023))
+		log_warn(ctx, "the boot manager of image %d of '%s' is signed only under " SB_CA_2011_CN ": PCs that took Microsoft's 2026 Secure Boot updates refuse it (with Secure Boot off it boots anywhere); %s",
+			 index, wim_path, choice == SB_CHOICE_2011 && ex_2023 ? "--secure-boot-ca auto would use the image's 2023-signed one" : "a newer Windows image has 2023-signed ones (Windows\\Boot\\EFI_EX)");
+	*bm_ret = bm;
+	return 0;
+}
+
+const char *boot_managers_set_name(const struct boot_managers *bm)
+{
+	return bm->use_ex ? "Windows\\Boot\\EFI_EX" : "Windows\\Boot\\EFI";
 }

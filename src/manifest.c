@@ -26,6 +26,13 @@ void manifest_json_origin(struct json *j, const struct manifest *m)
 	json_uint(j, "index", (uint64_t)m->image_index);
 	json_string(j, "sha256", m->image_hashed ? sha256_hex(m->image_sha256, hex) : NULL);
 	json_end_object(j);
+	/* Secure Boot after 2026 depends on it: which set, signed by whom */
+	if (m->boot_set) {
+		json_begin_object(j, "boot_manager");
+		json_string(j, "set", m->boot_set);
+		json_string(j, "ca", m->boot_ca);
+		json_end_object(j);
+	}
 }
 
 static void render_to(const struct manifest *m, FILE *out)

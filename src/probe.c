@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "wintogo/authenticode.h"
 #include "wintogo/bootfiles.h"
 #include "wintogo/layout.h"
 #include "wintogo/util.h"
@@ -189,6 +190,63 @@ static void check_uefi_arch(const struct host *h, const struct boot_facts *in,
 	}
 }
 
+/* The boot manager as the firmware names it on the disk (written or to
+ * be written from the image). */
+static char *loader_subject(const struct boot_loader *l, const struct boot_facts *in)
+{
+	const char *fallback = boot_fallback_name(l->machine) ? boot_fallback_name(l->machine) : "boot*.efi";
+
+	return is_disk(in) ? xasprintf("\\EFI\\Boot\\%s on '%s'", l->name, in->path)
+			   : xasprintf("Windows\\Boot\\%s\\%s in '%s', the written disk's \\EFI\\Boot\\%s,",
+				       l->ex ? "EFI_EX" : "EFI", l->name, in->path, fallback);
+}
+
+/* A signed boot manager and Secure Boot after 2026: Microsoft signed
+ * Windows' boot managers under PCA 2011 until then, and revokes those
+ * (DBX) as PCs move to Windows UEFI CA 2023, which older firmware does
+ * not know.  Each CA is a condition of its own, with its own way out. */
+static void check_signer(const struct host *h, const struct boot_loader *l, const struct boot_facts *in,
+			 struct probe_result *r)
+{
+	char *subject = loader_subject(l, in);
+	enum probe_severity refused = h->secure_boot == 1 ? PROBE_BLOCKER : PROBE_CONDITION;
+
+	switch (l->ca) {
+	case SB_CA_2011:
+		add(r, "loader-ca-2011", PROBE_CONDITION,
+		    "a boot manager signed only under Microsoft Windows Production PCA 2011 boots where Secure Boot is off or the firmware still trusts that CA; PCs that took Microsoft's 2026 Secure Boot revocation (DBX) update refuse it",
+		    xasprintf("%s is signed under " SB_CA_2011_CN " only", subject),
+		    xstrdup("write the disk again from a newer Windows image with --secure-boot-ca 2023, or turn Secure Boot off where it is refused"));
+		break;
+	case SB_CA_2023:
+		add(r, "loader-ca-2023", PROBE_CONDITION,
+		    "a boot manager signed under Windows UEFI CA 2023 boots only where the firmware trusts that CA, as PCs sold from 2024 and updated ones do; older firmware refuses it",
+		    xasprintf("%s is signed under " SB_CA_2023_CN, subject),
+		    xstrdup("on a PC that refuses it: let Windows Update (or the maker's firmware update) add the 2023 CA, turn Secure Boot off, or write the disk with --secure-boot-ca 2011"));
+		break;
+	case SB_CA_OTHER:
+		add(r, "loader-ca-other", refused,
+		    "with Secure Boot on, firmware starts only boot loaders signed under a CA in its db, which holds Microsoft's",
+		    xasprintf("%s is signed under a CA that is not Microsoft's Windows CA", subject),
+		    xstrdup("turn Secure Boot off, enroll that CA in the firmware, or write the disk from a genuine Windows image"));
+		break;
+	case SB_CA_NONE:
+		/* signed, but no signature holds: the file was changed after it
+		 * was signed, or the signature is damaged */
+		add(r, "loader-signature-invalid", refused,
+		    "with Secure Boot on, firmware refuses a boot loader whose signature does not match it",
+		    xasprintf("%s has an Authenticode signature that does not hold (the file was changed, or the signature is damaged)",
+			      subject),
+		    xstrdup("write the disk again from an intact Windows image, or turn Secure Boot off"));
+		break;
+	}
+	free(subject);
+	if (h->secure_boot == 1 && l->ca != SB_CA_NONE && l->ca != SB_CA_OTHER)
+		add_host(r, h, "secure-boot", PROBE_NOTE,
+			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",
+			 NULL);
+}
+
 static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 			      const struct boot_facts *in, struct probe_result *r)
 {
@@ -214,10 +272,8 @@ static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 		    xasprintf("the boot manager in '%s' was not read (from an ISO it would take copying the install image out)",
 			      in->path),
 		    xstrdup("probe the disk once it is written, or the install image copied out of the ISO"));
-	} else if (h->secure_boot == 1) {
-		add_host(r, h, "secure-boot", PROBE_NOTE,
-			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",
-			 NULL);
+	} else if (l && h->secure_boot != 0) {
+		check_signer(h, l, in, r);
 	}
 }
 

@@ -401,6 +401,11 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	 * copied out whole first (for a WIM file this does nothing) */
 	if (!ret && job->input)
 		ret = source_fetch(ctx, job->input);
+	/* which boot manager goes on the ESP, and who signed it: a choice the
+	 * image cannot meet is refused before the plan */
+	if (!ret)
+		ret = boot_managers_choose(ctx, job->source, job->image.index, opt->secure_boot_ca,
+					   &job->boot_managers);
 	if (!ret)
 		ret = servicing_prepare(ctx, &opt->service, job->source, &job->image, job->stage_parent,
 					&job->servicing);
@@ -681,6 +686,8 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 	m->image_path = real ? real : xstrdup(job->opt.image_path);
 	m->image_name = xstrdup(job->image.name);
 	m->image_index = job->image.index;
+	m->boot_set = job->boot_managers.use_ex ? "EFI_EX" : "EFI";
+	m->boot_ca = sb_ca_name(job->boot_managers.ca);
 	m->image_hashed = job->check_source;
 	memcpy(m->image_sha256, job->expected_sha256, SHA256_BYTES);
 	m->disk_bytes = l->disk_bytes;
@@ -927,6 +934,8 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		ret = check_device(ctx, job, sink);
 	if (!ret)
 		ret = boot_files_extract(ctx, job->source, job->image.index, job->image.arch, s.dir, &s.boot);
+	if (!ret && job->boot_managers.use_ex)
+		ret = boot_files_use_ex(ctx, &s.boot);
 	if (!ret)
 		ret = make_gpt(ctx, job, &s);
 	if (!ret)

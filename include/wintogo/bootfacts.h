@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wintogo/authenticode.h"
 #include "wintogo/wim.h"
 
 enum boot_input { BOOT_INPUT_IMAGE, BOOT_INPUT_DISK };
@@ -40,6 +41,12 @@ struct boot_loader {
 	enum wim_arch arch;      /* from its PE machine type; unknown if not PE */
 	uint16_t machine;
 	bool signed_;            /* carries an Authenticode signature */
+	enum sb_ca ca;           /* who signed it, of the signatures that hold
+				    (authenticode.h); SB_CA_NONE: unsigned, or
+				    none holds (signed_ tells which) */
+	bool ex;                 /* an image's: the 2023-signed
+				    Windows\Boot\EFI_EX\bootmgfw_EX.efi, which
+				    write --secure-boot-ca auto puts first */
 };
 
 struct boot_facts {
@@ -90,9 +97,11 @@ int boot_facts_need_index(struct wtg_ctx *ctx, const struct boot_facts *facts);
 void boot_facts_from_image(const char *path, const struct wim_image *image,
 			   struct boot_facts *facts_ret);
 
-/* Adds the boot manager of image index of source (Windows\Boot\EFI\
- * bootmgfw.efi, extracted into a stage of its own) to the facts of an
- * image: the loader the written disk starts from.  An image without it
+/* Adds the boot manager of image index of source to the facts of an
+ * image: the loader the disk written from it starts from, as write
+ * --secure-boot-ca auto chooses it (boot_managers_choose): Windows\Boot\
+ * EFI_EX\bootmgfw_EX.efi when it is signed under Windows UEFI CA 2023,
+ * else Windows\Boot\EFI\bootmgfw.efi.  An image without it
  * adds nothing.  The WIM's data must be there (not an ISO's install image
  * staged in part).  Fails (logged) when wimlib cannot extract it. */
 int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int index,

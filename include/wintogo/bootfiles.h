@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "wintogo/authenticode.h"
 #include "wintogo/wim.h"
 
 struct boot_files {
@@ -18,6 +19,8 @@ struct boot_files {
 	char *bcd_template;   /* Windows/System32/config/BCD-Template, or NULL */
 	uint16_t machine;     /* PE machine type of bootmgfw.efi */
 	const char *fallback_name;  /* "bootx64.efi", "bootaa64.efi", "bootia32.efi" */
+	char *efi_ex_dir;     /* Windows/Boot/EFI_EX (2023-signed), or NULL */
+	char *fonts_ex_dir;   /* Windows/Boot/Fonts_EX, or NULL */
 };
 
 /* Extracts the boot files of image index (and its BCD-Template, when it
@@ -27,6 +30,43 @@ struct boot_files {
 int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index, enum wim_arch arch,
 		       const char *stage_dir, struct boot_files *files_ret);
 void boot_files_release(struct boot_files *files);
+
+/* Puts the 2023-signed set in the place of the other, as Rufus and
+ * `bcdboot /bootex` do: each file of EFI_EX and Fonts_EX replaces the
+ * one of EFI and Fonts whose name it has without "_EX" (bootmgfw_EX.efi
+ * becomes bootmgfw.efi, and so the ESP's \EFI\Boot\boot<arch>.efi).
+ * Refuses (logged) files without an EFI_EX. */
+int boot_files_use_ex(struct wtg_ctx *ctx, struct boot_files *files);
+
+/* The Secure Boot choice, write --secure-boot-ca. */
+enum sb_choice {
+	SB_CHOICE_AUTO,   /* the 2023-signed set when the image has it */
+	SB_CHOICE_2023,   /* the 2023-signed set, or refuse the image */
+	SB_CHOICE_2011,   /* Windows/Boot/EFI as it is */
+};
+
+/* An image's two boot managers, read before anything is written:
+ * Windows/Boot/EFI/bootmgfw.efi and Windows/Boot/EFI_EX/bootmgfw_EX.efi
+ * (current images), each with who signed it. */
+struct boot_managers {
+	bool efi, ex;                 /* present */
+	struct authenticode efi_sig, ex_sig;
+	bool use_ex;                  /* the choice made: the EFI_EX set */
+	enum sb_ca ca;                /* who signed the one chosen */
+	uint16_t machine;             /* its PE machine type; 0: not a PE */
+};
+
+/* Reads both (extracted into a stage of its own, then removed) and
+ * chooses by choice: auto takes EFI_EX when it is signed under Windows
+ * UEFI CA 2023, and warns when what it takes is signed only under PCA
+ * 2011; 2023 refuses (logged) an image without such a set.  An image
+ * without bootmgfw.efi is left for boot_files_extract to refuse. */
+int boot_managers_choose(struct wtg_ctx *ctx, struct wim_source *source, int index, enum sb_choice choice,
+			 struct boot_managers *bm_ret);
+
+/* "Windows\Boot\EFI_EX" or "Windows\Boot\EFI": where the boot manager
+ * chosen comes from. */
+const char *boot_managers_set_name(const struct boot_managers *bm);
 
 /* The PE machine type of an architecture's EFI applications (0 for none),
  * and back (WIM_ARCH_UNKNOWN). */

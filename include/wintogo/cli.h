@@ -134,6 +134,7 @@ enum {
 	CLI_OPT_SHA256_FILE,
 	CLI_OPT_NO_VERIFY,
 	CLI_OPT_WIM_PATH,
+	CLI_OPT_SECURE_BOOT_CA,
 	CLI_OPT_SAN_POLICY,
 	CLI_OPT_PORTABLE_FLAG,
 	CLI_OPT_DRIVERS,
@@ -159,6 +160,7 @@ enum {
 	{ "sha256-file", required_argument, NULL, CLI_OPT_SHA256_FILE },         \
 	{ "no-verify", no_argument, NULL, CLI_OPT_NO_VERIFY },                   \
 	{ "wim-path", required_argument, NULL, CLI_OPT_WIM_PATH },               \
+	{ "secure-boot-ca", required_argument, NULL, CLI_OPT_SECURE_BOOT_CA },   \
 	{ "force", no_argument, NULL, 'f' }
 #define CLI_IMAGE_SHORTOPTS "i:n:s:f"
 
@@ -190,6 +192,14 @@ enum {
 	"      --timezone ZONE  a Windows time zone ('tzutil /l' names), or host\n"         \
 	"      --computer-name NAME  the computer's name (at most 15 characters)\n"
 
+/* --secure-boot-ca, in write's and vm's help */
+#define CLI_SECURE_BOOT_HELP                                                               \
+	"      --secure-boot-ca auto|2023|2011  which boot managers go on the ESP:\n"       \
+	"                       2023: Windows\\Boot\\EFI_EX, signed under Windows UEFI\n"    \
+	"                       CA 2023 (refused when the image has none); 2011:\n"        \
+	"                       Windows\\Boot\\EFI; auto (default): 2023 when the\n"        \
+	"                       image has it\n"
+
 struct servicing_options;
 
 struct write_options;
@@ -202,6 +212,13 @@ int cli_write_option(struct wtg_ctx *ctx, int c, const char *arg, const char *cm
 		     struct write_options *opt);
 /* Options given together that cannot be: a usage error (printed). */
 bool cli_write_options_conflict(const char *cmd, const struct write_options *opt);
+
+/* A boot manager's Authenticode signature: "signature", "signers" in the
+ * JSON object being written; in a few words for people. */
+struct authenticode;
+struct json;
+void cli_signature_json(struct json *j, const struct authenticode *sig);
+const char *cli_signature_text(const struct authenticode *sig);
 
 /* The plan before writing, as a table or a {"plan":...} JSON line. */
 void cli_print_plan(const struct write_job *job, bool json);

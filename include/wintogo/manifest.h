@@ -69,6 +69,8 @@ struct manifest {
 	int image_index;
 	bool image_hashed;
 	uint8_t image_sha256[SHA256_BYTES];
+	const char *boot_set;    /* "EFI" or "EFI_EX": the boot managers on the ESP */
+	const char *boot_ca;     /* who signed the one started: sb_ca_name() */
 	uint64_t disk_bytes;
 	unsigned sector_size;
 	char disk_guid[GUID_STR_LEN];

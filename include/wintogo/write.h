@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "wintogo/bootfiles.h"
 #include "wintogo/devices.h"
 #include "wintogo/digest.h"
 #include "wintogo/layout.h"
@@ -59,6 +60,7 @@ struct write_options {
 	bool no_manifest;        /* no manifest (a VM image is checked with qemu-img) */
 	const char *tool;        /* "wintogo VERSION", for the manifest */
 	struct servicing_options service;  /* changes to the image; zero: none */
+	enum sb_choice secure_boot_ca;     /* which boot manager set: bootfiles.h */
 	struct sink_format sink_format;  /* the sector size comes from the layout */
 };
 
@@ -75,6 +77,7 @@ struct write_job {
 	bool manifest_in_esp;    /* \wintogo\manifest.json on the ESP */
 	char *manifest_path;     /* TARGET.manifest.json, or NULL without one */
 	struct servicing *servicing;  /* NULL when the image is applied as it is */
+	struct boot_managers boot_managers;  /* the image's, and the set chosen */
 	struct device_list devices;   /* when TARGET is a disk: */
 	struct device *device;   /* its facts and verdict, NULL for a file */
 	bool target_touched;     /* the stream to the target has begun */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wintogo/authenticode.h"
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/json.h"
@@ -95,6 +96,16 @@ static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char 
 	case CLI_OPT_WIM_PATH:
 		opt->wim_path = arg;
 		return 0;
+	case CLI_OPT_SECURE_BOOT_CA:
+		if (!strcmp(arg, "auto"))
+			opt->secure_boot_ca = SB_CHOICE_AUTO;
+		else if (!strcmp(arg, "2023"))
+			opt->secure_boot_ca = SB_CHOICE_2023;
+		else if (!strcmp(arg, "2011"))
+			opt->secure_boot_ca = SB_CHOICE_2011;
+		else
+			return bad_value(cmd, "--secure-boot-ca", arg, "auto, 2023 or 2011");
+		return 0;
 	case CLI_OPT_NO_VERIFY:
 		opt->no_verify = true;
 		return 0;
@@ -150,6 +161,75 @@ static void changes_text(const struct servicing *sv)
 	}
 }
 
+static const char *const sb_choice_names[] = { "auto", "2023", "2011" };
+
+void cli_signature_json(struct json *j, const struct authenticode *sig)
+{
+	static const char *const status[] = { "unsigned", "signed", "damaged" };
+
+	json_string(j, "signature", status[sig->status]);
+	if (sig->status == AUTHENTICODE_DAMAGED)
+		json_string(j, "damage", sig->damage);
+	json_begin_array(j, "signers");
+	for (size_t i = 0; i < sig->n_signers; i++) {
+		const struct authenticode_signer *s = &sig->signers[i];
+
+		json_begin_object(j, NULL);
+		json_string(j, "subject", s->subject);
+		json_string(j, "issuer", s->issuer);
+		json_string(j, "ca", sb_ca_name(s->ca));
+		json_uint(j, "not_before", (uint64_t)s->not_before);
+		json_uint(j, "not_after", (uint64_t)s->not_after);
+		json_string(j, "digest_algorithm", s->digest_alg);
+		json_bool(j, "digest_ok", s->digest_ok);
+		json_bool(j, "signature_ok", s->signature_ok);
+		json_uint(j, "nested", s->depth);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+const char *cli_signature_text(const struct authenticode *sig)
+{
+	switch (sig->status) {
+	case AUTHENTICODE_UNSIGNED: return "unsigned";
+	case AUTHENTICODE_DAMAGED: return "its signature is damaged";
+	default: break;
+	}
+	switch (authenticode_ca(sig)) {
+	case SB_CA_2011: return "signed under " SB_CA_2011_CN;
+	case SB_CA_2023: return "signed under " SB_CA_2023_CN;
+	case SB_CA_OTHER: return "signed under another CA";
+	default: return "signed, but the signature does not hold";
+	}
+}
+
+/* The boot manager the ESP gets and who signed it: what Secure Boot after
+ * 2026 decides on. */
+static void boot_manager_json(struct json *j, const struct write_job *job)
+{
+	const struct boot_managers *bm = &job->boot_managers;
+	const struct authenticode *sig = bm->use_ex ? &bm->ex_sig : &bm->efi_sig;
+
+	json_begin_object(j, "boot_manager");
+	json_string(j, "choice", sb_choice_names[job->opt.secure_boot_ca]);
+	json_string(j, "set", bm->use_ex ? "EFI_EX" : "EFI");
+	json_string(j, "ca", sb_ca_name(bm->ca));
+	json_bool(j, "ex_available", bm->ex);
+	cli_signature_json(j, sig);
+	json_end_object(j);
+}
+
+static void boot_manager_text(const struct write_job *job)
+{
+	const struct boot_managers *bm = &job->boot_managers;
+
+	printf("  boot manager: %s\\%s, %s (--secure-boot-ca %s)\n", boot_managers_set_name(bm),
+	       bm->use_ex ? "bootmgfw_EX.efi" : "bootmgfw.efi",
+	       cli_signature_text(bm->use_ex ? &bm->ex_sig : &bm->efi_sig),
+	       sb_choice_names[job->opt.secure_boot_ca]);
+}
+
 static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
@@ -200,6 +280,7 @@ static void plan_json(const struct write_job *job)
 		json_end_object(&j);
 	}
 	json_end_array(&j);
+	boot_manager_json(&j, job);
 	changes_json(&j, job->servicing);
 	json_bool(&j, "verify", !job->opt.no_verify);
 	json_string(&j, "manifest", job->manifest_path);
@@ -228,6 +309,7 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
 	}
+	boot_manager_text(job);
 	changes_text(job->servicing);
 	if (job->manifest_path)
 		printf("  then: %s; manifest in \\wintogo\\manifest.json and %s\n",

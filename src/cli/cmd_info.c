@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wintogo/authenticode.h"
 #include "wintogo/bcd_view.h"
+#include "wintogo/bootfacts.h"
+#include "wintogo/bootfiles.h"
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/esp.h"
@@ -72,7 +75,71 @@ static const char *format_title(enum wim_format f)
 	}
 }
 
-static void print_image_json(struct json *j, const struct wim_image *im)
+/* The image's boot managers, who signed each: what Secure Boot after
+ * 2026 decides on.  bm NULL: not read (an ISO's install image, whose data
+ * is copied out only with --check or to write it). */
+static void boot_managers_json(struct json *j, const struct boot_managers *bm)
+{
+	if (!bm) {
+		json_null(j, "boot_managers");
+		return;
+	}
+	json_begin_object(j, "boot_managers");
+	json_string(j, "default_set", bm->use_ex ? "EFI_EX" : "EFI");
+	json_string(j, "default_ca", sb_ca_name(bm->ca));
+	if (bm->efi) {
+		json_begin_object(j, "efi");
+		json_string(j, "path", "Windows\\Boot\\EFI\\bootmgfw.efi");
+		cli_signature_json(j, &bm->efi_sig);
+		json_end_object(j);
+	} else {
+		json_null(j, "efi");
+	}
+	if (bm->ex) {
+		json_begin_object(j, "efi_ex");
+		json_string(j, "path", "Windows\\Boot\\EFI_EX\\bootmgfw_EX.efi");
+		cli_signature_json(j, &bm->ex_sig);
+		json_end_object(j);
+	} else {
+		json_null(j, "efi_ex");
+	}
+	json_end_object(j);
+}
+
+static void boot_managers_text(int index, const struct boot_managers *bm)
+{
+	if (!bm) {
+		printf("  image %d boot managers: not read (the ISO's install image is copied out only with --check)\n",
+		       index);
+		return;
+	}
+	printf("  image %d boot managers: ", index);
+	if (bm->efi)
+		printf("EFI\\bootmgfw.efi %s", cli_signature_text(&bm->efi_sig));
+	else
+		printf("no EFI\\bootmgfw.efi");
+	if (bm->ex)
+		printf("; EFI_EX\\bootmgfw_EX.efi %s", cli_signature_text(&bm->ex_sig));
+	else
+		printf("; no 2023 set (EFI_EX)");
+	printf("; write uses %s\n", bm->use_ex ? "EFI_EX" : "EFI");
+}
+
+/* Reads them for boot_managers_*; false when they cannot be read here. */
+static bool read_boot_managers(struct source *src, int index, struct boot_managers *bm)
+{
+	struct wtg_ctx quiet;
+	bool ok;
+
+	if (source_fetch_bytes(src))
+		return false;
+	wtg_ctx_init(&quiet);
+	ok = boot_managers_choose(&quiet, source_wim(src), index, SB_CHOICE_AUTO, bm) == 0;
+	wtg_ctx_release(&quiet);
+	return ok;
+}
+
+static void print_image_json(struct json *j, const struct wim_image *im, const struct boot_managers *bm)
 {
 	char version[64];
 
@@ -98,6 +165,7 @@ static void print_image_json(struct json *j, const struct wim_image *im)
 	json_uint(j, "file_count", im->file_count);
 	json_uint(j, "dir_count", im->dir_count);
 	json_uint(j, "expanded_size", im->expanded_size);
+	boot_managers_json(j, bm);
 	json_end_object(j);
 }
 
@@ -244,14 +312,20 @@ static int show(struct wtg_ctx *ctx, const struct info_options *opt, const char 
 	}
 	for (int i = first; i <= last; i++) {
 		struct wim_image im;
+		struct boot_managers bm;
 
 		if (wim_source_image(ctx, source, i, &im) < 0)
 			goto out;
 		if (opt->json)
-			print_image_json(&j, &im);
+			print_image_json(&j, &im, read_boot_managers(src, i, &bm) ? &bm : NULL);
 		else
 			print_image_row(&im);
 		wim_image_release(&im);
+	}
+	for (int i = first; i <= last && !opt->json; i++) {
+		struct boot_managers bm;
+
+		boot_managers_text(i, read_boot_managers(src, i, &bm) ? &bm : NULL);
 	}
 	if (opt->json) {
 		json_end_array(&j);
@@ -264,7 +338,37 @@ out:
 	return status;
 }
 
-static void print_bcd_json(const char *path, const struct bcd_view *v)
+/* A written disk's \EFI\Boot\boot*.efi and who signed each, beside its
+ * BCD (NULL: a store file, no disk). */
+static void loaders_json(struct json *j, const struct boot_facts *disk)
+{
+	if (!disk)
+		return;
+	json_begin_array(j, "boot_loaders");
+	for (size_t i = 0; i < disk->n_loaders; i++) {
+		json_begin_object(j, NULL);
+		json_string(j, "name", disk->loaders[i].name);
+		json_string(j, "architecture", wim_arch_name(disk->loaders[i].arch));
+		json_bool(j, "signed", disk->loaders[i].signed_);
+		json_string(j, "ca", disk->loaders[i].signed_ ? sb_ca_name(disk->loaders[i].ca) : NULL);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+static void loaders_text(const struct boot_facts *disk)
+{
+	for (size_t i = 0; disk && i < disk->n_loaders; i++) {
+		const struct boot_loader *l = &disk->loaders[i];
+
+		printf("boot loader: \\EFI\\Boot\\%s (%s), %s%s\n", cli_text(l->name), wim_arch_name(l->arch),
+		       !l->signed_ ? "unsigned" : l->ca == SB_CA_NONE ? "signed, but the signature does not hold"
+								: "signed under ",
+		       l->signed_ && l->ca != SB_CA_NONE ? sb_ca_text(l->ca) : "");
+	}
+}
+
+static void print_bcd_json(const char *path, const struct bcd_view *v, const struct boot_facts *disk)
 {
 	struct json j;
 	char code[9];
@@ -272,6 +376,7 @@ static void print_bcd_json(const char *path, const struct bcd_view *v)
 	json_init(&j, stdout, true);
 	json_begin_object(&j, NULL);
 	json_string(&j, "path", path);
+	loaders_json(&j, disk);
 	json_string(&j, "key_name", v->key_name);
 	json_begin_array(&j, "objects");
 	for (size_t i = 0; i < v->n_objects; i++) {
@@ -306,8 +411,9 @@ static void print_bcd_json(const char *path, const struct bcd_view *v)
 	json_finish(&j);
 }
 
-static void print_bcd_text(const char *path, const struct bcd_view *v)
+static void print_bcd_text(const char *path, const struct bcd_view *v, const struct boot_facts *disk)
 {
+	loaders_text(disk);
 	printf("%s: BCD store %s, %zu objects\n", path, v->key_name ? cli_text(v->key_name) : "(no KeyName)",
 	       v->n_objects);
 	for (size_t i = 0; i < v->n_objects; i++) {
@@ -377,6 +483,7 @@ static bool is_hive(const char *path)
 static int show_bcd(struct wtg_ctx *ctx, const struct info_options *opt, const char *path)
 {
 	struct bcd_view view;
+	struct boot_facts facts, *disk = NULL;
 	char *tmp = NULL;
 	int status = EXIT_FAILED;
 
@@ -386,14 +493,24 @@ static int show_bcd(struct wtg_ctx *ctx, const struct info_options *opt, const c
 	}
 	if (!is_hive(path) && bcd_from_disk(ctx, path, &tmp) < 0)
 		return EXIT_FAILED;
+	/* a disk: its loaders too, read as the probe reads them */
+	if (tmp) {
+		struct wtg_ctx quiet;
+
+		wtg_ctx_init(&quiet);
+		disk = boot_facts_read(&quiet, path, 0, &facts) == 0 ? &facts : NULL;
+		wtg_ctx_release(&quiet);
+	}
 	if (bcd_view_read(ctx, tmp ? tmp : path, &view) == 0) {
 		if (opt->json)
-			print_bcd_json(path, &view);
+			print_bcd_json(path, &view, disk);
 		else
-			print_bcd_text(path, &view);
+			print_bcd_text(path, &view, disk);
 		bcd_view_release(&view);
 		status = EXIT_OK;
 	}
+	if (disk)
+		boot_facts_release(disk);
 	if (tmp)
 		unlink(tmp);
 	free(tmp);

@@ -125,6 +125,19 @@ static void host_json(struct json *j, const struct host *h)
 	json_end_object(j);
 }
 
+/* Who signed a loader, in a few words. */
+static const char *signed_text(const struct boot_loader *l)
+{
+	if (!l->signed_)
+		return "unsigned";
+	switch (l->ca) {
+	case SB_CA_2011: return "signed under PCA 2011";
+	case SB_CA_2023: return "signed under UEFI CA 2023";
+	case SB_CA_OTHER: return "signed by another CA";
+	default: return "its signature does not hold";
+	}
+}
+
 /* A disk's \EFI\Boot\boot*.efi, an image's bootmgfw.efi. */
 static void loaders_json(struct json *j, const struct boot_facts *in)
 {
@@ -137,6 +150,7 @@ static void loaders_json(struct json *j, const struct boot_facts *in)
 		json_arch(j, "architecture", l->arch);
 		json_uint(j, "machine", l->machine);
 		json_bool(j, "signed", l->signed_);
+		json_string(j, "ca", l->signed_ ? sb_ca_name(l->ca) : NULL);
 		json_end_object(j);
 	}
 	json_end_array(j);
@@ -260,7 +274,8 @@ static void print_input(const struct boot_facts *in)
 		if (in->edition)
 			printf(", %s", in->edition);
 		if (in->n_loaders)
-			printf(", boot manager %s", in->loaders[0].signed_ ? "signed" : "unsigned");
+			printf(", boot manager %s%s", in->loaders[0].ex ? "(EFI_EX) " : "",
+			       signed_text(&in->loaders[0]));
 		putchar('\n');
 		return;
 	}
@@ -277,7 +292,7 @@ static void print_input(const struct boot_facts *in)
 	printf(", EFI system partition%s", in->esp_fat ? "" : " (not FAT)");
 	for (size_t i = 0; i < in->n_loaders; i++)
 		printf(", \\EFI\\Boot\\%s (%s, %s)", in->loaders[i].name,
-		       wim_arch_name(in->loaders[i].arch), in->loaders[i].signed_ ? "signed" : "unsigned");
+		       wim_arch_name(in->loaders[i].arch), signed_text(&in->loaders[i]));
 	if (in->esp_fat && !in->n_loaders)
 		printf(", no \\EFI\\Boot\\boot*.efi");
 	if (in->esp_fat)

@@ -48,6 +48,7 @@ static const char help[] =
 	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
 	"      --wim-path P     the Windows image inside an ISO SOURCE is P\n"
 	"\n"
+	CLI_SECURE_BOOT_HELP
 	"Changes to Windows (none by default; see 'wintogo write --help'):\n"
 	CLI_SERVICE_HELP
 	"\n"

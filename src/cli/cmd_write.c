@@ -38,6 +38,7 @@ static const char help[] =
 	"                       every run gives the same disk\n"
 	"      --wim-path P     the Windows image inside an ISO IMAGE is P\n"
 	"                       (default: sources/install.wim, .esd or .swm)\n"
+	CLI_SECURE_BOOT_HELP
 	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
 	"                       DIR (default $TMPDIR, else /var/tmp)\n"
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's);\n"

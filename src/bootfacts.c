@@ -85,6 +85,7 @@ int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int i
 		pe_read_info(&quiet, file, &pe);
 	wtg_ctx_release(&quiet);
 	l.machine = pe.machine;
+	l.subsystem = pe.subsystem;
 	l.arch = boot_arch_of(pe.machine);
 	l.signed_ = pe.signed_;
 	/* of several images, the one a firmware would refuse */
@@ -243,6 +244,7 @@ static void read_loaders(struct wtg_ctx *ctx, const char *dir, struct boot_facts
 		free(path);
 		snprintf(l->name, sizeof(l->name), "%.31s", e->d_name);
 		l->machine = pe.machine;
+		l->subsystem = pe.subsystem;
 		l->arch = boot_arch_of(pe.machine);
 		l->signed_ = pe.signed_;
 		f->arch = f->n_loaders == 0 || f->arch == l->arch ? l->arch : WIM_ARCH_UNKNOWN;

@@ -40,6 +40,8 @@ struct boot_loader {
 	enum wim_arch arch;      /* from its PE machine type; unknown if not PE */
 	uint16_t machine;
 	bool signed_;            /* carries an Authenticode signature */
+	uint16_t subsystem;      /* PE_SUBSYSTEM_*: firmware starts only an
+				    EFI application; 0 if not PE */
 };
 
 struct boot_facts {

@@ -89,21 +89,21 @@ is "$(jq -r '.reasons[0].fact' <<<"$OUT")" \
 
 # auto: an aarch64 machine with UEFI is an ARM64 PC
 SBVAR=firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c
-root=$TMP/sys-arm
-mkdir -p "$root/devices/system/cpu" "$root/firmware/efi/efivars" "$root/class/dmi/id"
-printf 'cpu:type:aarch64:feature:,0000\n' >"$root/devices/system/cpu/modalias"
-printf 'LENOVO\n' >"$root/class/dmi/id/sys_vendor"
-printf '21BX0015US\n' >"$root/class/dmi/id/product_name"
-printf '\x06\x00\x00\x00\x01' >"$root/$SBVAR"
-WINTOGO_SYSFS_ROOT=$root run_wintogo probe --json "$TMP/arm64.img"
+sysroot=$TMP/sys-arm
+mkdir -p "$sysroot/devices/system/cpu" "$sysroot/firmware/efi/efivars" "$sysroot/class/dmi/id"
+printf 'cpu:type:aarch64:feature:,0000\n' >"$sysroot/devices/system/cpu/modalias"
+printf 'LENOVO\n' >"$sysroot/class/dmi/id/sys_vendor"
+printf '21BX0015US\n' >"$sysroot/class/dmi/id/product_name"
+printf '\x06\x00\x00\x00\x01' >"$sysroot/$SBVAR"
+WINTOGO_SYSFS_ROOT=$sysroot run_wintogo probe --json "$TMP/arm64.img"
 is "$(jq -r '"\(.host.kind) \(.host.detected) \(.host.secure_boot) \(.host.evidence)"' <<<"$OUT") $RC" \
 	"pc-arm64 true true /sys/firmware/efi present, aarch64 CPU, SecureBoot variable 1 4" \
 	"auto: aarch64 CPU + UEFI is an ARM64 PC; Secure Boot on refuses the unsigned disk"
-WINTOGO_SYSFS_ROOT=$root run_wintogo probe "$TMP/signed.img"
+WINTOGO_SYSFS_ROOT=$sysroot run_wintogo probe "$TMP/signed.img"
 is "$RC $(head -1 <<<"$OUT")" "0 host:    ARM64 PC, LENOVO 21BX0015US, Secure Boot on (this machine)" \
 	"  the signed one boots; the text names the machine"
-printf '\x06\x00\x00\x00\x00' >"$root/$SBVAR"
-WINTOGO_SYSFS_ROOT=$root run_wintogo probe --json "$TMP/arm64.img"
+printf '\x06\x00\x00\x00\x00' >"$sysroot/$SBVAR"
+WINTOGO_SYSFS_ROOT=$sysroot run_wintogo probe --json "$TMP/arm64.img"
 is "$RC $(jq -r '[.reasons[].id] | join(" ")' <<<"$OUT")" "0 boot-menu" "  with Secure Boot off the unsigned disk boots"
 
 # --- write --host warns and refuses the same way ---

@@ -4,9 +4,10 @@
 # ARM64 PC) and `write --host` judge x64 and arm64 disks; and what wintogo
 # makes from arm64.wim boots under AAVMF (qemu-system-aarch64 -M virt, TCG)
 # to the marker's lines: the disk `write` makes, over NVMe and over USB as
-# an ARM64 PC starts it, the QCOW2 `vm` makes (NVMe on virt, as UTM runs
-# it) and the VHDX.  AAVMF refusing the x64 disk is the firmware's side of
-# the probe's arch-mismatch.
+# an ARM64 PC starts it, the QCOW2 of the UTM bundle `vm` makes (NVMe on
+# virt, as its config.plist asks and UTM runs it) and the VHDX.  AAVMF
+# refusing the x64 disk is the firmware's side of the probe's
+# arch-mismatch.
 . "$(dirname "$0")/lib.sh"
 need_fixtures
 write_dirs
@@ -185,11 +186,17 @@ else
 	aavmf_boot write-usb "$TMP/arm64.img" raw usb
 	booted write-usb $? "write's arm64 disk over USB (a stick in an ARM64 PC)" USB '/USB('
 
-	run_wintogo vm --quiet --seed 5 --tmpdir "$STAGE" "$FIXTURES/arm64.wim" "$OUTDIR/arm64.qcow2"
-	is "$RC" 0 "vm arm64.wim arm64.qcow2" || diag "$ERR"
-	aavmf_boot vm-qcow2 "$OUTDIR/arm64.qcow2" qcow2 nvme
-	booted vm-qcow2 $? "vm's QCOW2 over NVMe on virt (as UTM runs it)" NVMe '/NVMe('
-	rm -f "$OUTDIR/arm64.qcow2"
+	# the machine UTM would start comes from the bundle's config.plist
+	run_wintogo vm --quiet --seed 5 --tmpdir "$STAGE" --utm "$OUTDIR" "$FIXTURES/arm64.wim" "$OUTDIR/arm64.qcow2"
+	is "$RC" 0 "vm --utm arm64.wim arm64.qcow2" || diag "$ERR"
+	bundle="$OUTDIR/Windows 11 Pro.utm"
+	is "$(/usr/bin/python3 -c 'import plistlib, sys
+d = plistlib.load(open(sys.argv[1], "rb"))
+print(d["System"]["Architecture"], d["System"]["Target"], d["Drive"][0]["Interface"], d["QEMU"]["UEFIBoot"])' \
+		"$bundle/config.plist" 2>&1)" "aarch64 virt NVMe True" "its UTM bundle asks for aarch64, virt, the disk on NVMe, UEFI"
+	aavmf_boot vm-qcow2 "$bundle/Data/DISK.qcow2" qcow2 nvme
+	booted vm-qcow2 $? "the bundle's QCOW2 over NVMe on virt (as UTM runs it)" NVMe '/NVMe('
+	rm -rf "$OUTDIR/arm64.qcow2" "$bundle"
 
 	run_wintogo vm --quiet --format vhdx --seed 5 --tmpdir "$STAGE" "$FIXTURES/arm64.wim" "$OUTDIR/arm64.vhdx"
 	is "$RC" 0 "vm --format vhdx arm64.wim arm64.vhdx" || diag "$ERR"

@@ -124,8 +124,9 @@ is "$RC $(grep -c . <<<"$ERR") $(head -1 <<<"$OUT" | jq -r '.probe | "\(.host.ki
 	"0 0 pc-arm64 boots" "write --host pc-arm64 of the signed arm64 image: no warning, the probe says boots"
 
 # --- boots under AAVMF ---
-AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
-AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+# the firmware (qemu-efi-aarch64); AAVMF_CODE=/nonexistent shows the skip
+: "${AAVMF_CODE:=/usr/share/AAVMF/AAVMF_CODE.fd}"
+: "${AAVMF_VARS:=/usr/share/AAVMF/AAVMF_VARS.fd}"
 
 # aavmf_boot NAME DISK FORMAT nvme|usb: boots DISK on a virt machine with a
 # Cortex-A72 under AAVMF, serial console into $TMP/NAME.log.  The marker

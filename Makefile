@@ -53,7 +53,8 @@ DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-d
 	libreadline-dev
 DEPS_RUN := ntfs-3g fuse3 dosfstools mtools
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex qemu-utils \
-	qemu-system-x86 ovmf gnu-efi binutils genisoimage libarchive-tools jq file \
+	qemu-system-x86 ovmf qemu-system-arm qemu-efi-aarch64 gnu-efi binutils lld \
+	osslsigncode genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
 	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev \
 	zsh bash-completion tmux sbsigntool osslsigncode

@@ -241,6 +241,27 @@ static enum sb_ca ca_of(const char *issuer)
 static void read_signature(const uint8_t *data, const struct pe_layout *l, const unsigned char *der, long len,
 			   unsigned depth, struct authenticode *a);
 
+/* The signature of p7 over the body of its SpcIndirectDataContent, by the
+ * certificates it carries.  The content goes in through a buffering BIO
+ * on top of the memory one: given a memory BIO itself, PKCS7_verify of
+ * OpenSSL 3.0 makes a copy that it leaks when the signature is malformed
+ * (found by fuzz_pe). */
+static bool verify(PKCS7 *p7, const struct indirect *in)
+{
+	BIO *mem = BIO_new_mem_buf(in->body, (int)in->body_len);
+	BIO *buf = mem ? BIO_new(BIO_f_buffer()) : NULL;
+	bool ok = false;
+
+	if (buf) {
+		BIO_push(buf, mem);
+		ok = PKCS7_verify(p7, NULL, NULL, buf, NULL, PKCS7_NOVERIFY | PKCS7_BINARY) == 1;
+		BIO_free_all(buf);
+	} else {
+		BIO_free(mem);
+	}
+	return ok;
+}
+
 /* The signatures nested in si's unauthenticated attributes. */
 static void read_nested(const uint8_t *data, const struct pe_layout *l, PKCS7_SIGNER_INFO *si, unsigned depth,
 			struct authenticode *a)
@@ -295,7 +316,6 @@ static void read_signature(const uint8_t *data, const struct pe_layout *l, const
 		PKCS7_SIGNER_INFO *si = sk_PKCS7_SIGNER_INFO_value(infos, i);
 		X509 *cert = PKCS7_cert_from_signer_info(p7, si);
 		struct authenticode_signer *s;
-		BIO *content;
 
 		if (a->n_signers == AUTHENTICODE_SIGNERS_MAX)
 			break;
@@ -320,10 +340,7 @@ static void read_signature(const uint8_t *data, const struct pe_layout *l, const
 		/* the signature over the signed attributes, whose messageDigest
 		 * is that of SpcIndirectDataContent's body; the chain is the
 		 * firmware's to judge (its db), not checked here */
-		content = BIO_new_mem_buf(in.body, (int)in.body_len);
-		s->signature_ok = cert && content &&
-				  PKCS7_verify(p7, NULL, NULL, content, NULL, PKCS7_NOVERIFY | PKCS7_BINARY) == 1;
-		BIO_free(content);
+		s->signature_ok = cert && verify(p7, &in);
 		if (depth < NESTING_MAX)
 			read_nested(data, l, si, depth, a);
 	}

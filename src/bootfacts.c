@@ -79,6 +79,7 @@ int boot_facts_read_loader(struct wtg_ctx *ctx, struct wim_source *source, int i
 	if (bm.use_ex)
 		snprintf(l.name, sizeof(l.name), "bootmgfw_EX.efi");
 	l.machine = bm.machine;
+	l.subsystem = bm.subsystem;
 	l.arch = boot_arch_of(bm.machine);
 	l.signed_ = sig->status != AUTHENTICODE_UNSIGNED;
 	l.ca = bm.ca;
@@ -242,6 +243,7 @@ static void read_loaders(struct wtg_ctx *ctx, const char *dir, struct boot_facts
 		free(path);
 		snprintf(l->name, sizeof(l->name), "%.31s", e->d_name);
 		l->machine = pe.machine;
+		l->subsystem = pe.subsystem;
 		l->arch = boot_arch_of(pe.machine);
 		l->signed_ = pe.signed_;
 		f->arch = f->n_loaders == 0 || f->arch == l->arch ? l->arch : WIM_ARCH_UNKNOWN;

@@ -275,7 +275,7 @@ int boot_files_use_ex(struct wtg_ctx *ctx, struct boot_files *f)
 /* One boot manager of the image: extracted, its signature read.  false
  * when the image has none there (or it is no plain file). */
 static int read_manager(struct wtg_ctx *ctx, struct wim_source *source, int index, const char *wim_path,
-			const char *stage, bool *present_ret, struct authenticode *sig_ret, uint16_t *machine_ret)
+			const char *stage, bool *present_ret, struct authenticode *sig_ret, struct pe_info *pe_ret)
 {
 	const char *paths[] = { wim_path };
 	char *file = stage_path(stage, strrchr(wim_path, '/') + 1);
@@ -294,13 +294,13 @@ static int read_manager(struct wtg_ctx *ctx, struct wim_source *source, int inde
 		 * the stage */
 		*present_ret = true;
 		*sig_ret = (struct authenticode){ .status = AUTHENTICODE_UNSIGNED };
-		*machine_ret = 0;
+		*pe_ret = (struct pe_info){ 0 };
 		wtg_ctx_init(&quiet);
 		if (lstat(file, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (authenticode_read(&quiet, file, sig_ret) < 0)
 				*sig_ret = (struct authenticode){ .status = AUTHENTICODE_UNSIGNED };
-			if (pe_read_machine(&quiet, file, machine_ret) < 0)
-				*machine_ret = 0;
+			if (pe_read_info(&quiet, file, pe_ret) < 0)
+				*pe_ret = (struct pe_info){ 0 };
 		}
 		wtg_ctx_release(&quiet);
 	}
@@ -313,17 +313,17 @@ int boot_managers_choose(struct wtg_ctx *ctx, struct wim_source *source, int ind
 {
 	const char *wim_path = wim_source_file(source)->path;
 	struct boot_managers bm = { 0 };
-	uint16_t ex_machine = 0;
+	struct pe_info efi_pe = { 0 }, ex_pe = { 0 };
 	bool ex_2023;
 	char *stage = NULL;
 	int ret = stage_create(ctx, stage_default_parent(ctx), &stage);
 
 	if (!ret)
 		ret = read_manager(ctx, source, index, "/Windows/Boot/EFI/bootmgfw.efi", stage, &bm.efi, &bm.efi_sig,
-				   &bm.machine);
+				   &efi_pe);
 	if (!ret)
 		ret = read_manager(ctx, source, index, "/Windows/Boot/EFI_EX/bootmgfw_EX.efi", stage, &bm.ex,
-				   &bm.ex_sig, &ex_machine);
+				   &bm.ex_sig, &ex_pe);
 	stage_remove(stage);
 	if (ret < 0)
 		return ret;
@@ -334,8 +334,8 @@ int boot_managers_choose(struct wtg_ctx *ctx, struct wim_source *source, int ind
 				       : "--secure-boot-ca 2023: image %d of '%s' has no 2023-signed boot manager (Windows\\Boot\\EFI_EX)%s; write it from a newer Windows image, or choose --secure-boot-ca 2011",
 				 index, wim_path, bm.ex ? sb_ca_text(authenticode_ca(&bm.ex_sig)) : "");
 	bm.use_ex = choice != SB_CHOICE_2011 && ex_2023;
-	if (bm.use_ex)
-		bm.machine = ex_machine;
+	bm.machine = bm.use_ex ? ex_pe.machine : efi_pe.machine;
+	bm.subsystem = bm.use_ex ? ex_pe.subsystem : efi_pe.subsystem;
 	bm.ca = authenticode_ca(bm.use_ex ? &bm.ex_sig : &bm.efi_sig);
 	if (bm.efi && !bm.use_ex && bm.ca == SB_CA_2011 && !authenticode_has_ca(&bm.efi_sig, SB_CA_2023))
 		log_warn(ctx, "the boot manager of image %d of '%s' is signed only under " SB_CA_2011_CN ": PCs that took Microsoft's 2026 Secure Boot updates refuse it (with Secure Boot off it boots anywhere); %s",

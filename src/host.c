@@ -26,6 +26,7 @@ static const struct {
 	[HOST_INTEL_MAC_T2] = { "intel-mac-t2", "Intel Mac with a T2 chip" },
 	[HOST_PC_UEFI] = { "pc-uefi", "UEFI PC" },
 	[HOST_PC_BIOS] = { "pc-bios", "BIOS PC" },
+	[HOST_PC_ARM64] = { "pc-arm64", "ARM64 PC" },
 };
 
 /* The SoCs of Apple Silicon Macs, as their device trees name them
@@ -54,10 +55,12 @@ const char *host_kind_title(enum host_kind kind)
 
 static void set_kind(struct host *h, enum host_kind kind)
 {
+	bool arm64 = kind == HOST_APPLE_SILICON || kind == HOST_PC_ARM64;
+
 	h->kind = kind;
-	h->cpu_arch = kind == HOST_APPLE_SILICON ? WIM_ARCH_ARM64 : WIM_ARCH_X64;
+	h->cpu_arch = arm64 ? WIM_ARCH_ARM64 : WIM_ARCH_X64;
 	h->firmware_arch = kind == HOST_APPLE_SILICON || kind == HOST_PC_BIOS ? WIM_ARCH_UNKNOWN
-									    : WIM_ARCH_X64;
+		: kind == HOST_PC_ARM64 ? WIM_ARCH_ARM64 : WIM_ARCH_X64;
 }
 
 static const enum host_kind family_kinds[] = {
@@ -107,7 +110,10 @@ int host_resolve(struct wtg_ctx *ctx, const char *name, struct host *host_ret)
 	for (int k = 0; k < HOST_KIND_COUNT; k++) {
 		if (!strcmp(name, kinds[k].name)) {
 			set_kind(&h, k);
-			snprintf(h.evidence, sizeof(h.evidence), "named with --host %s", name);
+			if (k == HOST_PC_ARM64)
+				h.secure_boot = 1;
+			snprintf(h.evidence, sizeof(h.evidence), "named with --host %s%s", name,
+				 k == HOST_PC_ARM64 ? " (ARM64 PCs ship with Secure Boot on)" : "");
 			*host_ret = h;
 			return 0;
 		}
@@ -299,7 +305,8 @@ static enum wim_arch cpu_arch(struct wtg_ctx *ctx)
 	return WIM_ARCH_X64;
 }
 
-/* A PC: UEFI (32- or 64-bit, Secure Boot on or off) or BIOS. */
+/* A PC: UEFI (32- or 64-bit, Secure Boot on or off; on an aarch64 CPU an
+ * ARM64 PC) or BIOS. */
 static void detect_pc(struct wtg_ctx *ctx, struct host *h)
 {
 	char bits[8], var[8];
@@ -313,8 +320,7 @@ static void detect_pc(struct wtg_ctx *ctx, struct host *h)
 			 "no /sys/firmware/efi: this machine started Linux through BIOS (or UEFI's CSM)");
 		return;
 	}
-	set_kind(h, HOST_PC_UEFI);
-	h->cpu_arch = h->firmware_arch = cpu_arch(ctx);
+	set_kind(h, cpu_arch(ctx) == WIM_ARCH_ARM64 ? HOST_PC_ARM64 : HOST_PC_UEFI);
 	read_attr(ctx, "firmware/efi/fw_platform_size", bits, sizeof(bits));
 	if (!strcmp(bits, "32") && h->cpu_arch == WIM_ARCH_X64)
 		h->firmware_arch = WIM_ARCH_X86;
@@ -322,7 +328,8 @@ static void detect_pc(struct wtg_ctx *ctx, struct host *h)
 	n = read_sysfs(ctx, SECURE_BOOT_VAR, var, sizeof(var));
 	if (n == 5)
 		h->secure_boot = var[4] == 1;
-	len = (size_t)snprintf(h->evidence, sizeof(h->evidence), "/sys/firmware/efi present");
+	len = (size_t)snprintf(h->evidence, sizeof(h->evidence), "/sys/firmware/efi present%s",
+			       h->kind == HOST_PC_ARM64 ? ", aarch64 CPU" : "");
 	if (*bits)
 		len += (size_t)snprintf(h->evidence + len, sizeof(h->evidence) - len,
 					", %s-bit UEFI", bits);

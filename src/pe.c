@@ -1,4 +1,4 @@
-/* pe.c - the machine type of a PE image (see pe.h). */
+/* pe.c - the machine type and subsystem of a PE image (see pe.h). */
 #include "wintogo/pe.h"
 
 #include <errno.h>
@@ -11,6 +11,12 @@
 
 #define PE32_MAGIC 0x10b
 #define PE32PLUS_MAGIC 0x20b
+/* Where the optional header keeps Subsystem: the same in PE32 and PE32+
+ * (the wider ImageBase of PE32+ takes the place of PE32's BaseOfData). */
+#define PE_OPT_SUBSYSTEM 68
+#define PE_SUBSYSTEM_NATIVE 1
+#define PE_SUBSYSTEM_WINDOWS_GUI 2
+#define PE_SUBSYSTEM_WINDOWS_CUI 3
 /* The data directory that holds the Authenticode certificate table. */
 #define PE_DIR_SECURITY 4
 
@@ -42,6 +48,15 @@ static bool has_certificates(const uint8_t *opt, size_t opt_len)
 	return le32(opt + dirs_at + PE_DIR_SECURITY * 8 + 4) != 0;
 }
 
+/* The Subsystem of an optional header of n bytes (n < 0: none read);
+ * 0 when it is too short or of neither PE32 nor PE32+ kind. */
+static uint16_t subsystem(const uint8_t *opt, ssize_t n)
+{
+	if (n < PE_OPT_SUBSYSTEM + 2 || (le16(opt) != PE32_MAGIC && le16(opt) != PE32PLUS_MAGIC))
+		return 0;
+	return le16(opt + PE_OPT_SUBSYSTEM);
+}
+
 /* MZ header: e_lfanew at 0x3c points at "PE\0\0", then the COFF header
  * whose first field is the machine type, then the optional header. */
 int pe_read_info(struct wtg_ctx *ctx, const char *path, struct pe_info *info_ret)
@@ -70,6 +85,7 @@ int pe_read_info(struct wtg_ctx *ctx, const char *path, struct pe_info *info_ret
 	n = pread(fd, opt, opt_len, (off_t)lfanew + sizeof(pe));
 	*info_ret = (struct pe_info){
 		.machine = le16(pe + 4),
+		.subsystem = subsystem(opt, n),
 		.signed_ = n > 0 && has_certificates(opt, (size_t)n),
 	};
 out:
@@ -93,6 +109,20 @@ const char *pe_machine_name(uint16_t machine)
 	case PE_MACHINE_AMD64: return "x64";
 	case PE_MACHINE_ARM64: return "arm64";
 	case PE_MACHINE_I386: return "x86";
+	default: return "unknown";
+	}
+}
+
+const char *pe_subsystem_name(uint16_t subsystem)
+{
+	switch (subsystem) {
+	case PE_SUBSYSTEM_EFI_APPLICATION: return "EFI application";
+	case PE_SUBSYSTEM_EFI_BOOT_SERVICE_DRIVER: return "EFI boot service driver";
+	case PE_SUBSYSTEM_EFI_RUNTIME_DRIVER: return "EFI runtime driver";
+	case PE_SUBSYSTEM_EFI_ROM: return "EFI ROM";
+	case PE_SUBSYSTEM_WINDOWS_GUI: return "Windows GUI";
+	case PE_SUBSYSTEM_WINDOWS_CUI: return "Windows console";
+	case PE_SUBSYSTEM_NATIVE: return "native";
 	default: return "unknown";
 	}
 }

@@ -154,6 +154,8 @@ static void check_uefi_arch(const struct host *h, const struct boot_facts *in,
 	const char *want = boot_fallback_name(boot_machine_of(fa));
 	const char *message = fa == WIM_ARCH_X86 && h->cpu_arch == WIM_ARCH_X64
 		? "32-bit UEFI firmware starts only 32-bit boot loaders, even on a 64-bit CPU"
+		: fa == WIM_ARCH_ARM64
+		? "an ARM64 PC's UEFI starts only ARM64 boot loaders: Windows on ARM runs x64 apps emulated, never an x64 Windows"
 		: "UEFI firmware starts only boot loaders built for its own architecture";
 	const struct boot_loader *l;
 
@@ -262,7 +264,9 @@ static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 		    : xasprintf("Windows\\Boot\\EFI\\%s in '%s', the written disk's \\EFI\\Boot\\%s, has no Authenticode signature; %s",
 				l->name, in->path, boot_fallback_name(l->machine) ? boot_fallback_name(l->machine) : "boot*.efi", sb),
 		    xstrdup(t2 ? "set Secure Boot to \"No Security\" in Startup Security Utility"
-			       : "turn Secure Boot off in the firmware setup, or write the disk from a genuine Windows image"));
+			: h->kind == HOST_PC_ARM64
+			? "write the disk from a genuine Windows image, whose boot manager Microsoft signed: not every ARM64 PC lets Secure Boot be turned off"
+			: "turn Secure Boot off in the firmware setup, or write the disk from a genuine Windows image"));
 	} else if (!l && in && !is_disk(in) && !in->n_loaders && h->secure_boot != 0 &&
 		   !has_reason(r, "arch-mismatch")) {
 		/* a note, not a condition: a genuine Windows image's boot manager
@@ -274,6 +278,10 @@ static void check_secure_boot(const struct host *h, const struct boot_loader *l,
 		    xstrdup("probe the disk once it is written, or the install image copied out of the ISO"));
 	} else if (l && h->secure_boot != 0) {
 		check_signer(h, l, in, r);
+	} else if (h->secure_boot == 1) {
+		add_host(r, h, "secure-boot", PROBE_NOTE,
+			 "Secure Boot is on: Windows Boot Manager is signed by Microsoft, whose keys PCs ship with",
+			 NULL);
 	}
 }
 
@@ -404,6 +412,8 @@ static void intel_mac(const struct host *h, const struct boot_facts *in, struct 
 		 "hold Option (Alt) at startup and choose \"EFI Boot\"");
 }
 
+/* A UEFI PC, x64 (or 32-bit UEFI) or ARM64: the same rules, each
+ * firmware with its own loader name and boot menu. */
 static void pc_uefi(const struct host *h, const struct boot_facts *in, struct probe_result *r)
 {
 	const struct boot_loader *l;
@@ -411,9 +421,14 @@ static void pc_uefi(const struct host *h, const struct boot_facts *in, struct pr
 	check_uefi_arch(h, in, r, &l);
 	check_secure_boot(h, l, in, r);
 	check_windows(in, r);
-	add_host(r, h, "boot-menu", PROBE_NOTE,
-		 "PCs start an external disk from their firmware's boot menu",
-		 "choose the disk in the boot menu: a key such as F12, F11, F8 or Esc at power-on");
+	if (h->kind == HOST_PC_ARM64)
+		add_host(r, h, "boot-menu", PROBE_NOTE,
+			 "ARM64 PCs start an external USB disk from their firmware's boot menu",
+			 "choose the disk in the boot menu: a key such as F12 at power-on; on a Surface, hold Volume Down while pressing power");
+	else
+		add_host(r, h, "boot-menu", PROBE_NOTE,
+			 "PCs start an external disk from their firmware's boot menu",
+			 "choose the disk in the boot menu: a key such as F12, F11, F8 or Esc at power-on");
 }
 
 static void pc_bios(const struct host *h, const struct boot_facts *in, struct probe_result *r)
@@ -463,6 +478,7 @@ void probe_run(const struct host *host, const struct boot_facts *input,
 		intel_mac(host, input, r);
 		break;
 	case HOST_PC_UEFI:
+	case HOST_PC_ARM64:
 		pc_uefi(host, input, r);
 		break;
 	default:

@@ -85,6 +85,8 @@ for mode in bash-completion stub plain; do
 	completes $mode "vm --format <TAB>: the formats its help names" "qcow2 raw vhdx" 3 wintogo vm --format ""
 	completes $mode "write --host a<TAB>: the hosts probe's help names" "apple-silicon auto" \
 		3 wintogo write --host a
+	completes $mode "probe --host pc-<TAB>: the PCs, ARM64 ones too" "pc-arm64 pc-bios pc-uefi" \
+		3 wintogo probe --host pc-
 	completes $mode "info IMAGE: images and folders" "$FIXTURES/multi.wim" \
 		2 wintogo info "$FIXTURES/mul"
 	completes $mode "wintogo help <TAB>: the commands" "help info list probe verify vm write" 2 wintogo help ""

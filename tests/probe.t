@@ -202,7 +202,7 @@ check "auto on this machine: a verdict (0, 3 or 4), JSON that parses" \
 # --- errors: exit 1 or 2, one line ---
 run_wintogo probe --host thinkpad
 is "$RC" 2 "an unknown --host is a usage error"
-like "$ERR" "--host wants auto, apple-silicon, intel-mac, intel-mac-t2, pc-uefi, pc-bios or a Mac model identifier" \
+like "$ERR" "--host wants auto, apple-silicon, intel-mac, intel-mac-t2, pc-uefi, pc-bios, pc-arm64 or a Mac model identifier" \
 	"  that lists the hosts"
 run_wintogo probe "$FIXTURES/x64.wim" "$FIXTURES/arm64.wim"
 is "$RC" 2 "two operands are a usage error"

@@ -47,6 +47,8 @@ struct boot_loader {
 	bool ex;                 /* an image's: the 2023-signed
 				    Windows\Boot\EFI_EX\bootmgfw_EX.efi, which
 				    write --secure-boot-ca auto puts first */
+	uint16_t subsystem;      /* PE_SUBSYSTEM_*: firmware starts only an
+				    EFI application; 0 if not PE */
 };
 
 struct boot_facts {

@@ -54,6 +54,7 @@ struct boot_managers {
 	bool use_ex;                  /* the choice made: the EFI_EX set */
 	enum sb_ca ca;                /* who signed the one chosen */
 	uint16_t machine;             /* its PE machine type; 0: not a PE */
+	uint16_t subsystem;           /* its PE subsystem; 0: not a PE */
 };
 
 /* Reads both (extracted into a stage of its own, then removed) and

@@ -30,6 +30,9 @@ enum host_kind {
 	HOST_INTEL_MAC_T2,
 	HOST_PC_UEFI,
 	HOST_PC_BIOS,
+	/* an ARM64 PC (Snapdragon): UEFI starting bootaa64.efi, shipped with
+	 * Secure Boot on; it starts a USB disk from its boot menu */
+	HOST_PC_ARM64,
 	HOST_KIND_COUNT,
 };
 
@@ -48,19 +51,23 @@ struct host {
 	char evidence[512];          /* the facts the kind was decided from */
 };
 
-/* "apple-silicon", "intel-mac", "intel-mac-t2", "pc-uefi", "pc-bios". */
+/* "apple-silicon", "intel-mac", "intel-mac-t2", "pc-uefi", "pc-bios",
+ * "pc-arm64". */
 const char *host_kind_name(enum host_kind kind);
 /* "Apple Silicon Mac", "Intel Mac", "Intel Mac with a T2 chip", ... */
 const char *host_kind_title(enum host_kind kind);
 
 /* The host called name: "auto" (this machine, see host_detect), a kind
- * name, or a Mac model identifier looked up in the model table.  Returns
+ * name, or a Mac model identifier looked up in the model table.  A named
+ * kind has Secure Boot unknown, but pc-arm64 has it on: ARM64 PCs ship
+ * so, and not every one lets it be turned off.  Returns
  * 0, or -WTG_ERR_INVALID_ARGUMENT (not logged) when name is none of
  * these: a usage error for the caller to report. */
 int host_resolve(struct wtg_ctx *ctx, const char *name, struct host *host_ret);
 
 /* This machine, from the sysfs root.  Never fails: what cannot be read
- * makes it a PC (UEFI when firmware/efi exists, else BIOS). */
+ * makes it a PC (UEFI when firmware/efi exists, else BIOS; an ARM64 PC
+ * when its UEFI runs an aarch64 CPU). */
 void host_detect(struct wtg_ctx *ctx, struct host *host_ret);
 
 #endif

@@ -11,6 +11,7 @@
 #include "wintogo/host.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/pe.h"
 #include "wintogo/probe.h"
 #include "wintogo/util.h"
 
@@ -28,8 +29,8 @@ static const char help[] =
 	"\n"
 	"Options:\n"
 	"  -H, --host HOST  the machine: auto (this one, the default), apple-silicon,\n"
-	"                   intel-mac, intel-mac-t2, pc-uefi, pc-bios, or a Mac model\n"
-	"                   identifier such as Mac14,2 or MacBookPro16,1\n"
+	"                   intel-mac, intel-mac-t2, pc-uefi, pc-bios, pc-arm64, or a\n"
+	"                   Mac model identifier such as Mac14,2 or MacBookPro16,1\n"
 	"  -i, --index N    probe image N of IMAGE (default: every image)\n"
 	"  -j, --json       print one JSON document on stdout\n"
 	"  -q, --quiet      print nothing: the exit status is the verdict\n"
@@ -149,6 +150,7 @@ static void loaders_json(struct json *j, const struct boot_facts *in)
 		json_string(j, "name", l->name);
 		json_arch(j, "architecture", l->arch);
 		json_uint(j, "machine", l->machine);
+		json_string(j, "subsystem", l->subsystem ? pe_subsystem_name(l->subsystem) : NULL);
 		json_bool(j, "signed", l->signed_);
 		json_string(j, "ca", l->signed_ ? sb_ca_name(l->ca) : NULL);
 		json_end_object(j);
@@ -245,7 +247,8 @@ static void print_host(const struct host *h)
 		printf(", %s", h->mac.marketing_name);
 	if (h->kind == HOST_APPLE_SILICON && *h->mac.chip)
 		printf(", Apple %s", h->mac.chip);
-	if ((h->kind == HOST_PC_UEFI || h->kind == HOST_PC_BIOS) && (*h->vendor || *h->product))
+	if ((h->kind == HOST_PC_UEFI || h->kind == HOST_PC_BIOS || h->kind == HOST_PC_ARM64) &&
+	    (*h->vendor || *h->product))
 		printf(", %s%s%s", h->vendor, *h->vendor && *h->product ? " " : "", h->product);
 	if (h->firmware_arch == WIM_ARCH_X86)
 		printf(", 32-bit UEFI");
@@ -290,9 +293,13 @@ static void print_input(const struct boot_facts *in)
 		return;
 	}
 	printf(", EFI system partition%s", in->esp_fat ? "" : " (not FAT)");
-	for (size_t i = 0; i < in->n_loaders; i++)
-		printf(", \\EFI\\Boot\\%s (%s, %s)", in->loaders[i].name,
-		       wim_arch_name(in->loaders[i].arch), signed_text(&in->loaders[i]));
+	for (size_t i = 0; i < in->n_loaders; i++) {
+		const struct boot_loader *l = &in->loaders[i];
+
+		printf(", \\EFI\\Boot\\%s (%s%s%s, %s)", l->name, wim_arch_name(l->arch),
+		       l->subsystem ? " " : "", l->subsystem ? pe_subsystem_name(l->subsystem) : "",
+		       signed_text(l));
+	}
 	if (in->esp_fat && !in->n_loaders)
 		printf(", no \\EFI\\Boot\\boot*.efi");
 	if (in->esp_fat)
@@ -458,7 +465,7 @@ out:
 int cli_parse_host(struct wtg_ctx *ctx, const char *cmd, const char *name, struct host *host_ret)
 {
 	if (host_resolve(ctx, name, host_ret) < 0)
-		return cli_usage_error(cmd, "--host wants auto, apple-silicon, intel-mac, intel-mac-t2, pc-uefi, pc-bios or a Mac model identifier such as Mac14,2, not '%s'",
+		return cli_usage_error(cmd, "--host wants auto, apple-silicon, intel-mac, intel-mac-t2, pc-uefi, pc-bios, pc-arm64 or a Mac model identifier such as Mac14,2, not '%s'",
 				       name);
 	return 0;
 }

@@ -58,7 +58,7 @@ static const char help[] =
 	"  -y, --yes            write a disk without asking for its name to be typed\n"
 	"  -H, --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
-	"                       boot there (such as on Apple Silicon)\n"
+	"                       boot there (on Apple Silicon; x64 on a pc-arm64)\n"
 	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
 	"                       a disk that cannot boot there\n"
 	"      --dry-run        print the plan and stop\n"

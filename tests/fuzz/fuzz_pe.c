@@ -1,5 +1,5 @@
 /* fuzz_pe.c - the PE/Authenticode readers: pe_read_info (pe.h: MZ header,
- * PE signature, COFF machine, the security data directory) and
+ * PE signature, COFF machine, Subsystem, the security data directory) and
  * authenticode_parse (authenticode.h: the certificate table, its PKCS#7
  * signatures, nested ones, the file's digest). */
 #include "fuzz.h"
@@ -22,6 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_ASSERT(size >= 64 && data[0] == 'M' && data[1] == 'Z');
 		FUZZ_ASSERT(pe_machine_name(info.machine) != NULL);
+		FUZZ_ASSERT(pe_subsystem_name(info.subsystem) != NULL);
 		/* the two readers agree */
 		FUZZ_ASSERT(pe_read_machine(&ctx, path, &machine) == 0);
 		FUZZ_ASSERT(machine == info.machine);

@@ -32,6 +32,10 @@ static void test_hosts(void)
 	is_int(host_resolve(ctx, "pc-uefi", &h), 0, "pc-uefi");
 	ok(h.firmware_arch == WIM_ARCH_X64 && h.secure_boot == -1 && !h.detected,
 	   "  x64 UEFI, Secure Boot unknown, named");
+	is_int(host_resolve(ctx, "pc-arm64", &h), 0, "pc-arm64");
+	ok(h.kind == HOST_PC_ARM64 && h.cpu_arch == WIM_ARCH_ARM64 && h.firmware_arch == WIM_ARCH_ARM64 &&
+	   h.secure_boot == 1, "  arm64 UEFI, Secure Boot on as ARM64 PCs ship");
+	is_str(host_kind_title(h.kind), "ARM64 PC", "  an ARM64 PC");
 
 	is_int(mac_model_guess("Mac13,1"), MAC_FAMILY_APPLE_SILICON, "guess: Mac13,1");
 	is_int(mac_model_guess("Mac12,1"), MAC_FAMILY_UNKNOWN, "guess: Mac12,1 is no model");

@@ -1,4 +1,4 @@
-/* Unit tests of probe.c and pe.c's signature check: host kind x image
+/* Unit tests of probe.c and pe.c's signature and subsystem reading: host kind x image
  * facts -> verdict, reasons and the VM suggestion. */
 #include <stdlib.h>
 #include <unistd.h>
@@ -9,8 +9,9 @@
 #include "wintogo/pe.h"
 #include "wintogo/probe.h"
 
-enum input { X64_IMAGE, ARM64_IMAGE, X64_DISK, NO_ESP_DISK, INPUT_COUNT };
-static const char *const input_names[] = { "x64 image", "arm64 image", "x64 disk", "disk without ESP" };
+enum input { X64_IMAGE, ARM64_IMAGE, X64_DISK, ARM64_DISK, NO_ESP_DISK, INPUT_COUNT };
+static const char *const input_names[] = { "x64 image", "arm64 image", "x64 disk", "arm64 disk",
+					    "disk without ESP" };
 
 static struct boot_facts make_input(enum input which)
 {
@@ -29,7 +30,15 @@ static struct boot_facts make_input(enum input which)
 		f = (struct boot_facts){ .input = BOOT_INPUT_DISK, .path = "disk.img", .arch = WIM_ARCH_X64,
 					 .table = "gpt", .esp = true, .esp_fat = true, .n_loaders = 1,
 					 .bcd = true, .removable = -1 };
-		f.loaders[0] = (struct boot_loader){ "bootx64.efi", WIM_ARCH_X64, PE_MACHINE_AMD64, false };
+		f.loaders[0] = (struct boot_loader){ .name = "bootx64.efi", .arch = WIM_ARCH_X64, .machine = PE_MACHINE_AMD64,
+						     .subsystem = PE_SUBSYSTEM_EFI_APPLICATION };
+		break;
+	case ARM64_DISK:
+		f = (struct boot_facts){ .input = BOOT_INPUT_DISK, .path = "disk.img", .arch = WIM_ARCH_ARM64,
+					 .table = "gpt", .esp = true, .esp_fat = true, .n_loaders = 1,
+					 .bcd = true, .removable = -1 };
+		f.loaders[0] = (struct boot_loader){ .name = "bootaa64.efi", .arch = WIM_ARCH_ARM64, .machine = PE_MACHINE_ARM64,
+						     .subsystem = PE_SUBSYSTEM_EFI_APPLICATION };
 		break;
 	default:
 		f = (struct boot_facts){ .input = BOOT_INPUT_DISK, .path = "disk.img",
@@ -84,24 +93,34 @@ static void test_matrix(void)
 		const char *ids[INPUT_COUNT];
 	} rows[] = {
 		{ "apple-silicon",
-		  { PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
+		  { PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
 		  { "apple-silicon-no-uefi arch-mismatch", "apple-silicon-no-uefi",
-		    "apple-silicon-no-uefi arch-mismatch", "apple-silicon-no-uefi no-esp" } },
+		    "apple-silicon-no-uefi arch-mismatch", "apple-silicon-no-uefi",
+		    "apple-silicon-no-uefi no-esp" } },
 		{ "intel-mac",
-		  { PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT },
-		  { "bootcamp-drivers", "arch-mismatch", "bootcamp-drivers", "no-esp bootcamp-drivers" } },
+		  { PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT,
+		    PROBE_CANNOT_BOOT },
+		  { "bootcamp-drivers", "arch-mismatch", "bootcamp-drivers", "arch-mismatch",
+		    "no-esp bootcamp-drivers" } },
 		{ "intel-mac-t2",
-		  { PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT },
+		  { PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT,
+		    PROBE_CANNOT_BOOT },
 		  { "t2-external-boot t2-secure-boot bootcamp-drivers",
 		    "t2-external-boot t2-secure-boot arch-mismatch",
 		    "t2-external-boot t2-secure-boot unsigned-loader bootcamp-drivers",
+		    "t2-external-boot t2-secure-boot arch-mismatch",
 		    "t2-external-boot t2-secure-boot no-esp bootcamp-drivers" } },
 		{ "pc-uefi",
-		  { PROBE_BOOTS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT },
-		  { "", "arch-mismatch", "unsigned-loader", "no-esp" } },
+		  { PROBE_BOOTS, PROBE_CANNOT_BOOT, PROBE_BOOTS_WITH_CONDITIONS, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
+		  { "", "arch-mismatch", "unsigned-loader", "arch-mismatch", "no-esp" } },
 		{ "pc-bios",
-		  { PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
-		  { "bios-no-gpt", "bios-no-gpt arch-mismatch", "bios-no-gpt", "bios-no-gpt" } },
+		  { PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
+		  { "bios-no-gpt", "bios-no-gpt arch-mismatch", "bios-no-gpt", "bios-no-gpt arch-mismatch",
+		    "bios-no-gpt" } },
+		/* Secure Boot on: the unsigned arm64 loader is refused */
+		{ "pc-arm64",
+		  { PROBE_CANNOT_BOOT, PROBE_BOOTS, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT, PROBE_CANNOT_BOOT },
+		  { "arch-mismatch", "", "arch-mismatch", "unsigned-loader", "no-esp" } },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -128,6 +147,32 @@ static void test_no_input(void)
 	check(&h, NULL, PROBE_BOOTS, "", "a UEFI PC without an image");
 	host_resolve(ctx, "pc-bios", &h);
 	check(&h, NULL, PROBE_CANNOT_BOOT, "bios-no-gpt", "a BIOS PC without an image");
+	host_resolve(ctx, "pc-arm64", &h);
+	check(&h, NULL, PROBE_BOOTS, "", "an ARM64 PC without an image");
+}
+
+static void test_pc_arm64(void)
+{
+	struct boot_facts disk = make_input(ARM64_DISK);
+	struct probe_result r;
+	struct host h;
+
+	is_int(host_resolve(ctx, "pc-arm64", &h), 0, "pc-arm64 is a host");
+	ok(h.kind == HOST_PC_ARM64 && h.cpu_arch == WIM_ARCH_ARM64 && h.firmware_arch == WIM_ARCH_ARM64 &&
+	   h.secure_boot == 1 && !h.detected, "  arm64 CPU and UEFI, Secure Boot on, named");
+	disk.loaders[0].signed_ = true;
+	disk.loaders[0].ca = SB_CA_2023;
+	probe_run(&h, &disk, &r);
+	is_str(probe_verdict_name(r.verdict), "boots with conditions",
+	       "pc-arm64 x an arm64 disk signed under UEFI CA 2023: boots where the firmware trusts it");
+	ok(has_note(&r, "secure-boot") && has_note(&r, "boot-menu"), "  with the Secure Boot and boot menu notes");
+	probe_result_release(&r);
+	h.secure_boot = 0;
+	disk.loaders[0].signed_ = false;
+	check(&h, &disk, PROBE_BOOTS, "", "Secure Boot off: the unsigned arm64 disk boots");
+	disk = make_input(X64_DISK);
+	disk.loaders[0].signed_ = true;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "arch-mismatch", "a signed x64 disk still cannot boot there");
 }
 
 static void test_pc_details(void)
@@ -140,10 +185,23 @@ static void test_pc_details(void)
 	h.secure_boot = 1;
 	check(&h, &disk, PROBE_CANNOT_BOOT, "unsigned-loader", "Secure Boot on, unsigned loader");
 	disk.loaders[0].signed_ = true;
+	disk.loaders[0].ca = SB_CA_2011;
 	probe_run(&h, &disk, &r);
-	is_str(probe_verdict_name(r.verdict), "boots", "Secure Boot on, signed loader");
+	is_str(probe_verdict_name(r.verdict), "boots with conditions",
+	       "Secure Boot on, signed under PCA 2011: a condition (the 2026 revocation)");
 	ok(has_note(&r, "secure-boot"), "  with a note about Secure Boot");
 	probe_result_release(&r);
+	check(&h, &disk, PROBE_BOOTS_WITH_CONDITIONS, "loader-ca-2011", "Secure Boot on, PCA 2011");
+	disk.loaders[0].ca = SB_CA_2023;
+	check(&h, &disk, PROBE_BOOTS_WITH_CONDITIONS, "loader-ca-2023", "Secure Boot on, UEFI CA 2023");
+	disk.loaders[0].ca = SB_CA_OTHER;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "loader-ca-other", "Secure Boot on, another CA");
+	disk.loaders[0].ca = SB_CA_NONE;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "loader-signature-invalid", "Secure Boot on, a signature that does not hold");
+	h.secure_boot = -1;
+	check(&h, &disk, PROBE_BOOTS_WITH_CONDITIONS, "loader-signature-invalid",
+	      "Secure Boot unknown, a signature that does not hold: a condition");
+	h.secure_boot = 1;
 	h.secure_boot = 0;
 	disk.loaders[0].signed_ = false;
 	check(&h, &disk, PROBE_BOOTS, "", "Secure Boot off, unsigned loader");
@@ -260,6 +318,18 @@ static void test_pe_signature(void)
 		ok(false, "write the PE file");
 	is_int(pe_read_info(ctx, path, &info), 0, "a minimal PE32+ image reads");
 	ok(info.machine == PE_MACHINE_AMD64 && !info.signed_, "  x64, not signed");
+	is_int(info.subsystem, 0, "  no Subsystem set");
+	pe[88 + 68] = PE_SUBSYSTEM_EFI_APPLICATION;
+	if (pwrite(fd, pe, sizeof(pe), 0) != sizeof(pe))
+		ok(false, "rewrite the PE file");
+	pe_read_info(ctx, path, &info);
+	is_str(pe_subsystem_name(info.subsystem), "EFI application", "  Subsystem 10 is an EFI application");
+	pe[89] = 0x03;                     /* magic 0x30b: neither PE32 nor PE32+ */
+	if (pwrite(fd, pe, sizeof(pe), 0) != sizeof(pe))
+		ok(false, "rewrite the PE file");
+	pe_read_info(ctx, path, &info);
+	is_int(info.subsystem, 0, "  an unknown optional header kind has no Subsystem");
+	pe[89] = 0x02;
 	pe[88 + 112 + 4 * 8 + 4] = 0x10;   /* certificate table size */
 	if (pwrite(fd, pe, sizeof(pe), 0) != sizeof(pe))
 		ok(false, "rewrite the PE file");
@@ -275,6 +345,7 @@ int main(void)
 	test_matrix();
 	test_no_input();
 	test_pc_details();
+	test_pc_arm64();
 	test_vm();
 	test_pe_signature();
 	printf("1..%d\n", tap_count);

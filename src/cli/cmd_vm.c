@@ -109,8 +109,8 @@ static int write_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arc
 	if (cli->json)
 		utm_json(bundle);
 	else if (!cli->quiet)
-		printf("UTM bundle: %s (%s, %s)\n", bundle, arch == WIM_ARCH_ARM64 ? "aarch64, virtualized" :
-		       "x86_64, emulated on Apple Silicon", "UEFI, TPM 2.0, NVMe disk");
+		printf("UTM bundle: %s (%s, UEFI, TPM 2.0)\n", bundle, arch == WIM_ARCH_ARM64 ?
+		       "aarch64, virtualized, NVMe disk" : "x86_64, emulated on Apple Silicon, IDE disk");
 	free(bundle);
 	return 0;
 }

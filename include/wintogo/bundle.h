@@ -20,6 +20,22 @@
 #include "wintogo/ctx.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "wintogo/wim.h"
+
+/* What the VMware and Parallels bundles are made from (vmware.h,
+ * parallels.h). */
+struct vm_bundle_request {
+	const char *dir;          /* the bundle is made in here */
+	const char *name;         /* the VM's name */
+	const char *disk;         /* the VMDK or Parallels image to put in it */
+	uint64_t disk_bytes;      /* its virtual size */
+	enum wim_arch arch;       /* WIM_ARCH_X64 or WIM_ARCH_ARM64 */
+	unsigned cpus;
+	uint64_t memory_mib;
+	bool force;               /* replace an existing bundle */
+};
 
 /* Refuses (logged, -WTG_ERR_INVALID_ARGUMENT) a name that is not UTF-8,
  * holds a control character (U+0000 to U+001F, U+007F to U+009F) or a

@@ -196,6 +196,13 @@ run_wintogo vm --quiet --utm "$TMP/utm" --vm-name Stale "$TMP/x64.img" "$TMP/sta
 is "$RC" 0 "a stale NAME.utm.partial nobody holds does not stop vm"
 is "$(ls "$TMP/utm/Stale.utm/Data")" "DISK.qcow2" "and nothing of it is in the new bundle"
 check "nor is it left" test ! -e "$TMP/utm/Stale.utm.partial"
+mkdir "$TMP/elsewhere"
+echo "keep me" >"$TMP/elsewhere/victim"
+ln -s "$TMP/elsewhere" "$TMP/utm/Link.utm.partial"
+run_wintogo vm --quiet --utm "$TMP/utm" --vm-name Link "$TMP/x64.img" "$TMP/link.qcow2"
+is "$RC" 0 "a NAME.utm.partial that is a symlink does not stop vm"
+is "$(ls "$TMP/elsewhere"):$(cat "$TMP/elsewhere/victim")" "victim:keep me" "and the folder it points to is untouched"
+check "the bundle is a new folder, not the symlink" test -d "$TMP/utm/Link.utm" -a ! -L "$TMP/utm/Link.utm"
 mkdir "$TMP/utm/Busy.utm.partial"
 flock "$TMP/utm/Busy.utm.partial" sleep 60 &
 holder=$!

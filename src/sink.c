@@ -18,6 +18,10 @@ static const struct sink_ops *backend(enum sink_kind kind)
 		return &sink_blockdev_ops;
 	case SINK_VHDX:
 		return &sink_vhdx_ops;
+	case SINK_VMDK:
+		return &sink_vmdk_ops;
+	case SINK_PARALLELS:
+		return &sink_parallels_ops;
 	case SINK_RAW_FILE:
 	default:
 		return &sink_raw_ops;

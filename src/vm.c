@@ -166,8 +166,10 @@ int vm_convert(struct wtg_ctx *ctx, const struct vm_convert_request *req,
 		ret = sink_write_all(sink, &list, &blocks);
 	if (!ret)
 		ret = sink_finish(sink);
-	if (!ret)
+	if (!ret) {
 		write_result_set(result_ret, &list, &t0);
+		result_ret->disk_bytes = size;
+	}
 out:
 	sink_free(sink);
 	extents_release(&list);

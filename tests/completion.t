@@ -82,7 +82,7 @@ for mode in bash-completion stub plain; do
 	completes $mode "-i: the same" "1 2 3" \
 		4 wintogo write "$FIXTURES/multi.wim" -i ""
 	completes $mode "--index without an image on the line: nothing" "" 3 wintogo info --index ""
-	completes $mode "vm --format <TAB>: the formats its help names" "qcow2 raw vhdx" 3 wintogo vm --format ""
+	completes $mode "vm --format <TAB>: the formats its help names" "parallels qcow2 raw vhdx vmdk" 3 wintogo vm --format ""
 	completes $mode "write --host a<TAB>: the hosts probe's help names" "apple-silicon auto" \
 		3 wintogo write --host a
 	completes $mode "probe --host pc-<TAB>: the PCs, ARM64 ones too" "pc-arm64 pc-bios pc-uefi" \

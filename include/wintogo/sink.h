@@ -1,5 +1,6 @@
 /* sink.h - where the disk goes: one interface, one backend per kind of
- * target (a raw image file, a disk, QCOW2, VHDX).  A sink receives the
+ * target (a raw image file, a disk, QCOW2, VHDX; VMDK and Parallels through
+ * qemu-img).  A sink receives the
  * extents in strictly increasing offset order and refuses anything else.
  *
  * The common part reads each extent from its stage file in blocks
@@ -74,7 +75,7 @@ struct sink {
 	void *priv;             /* the backend's state */
 };
 
-enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE, SINK_VHDX };
+enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE, SINK_VHDX, SINK_VMDK, SINK_PARALLELS };
 
 #define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
 
@@ -82,6 +83,8 @@ extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;
 extern const struct sink_ops sink_vhdx_ops;
+extern const struct sink_ops sink_vmdk_ops;       /* through qemu-img */
+extern const struct sink_ops sink_parallels_ops;
 
 /* Opens the sink for target; the sink keeps ctx for its log and progress.
  * With force, an existing output is replaced.  Two of the context's test

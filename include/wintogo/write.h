@@ -90,6 +90,7 @@ struct write_result {
 	bool verified;           /* read back and compared */
 	const char *manifest;    /* the manifest written next to TARGET */
 	double seconds;
+	uint64_t disk_bytes;     /* vm_convert: the disk's size (write: see the layout) */
 };
 
 struct extent_list;

@@ -12,10 +12,12 @@
 #include "wintogo/input.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/parallels.h"
 #include "wintogo/servicing.h"
 #include "wintogo/utm.h"
 #include "wintogo/util.h"
 #include "wintogo/vm.h"
+#include "wintogo/vmware.h"
 #include "wintogo/write.h"
 
 static const char help[] =
@@ -27,14 +29,19 @@ static const char help[] =
 	"converted as it is.\n"
 	"\n"
 	"Options:\n"
-	"  -F, --format FORMAT  qcow2 (default), vhdx (dynamic, for Hyper-V) or raw\n"
+	"  -F, --format FORMAT  qcow2 (default), vhdx (dynamic, for Hyper-V), raw,\n"
+	"                       vmdk (VMware) or parallels\n"
 	"  -c, --compress       compress QCOW2 clusters with zlib (smaller, slower)\n"
 	"      --vhdx-block-size SIZE  VHDX block size, a power of two from 1M to\n"
 	"                       256M (default 1M: the smallest file)\n"
 	"      --utm DIR        also write a UTM bundle DIR/NAME.utm for a Mac\n"
-	"      --vm-name NAME   the VM's name in UTM (default: the image's name)\n"
-	"      --cpus N         virtual CPUs of the UTM VM (default 4)\n"
-	"      --memory SIZE    memory of the UTM VM, 2G to 6T (default 8G)\n"
+	"      --vmware DIR     --format vmdk: also write DIR/NAME.vmwarevm for\n"
+	"                       VMware Fusion\n"
+	"      --parallels DIR  --format parallels: also write DIR/NAME.hdd and\n"
+	"                       DIR/NAME.prlctl.sh for Parallels Desktop\n"
+	"      --vm-name NAME   the VM's name (default: the image's name)\n"
+	"      --cpus N         virtual CPUs of the VM (default 4)\n"
+	"      --memory SIZE    memory of the VM, 2G to 6T (default 8G)\n"
 	"  -i, --index N        build image N of SOURCE (see 'wintogo info')\n"
 	"  -n, --name NAME      build the image called NAME\n"
 	"  -s, --size SIZE      size of the virtual disk, e.g. 64G (default: the\n"
@@ -53,7 +60,7 @@ static const char help[] =
 	CLI_SERVICE_HELP
 	"\n"
 	"Output:\n"
-	"  -f, --force          replace OUT (and the UTM bundle) if they exist\n"
+	"  -f, --force          replace OUT (and the VM bundle) if they exist\n"
 	"      --sha256 HEX     refuse SOURCE unless its SHA-256 is HEX\n"
 	"      --sha256-file SUMS  the same, with the hash from SOURCE's entry in SUMS\n"
 	"      --no-verify      --format raw: do not read OUT back after writing it\n"
@@ -65,6 +72,8 @@ static const char help[] =
 struct vm_cli {
 	struct write_options opt;
 	const char *utm_dir;
+	const char *vmware_dir;
+	const char *parallels_dir;
 	const char *vm_name;
 	unsigned cpus;
 	uint64_t memory;
@@ -73,13 +82,13 @@ struct vm_cli {
 	bool quiet;
 };
 
-static void utm_json(const char *bundle)
+static void bundle_json(const char *key, const char *bundle)
 {
 	struct json j;
 
 	json_init(&j, stdout, false);
 	json_begin_object(&j, NULL);
-	json_string(&j, "utm", bundle);
+	json_string(&j, key, bundle);
 	json_end_object(&j);
 	json_finish(&j);
 }
@@ -108,24 +117,79 @@ static int write_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arc
 		return -EIO;
 	}
 	if (cli->json)
-		utm_json(bundle);
+		bundle_json("utm", bundle);
 	else if (!cli->quiet)
-		printf("UTM bundle: %s (%s, %s)\n", bundle, arch == WIM_ARCH_ARM64 ? "aarch64, virtualized" :
-		       "x86_64, emulated on Apple Silicon", "UEFI, TPM 2.0, NVMe disk");
+		printf("UTM bundle: %s (%s, UEFI, TPM 2.0)\n", bundle, arch == WIM_ARCH_ARM64 ?
+		       "aarch64, virtualized, NVMe disk" : "x86_64, emulated on Apple Silicon, IDE disk");
 	free(bundle);
 	return 0;
+}
+
+/* The VMware or Parallels bundle around OUT, of a disk of disk_bytes. */
+static int write_mac_bundle(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arch arch,
+			    const char *default_name, uint64_t disk_bytes)
+{
+	bool vmware = cli->vmware_dir != NULL;
+	struct vm_bundle_request req = {
+		.dir = vmware ? cli->vmware_dir : cli->parallels_dir,
+		.name = cli->vm_name ? cli->vm_name : default_name,
+		.disk = cli->opt.target,
+		.disk_bytes = disk_bytes,
+		.arch = arch,
+		.cpus = cli->cpus,
+		.memory_mib = cli->memory / MIB,
+		.force = cli->opt.force,
+	};
+	char *bundle = NULL;
+	int ret;
+
+	if (arch != WIM_ARCH_X64 && arch != WIM_ARCH_ARM64)
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "%s runs x64 and arm64 Windows; this one is %s",
+				 vmware ? "VMware Fusion" : "Parallels Desktop", wim_arch_name(arch));
+	ret = vmware ? vmware_write_bundle(ctx, &req, &bundle) : parallels_write_bundle(ctx, &req, &bundle);
+	if (ret < 0) {
+		unlink(cli->opt.target);  /* as for UTM: nothing that looks finished */
+		return ret;
+	}
+	if (cli->json)
+		bundle_json(vmware ? "vmware" : "parallels", bundle);
+	else if (!cli->quiet && vmware)
+		printf("VMware Fusion VM: %s (%s, UEFI, NVMe disk; add a TPM in Fusion)\n", bundle,
+		       arch == WIM_ARCH_ARM64 ? "arm-windows11-64" : "windows11-64");
+	else if (!cli->quiet)
+		printf("Parallels disk: %s; on the Mac, sh %s/%s.prlctl.sh makes its VM\n", bundle, req.dir, req.name);
+	free(bundle);
+	return 0;
+}
+
+static int write_bundles(struct wtg_ctx *ctx, const struct vm_cli *cli, enum wim_arch arch,
+			 const char *default_name, uint64_t disk_bytes)
+{
+	if (cli->utm_dir)
+		return write_utm(ctx, cli, arch, default_name);
+	if (cli->vmware_dir || cli->parallels_dir)
+		return write_mac_bundle(ctx, cli, arch, default_name, disk_bytes);
+	return 0;
+}
+
+static bool bundle_wanted(const struct vm_cli *cli)
+{
+	return cli->utm_dir || cli->vmware_dir || cli->parallels_dir;
 }
 
 /* Refusals about the bundle come before anything is written. */
 static int check_utm(struct wtg_ctx *ctx, const struct vm_cli *cli, const char *default_name)
 {
+	const char *name = cli->vm_name ? cli->vm_name : default_name;
 	char *bundle = NULL;
-	int ret;
+	int ret = 0;
 
-	if (!cli->utm_dir)
-		return 0;
-	ret = utm_bundle_path(ctx, cli->utm_dir, cli->vm_name ? cli->vm_name : default_name,
-			      cli->opt.force, &bundle);
+	if (cli->utm_dir)
+		ret = utm_bundle_path(ctx, cli->utm_dir, name, cli->opt.force, &bundle);
+	else if (cli->vmware_dir)
+		ret = vmware_bundle_path(ctx, cli->vmware_dir, name, cli->opt.force, &bundle);
+	else if (cli->parallels_dir)
+		ret = parallels_bundle_path(ctx, cli->parallels_dir, name, cli->opt.force, &bundle);
 	free(bundle);
 	return ret;
 }
@@ -167,7 +231,7 @@ static int from_disk(struct wtg_ctx *ctx, struct vm_cli *cli, const char *disk)
 	if (dot && dot != name)
 		*dot = '\0';
 	ret = check_utm(ctx, cli, name);
-	if (!ret && cli->utm_dir)
+	if (!ret && bundle_wanted(cli))
 		ret = vm_disk_arch(ctx, disk, &arch);
 	progress_ui_init(&ui, ctx, cli->json, cli->quiet);
 	if (!ret && !cli->dry_run)
@@ -179,8 +243,8 @@ static int from_disk(struct wtg_ctx *ctx, struct vm_cli *cli, const char *disk)
 	if (!ret && !cli->dry_run && !cli->quiet && !cli->json)
 		printf("Wrote %s: %s of data in %zu extents, %.1f s\n", cli->opt.target,
 		       format_size(result.bytes_written, size), result.extents, result.seconds);
-	if (!ret && !cli->dry_run && cli->utm_dir)
-		ret = write_utm(ctx, cli, arch, name);
+	if (!ret && !cli->dry_run)
+		ret = write_bundles(ctx, cli, arch, name, result.disk_bytes);
 	free(copy);
 	return ret < 0 ? EXIT_FAILED : EXIT_OK;
 }
@@ -194,7 +258,7 @@ static int utm_write(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
 	const struct vm_cli *cli = user;
 
-	return cli->utm_dir ? write_utm(ctx, cli, job->image.arch, job->image.name) : 0;
+	return write_bundles(ctx, cli, job->image.arch, job->image.name, job->layout.disk_bytes);
 }
 
 /* SOURCE is a Windows image: build the disk as write does. */
@@ -211,6 +275,8 @@ static int from_image(struct wtg_ctx *ctx, struct vm_cli *cli)
 enum {
 	OPT_DRY_RUN = CLI_OPT_FIRST_OWN,
 	OPT_UTM,
+	OPT_VMWARE,
+	OPT_PARALLELS,
 	OPT_VM_NAME,
 	OPT_CPUS,
 	OPT_MEMORY,
@@ -226,6 +292,8 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "compress", no_argument, NULL, 'c' },
 		{ "vhdx-block-size", required_argument, NULL, OPT_BLOCK_SIZE },
 		{ "utm", required_argument, NULL, OPT_UTM },
+		{ "vmware", required_argument, NULL, OPT_VMWARE },
+		{ "parallels", required_argument, NULL, OPT_PARALLELS },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
@@ -251,8 +319,12 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 				cli.opt.sink_kind = SINK_VHDX;
 			else if (!strcmp(optarg, "raw"))
 				cli.opt.sink_kind = SINK_RAW_FILE;
+			else if (!strcmp(optarg, "vmdk"))
+				cli.opt.sink_kind = SINK_VMDK;
+			else if (!strcmp(optarg, "parallels"))
+				cli.opt.sink_kind = SINK_PARALLELS;
 			else
-				return cli_bad_value("vm", "--format", optarg, "qcow2, vhdx or raw");
+				return cli_bad_value("vm", "--format", optarg, "qcow2, vhdx, raw, vmdk or parallels");
 			break;
 		case 'c':
 			cli.opt.sink_flags |= SINK_COMPRESS;
@@ -264,6 +336,12 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_UTM:
 			cli.utm_dir = optarg;
+			break;
+		case OPT_VMWARE:
+			cli.vmware_dir = optarg;
+			break;
+		case OPT_PARALLELS:
+			cli.parallels_dir = optarg;
 			break;
 		case OPT_VM_NAME:
 			cli.vm_name = optarg;
@@ -304,12 +382,18 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("vm", "--compress is for --format qcow2");
 	if (cli.opt.sink_format.block_size && cli.opt.sink_kind != SINK_VHDX)
 		return cli_usage_error("vm", "--vhdx-block-size is for --format vhdx");
+	if (!!cli.utm_dir + !!cli.vmware_dir + !!cli.parallels_dir > 1)
+		return cli_usage_error("vm", "give one of --utm, --vmware and --parallels: each wants its own disk format");
 	if (cli.utm_dir && cli.opt.sink_kind != SINK_QCOW2)
 		return cli_usage_error("vm", "a UTM bundle needs --format qcow2");
-	/* a QCOW2 or VHDX is checked with qemu-img, not read back (its file is
+	if (cli.vmware_dir && cli.opt.sink_kind != SINK_VMDK)
+		return cli_usage_error("vm", "a VMware Fusion bundle needs --format vmdk");
+	if (cli.parallels_dir && cli.opt.sink_kind != SINK_PARALLELS)
+		return cli_usage_error("vm", "a Parallels bundle needs --format parallels");
+	/* a QCOW2, VHDX, VMDK or Parallels image is checked with qemu-img, not read back (its file is
 	 * not the disk), and compressed clusters cannot take the manifest
 	 * written over them afterwards */
-	if (cli.opt.sink_kind == SINK_QCOW2 || cli.opt.sink_kind == SINK_VHDX)
+	if (cli.opt.sink_kind != SINK_RAW_FILE)
 		cli.opt.no_verify = cli.opt.no_manifest = true;
 	if (argc - optind != 2)
 		return cli_usage_error("vm", argc - optind < 2 ? "SOURCE and OUT are needed"

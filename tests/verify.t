@@ -152,6 +152,31 @@ is "$RC" 5 "and wintogo verify catches it later, from the hashes taken before th
 check "naming the byte" names "$corrupt_at" windows
 rm -f "$OUTDIR"/unverified.img*
 
+# --- how it reads: in order, past the cache ---
+# strace shows the read-back's own open (O_DIRECT: the file system here has
+# it) and its reads: every block once, each after the one before, as one
+# sequential reader sends them while other threads hash.
+# (LeakSanitizer cannot run under ptrace)
+ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 strace -f -qq -s 0 -e trace=openat,pread64 \
+	-o "$TMP/verify.strace" "$WINTOGO" verify --quiet "$disk"
+is "$?" 0 "verify under strace passes"
+readback_reads() { # the offset and length of each pread64 on the O_DIRECT fd of $1
+	perl -ne '
+		BEGIN { $path = shift @ARGV }
+		if (!defined $fd && /^\d+ openat\(AT_FDCWD, "\Q$path\E", [^)]*O_DIRECT[^)]*\) = (\d+)/) { $fd = $1; next }
+		next unless defined $fd;
+		if (/^(\d+) pread64\((\d+),\s+<unfinished/) { $pending{$1} = $2; next }
+		if (/^(\d+) <\.\.\. pread64 resumed>""\.\.\., (\d+), (\d+)\)/) {
+			print "$3 $2\n" if delete $pending{$1} == $fd; next }
+		print "$3 $2\n" if /^\d+ pread64\((\d+), ""\.\.\., (\d+), (\d+)\)/ && $1 == $fd;
+	' "$1" "$TMP/verify.strace"
+}
+readback_reads "$disk" >"$TMP/reads"
+blocks=$(jq '.extents | length' "$manifest")
+is "$(wc -l <"$TMP/reads")" "$blocks" "the read-back opens the image with O_DIRECT and reads each of its $blocks blocks once"
+check "in increasing order, each read after the one before" \
+	awk '$1 < end { exit 1 } { end = $1 + $2 }' "$TMP/reads"
+
 # --- what verify refuses ---
 run_wintogo verify
 is "$RC" 2 "verify without TARGET is a usage error"

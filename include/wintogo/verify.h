@@ -3,11 +3,15 @@
  * a disk image file now, a block device when its sink comes.
  *
  * Reads must come from the medium, not from the page cache that still
- * holds what was just written: verify_open() opens a block device with
- * O_DIRECT (reads then go in whole logical sectors into aligned memory;
- * verify handles that), and drops a regular file's cached pages with
- * posix_fadvise(POSIX_FADV_DONTNEED) (they are clean after the fsync the
- * sink did first; a file on tmpfs has no medium behind its cache). */
+ * holds what was just written: verify_open() opens the target with
+ * O_DIRECT (reads then go in whole logical sectors, or pages for a file,
+ * into aligned memory; verify handles that); where a file system has no
+ * O_DIRECT (tmpfs, which has no medium behind its cache anyway) it drops
+ * the file's cached pages with posix_fadvise(POSIX_FADV_DONTNEED) (they
+ * are clean after the fsync the sink did first).
+ *
+ * verify_blocks() reads in order from one thread and hashes on others
+ * (see verify.c); it calls ctx's callbacks from the calling thread only. */
 #ifndef WINTOGO_VERIFY_H
 #define WINTOGO_VERIFY_H
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "wintogo/log.h"
+#include "wintogo/pipeline.h"
 #include "wintogo/util.h"
 
 static const struct sink_ops *backend(enum sink_kind kind)
@@ -88,7 +89,6 @@ int sink_open_format(struct wtg_ctx *ctx, enum sink_kind kind, const char *targe
 	}
 	sink->corrupt = ctx->hooks.corrupt;
 	sink->corrupt_at = ctx->hooks.corrupt_offset;
-	sink->buf = xaligned(BLOCK_BYTES);
 	ret = sink->ops->open(sink);
 	if (ret < 0)
 		goto fail;
@@ -99,79 +99,143 @@ fail:
 	return ret;
 }
 
-/* Reads len bytes of e from pos into the sink's buffer. */
-static int read_stage(struct sink *sink, const struct extent *e, uint64_t pos, size_t len)
+/* The stream, as the pipeline sees it: block i is the bytes at pos in
+ * extent extent of the list. */
+struct stream_block {
+	size_t extent;
+	uint64_t pos;
+};
+
+struct stream_job {
+	const struct extent_list *list;
+	struct stream_block *blocks;
+	size_t count;
+};
+
+/* Runs on the pipeline's reader thread: no logging here. */
+static int read_stage_block(void *arg, size_t index, uint8_t *buf, struct pipeline_block *pb)
 {
-	struct wtg_ctx *ctx = sink->ctx;
-	uint64_t at;
+	const struct stream_job *job = arg;
+	const struct extent *e = &job->list->items[job->blocks[index].extent];
+	uint64_t pos = job->blocks[index].pos, at = e->src_offset + pos;
+	size_t len = (size_t)block_length(e, pos);
 	int ret;
 
+	pb->data = buf;
+	pb->length = len;
+	pb->hashed = !e->unhashed;
 	/* no stage: bytes that are zeros until written over after the stream */
 	if (e->fd < 0) {
-		memset(sink->buf, 0, len);
+		memset(buf, 0, len);
 		return 0;
 	}
-	if (__builtin_add_overflow(e->src_offset, pos, &at))
-		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s stage has an offset past 2^64", e->what);
-	ret = pread_all(e->fd, sink->buf, len, at);
-	if (ret == -ENODATA)
-		return log_error(ctx, WTG_ERR_IO, "cannot read the %s stage: it ends before byte %llu",
-				 e->what, (unsigned long long)(at + len));
-	if (ret < 0)
-		return log_syserr(ctx, -ret, "cannot read the %s stage", e->what);
+	ret = pread_all(e->fd, buf, len, at);
+	if (ret < 0) {
+		pb->failure = (struct pipeline_failure){
+			.error = ret == -ENODATA ? 0 : -ret, .at = at, .end = at + len,
+		};
+		return -1;
+	}
 	return 0;
 }
 
-/* Sends one block of e: hashed (unless e is unhashed), then written. */
-static int send_block(struct sink *sink, const struct extent *e, uint64_t pos,
-		      struct digest *d, struct block_list *blocks)
+/* Checks the list before anything is sent, and cuts it into blocks. */
+static int plan_stream(struct sink *sink, const struct extent_list *list, struct stream_job *job)
 {
-	size_t len = (size_t)block_length(e, pos);
-	uint64_t offset = e->offset + pos;
-	int ret = read_stage(sink, e, pos, len);
+	uint64_t next_offset = sink->next_offset, at;
 
-	if (ret < 0)
-		return ret;
-	if (!e->unhashed) {
-		digest_update(d, sink->buf, len);
-		digest_final(d, blocks_add(blocks, offset, len, e->what)->sha256);
+	*job = (struct stream_job){ .list = list };
+	for (size_t i = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+
+		if (e->offset < next_offset || e->offset + e->length > sink->size)
+			return log_error(sink->ctx, WTG_ERR_INTERNAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
+					 e->what, (unsigned long long)e->offset, sink->target);
+		if (__builtin_add_overflow(e->src_offset, e->length, &at))
+			return log_error(sink->ctx, WTG_ERR_INTERNAL, "internal error: the %s stage has an offset past 2^64", e->what);
+		next_offset = e->offset + e->length;
+		job->count += (size_t)((e->length + BLOCK_BYTES - 1) / BLOCK_BYTES);
 	}
-	if (sink->corrupt && sink->corrupt_at >= offset && sink->corrupt_at - offset < len) {
-		sink->buf[sink->corrupt_at - offset] ^= 0xff;
-		sink->corrupt = false;
+	job->blocks = xcalloc(job->count ? job->count : 1, sizeof(*job->blocks));
+	for (size_t i = 0, n = 0; i < list->count; i++) {
+		const struct extent *e = &list->items[i];
+
+		for (uint64_t pos = 0; pos < e->length; pos += block_length(e, pos))
+			job->blocks[n++] = (struct stream_block){ .extent = i, .pos = pos };
 	}
-	return sink->ops->write(sink, offset, sink->buf, len);
+	return 0;
 }
 
+/* The trace line of each extent up to and including extent, as its first
+ * block goes out (a test reading the trace knows how far the write is). */
+static void extents_started(struct sink *sink, const struct extent_list *list, size_t *next, size_t extent)
+{
+	for (; *next <= extent && *next < list->count; (*next)++) {
+		const struct extent *e = &list->items[*next];
+
+		if (*next > 0)
+			sink->next_offset = list->items[*next - 1].offset + list->items[*next - 1].length;
+		if (sink->trace)
+			fprintf(sink->trace, "%llu %llu %s\n", (unsigned long long)e->offset,
+				(unsigned long long)e->length, e->what);
+	}
+}
+
+static int log_stage_failure(struct sink *sink, const struct extent *e, const struct pipeline_failure *f)
+{
+	if (!f->error)
+		return log_error(sink->ctx, WTG_ERR_IO, "cannot read the %s stage: it ends before byte %llu",
+				 e->what, (unsigned long long)f->end);
+	return log_syserr(sink->ctx, f->error, "cannot read the %s stage", e->what);
+}
+
+/* The stage is read and hashed ahead (pipeline.h) while this thread
+ * writes: the target sees the same writes in the same order as before,
+ * each block hashed as it was read from the stage. */
 int sink_write_all(struct sink *sink, const struct extent_list *list,
 		   struct block_list *blocks)
 {
 	struct wtg_ctx *ctx = sink->ctx;
-	struct digest *d = digest_new();
+	struct pipeline_block *pb;
+	struct stream_job job;
+	struct pipeline *p;
+	size_t next_extent = 0;
 	uint64_t done = 0;
-	int ret = 0;
+	int ret = plan_stream(sink, list, &job);
 
-	for (size_t i = 0; i < list->count && !ret; i++) {
-		const struct extent *e = &list->items[i];
+	if (ret < 0)
+		return ret;
+	p = pipeline_start(job.count, read_stage_block, &job);
+	while (!ret && pipeline_next(p, &pb) == 1) {
+		const struct stream_block *sb = &job.blocks[pb->index];
+		const struct extent *e = &list->items[sb->extent];
+		uint64_t offset = e->offset + sb->pos;
 
-		if (e->offset < sink->next_offset || e->offset + e->length > sink->size) {
-			ret = log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s extent at byte %llu is out of order or past the end of '%s'",
-					e->what, (unsigned long long)e->offset, sink->target);
+		extents_started(sink, list, &next_extent, sb->extent);
+		if (pb->ret < 0) {
+			ret = log_stage_failure(sink, e, &pb->failure);
 			break;
 		}
-		if (sink->trace)
-			fprintf(sink->trace, "%llu %llu %s\n", (unsigned long long)e->offset,
-				(unsigned long long)e->length, e->what);
-		for (uint64_t pos = 0; pos < e->length && !ret; pos += block_length(e, pos)) {
-			ret = send_block(sink, e, pos, d, blocks);
-			if (!ret)
-				ret = progress_report(ctx, PROGRESS_WRITE,
-						      done + pos + block_length(e, pos), list->bytes);
+		if (pb->hashed)
+			memcpy(blocks_add(blocks, offset, pb->length, e->what)->sha256, pb->sha256, SHA256_BYTES);
+		if (sink->corrupt && sink->corrupt_at >= offset && sink->corrupt_at - offset < pb->length) {
+			pb->data[sink->corrupt_at - offset] ^= 0xff;
+			sink->corrupt = false;
 		}
-		sink->next_offset = e->offset + e->length;
-		done += e->length;
+		ret = sink->ops->write(sink, offset, pb->data, pb->length);
+		done += pb->length;
+		pipeline_release(p, pb);
+		if (!ret)
+			ret = progress_report(ctx, PROGRESS_WRITE, done, list->bytes);
 	}
-	digest_free(d);
+	pipeline_free(p);
+	free(job.blocks);
+	if (!ret) {
+		/* extents of no bytes at the end, and where the last one ends */
+		extents_started(sink, list, &next_extent, list->count);
+		if (list->count)
+			sink->next_offset = list->items[list->count - 1].offset + list->items[list->count - 1].length;
+	}
 	return ret;
 }
 
@@ -218,7 +282,6 @@ void sink_free(struct sink *sink)
 	sink->ops->abort(sink);
 	if (sink->trace)
 		fclose(sink->trace);
-	free(sink->buf);
 	free(sink->target);
 	free(sink);
 }

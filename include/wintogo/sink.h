@@ -69,7 +69,6 @@ struct sink {
 	FILE *trace;            /* "offset length what" per write, or NULL */
 	bool corrupt;           /* test hook: flip the byte at corrupt_at */
 	uint64_t corrupt_at;
-	uint8_t *buf;           /* one block from the stage */
 	dev_t devno;            /* a block device: the number of the disk open */
 	struct sink_format format;  /* with the defaults filled in */
 	void *priv;             /* the backend's state */

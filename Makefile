@@ -242,11 +242,12 @@ distcheck: dist
 
 # The .deb from a copy of HEAD (git archive), so the tree is not touched;
 # the package and dpkg-buildpackage's other outputs land in build/deb.
-# DEB_BUILD_OPTIONS=nocheck skips the unit tests debian/rules runs.
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests debian/rules runs.  This
+# make's own options (BUILD=... among them) are not the package's.
 deb:
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
 	git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/src
-	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	cd $(BUILD)/deb/src && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS dpkg-buildpackage -us -uc -b
 	@ls $(BUILD)/deb/*.deb
 
 # make print-VERSION, make print-DEPS_RUN: a variable's value, for

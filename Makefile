@@ -87,6 +87,11 @@ Q := $(if $(V),,@)
 # `wintogo --version`, the manifests and the tarball's name carry it;
 # debian/changelog's top entry must name it too (tests/version.t).
 VERSION := $(shell cat VERSION)
+# What make dist, make deb and their tests (dist.t, package.t) need: kept
+# apart from DEPS_TEST's list so that it merges alone, added to it here.
+DEPS_PACKAGE := git dpkg-dev debhelper lintian
+DEPS_TEST += $(DEPS_PACKAGE)
+DEPS += $(DEPS_PACKAGE)
 # CPPFLAGS: dpkg-buildflags' (_FORTIFY_SOURCE) reach the compiler
 ALL_CFLAGS += -DWINTOGO_VERSION='"$(VERSION)"' $(CPPFLAGS)
 

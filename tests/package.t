@@ -92,7 +92,9 @@ is "$missing" "" "it holds the binary, the man pages, the Mac model table, both 
 is "$(grep -c '^/usr/local' "$TMP/contents")" 0 "and nothing in /usr/local"
 
 # --- install it with apt-get, as a user would ---
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$deb" >"$TMP/apt.log" 2>&1
+# (others may be installing packages on this machine: wait for dpkg's lock)
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o DPkg::Lock::Timeout=300 \
+	"$deb" >"$TMP/apt.log" 2>&1
 rc=$?
 is "$rc" 0 "apt-get install ./wintogo_${version}_$arch.deb installs it"
 [ "$rc" -eq 0 ] || diag "$(tail -20 "$TMP/apt.log")"
@@ -144,8 +146,13 @@ cd "$TMP" || exit 1
 # --- dpkg -r leaves none of its files behind ---
 dpkg -L wintogo >"$TMP/owned"
 is "$(grep -c '' "$TMP/owned")" "$(grep -c '' "$TMP/contents")" "dpkg -L lists every path of the package"
-dpkg -r wintogo >"$TMP/remove.log" 2>&1
-rc=$?
+# dpkg itself does not wait for its lock: try again while another holds it
+for _ in $(seq 60); do
+	dpkg -r wintogo >"$TMP/remove.log" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || ! grep -q 'lock' "$TMP/remove.log" || { sleep 5; continue; }
+	break
+done
 is "$rc" 0 "dpkg -r wintogo removes it"
 [ "$rc" -eq 0 ] && installed=""
 # (with no conffiles dpkg forgets it at once: dpkg-query then knows no

@@ -250,6 +250,7 @@ distcheck: dist
 # DEB_BUILD_OPTIONS=nocheck skips the unit tests debian/rules runs.  This
 # make's own options (BUILD=... among them) are not the package's.
 deb:
+	@git diff --quiet HEAD -- || echo "make deb: uncommitted changes are not in the package, which is HEAD's" >&2
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
 	git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/src
 	cd $(BUILD)/deb/src && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS dpkg-buildpackage -us -uc -b

@@ -7,6 +7,9 @@
 #   make fuzz     FUZZ_SECONDS=60 FUZZ_TARGETS="vhdx pe": run the libFuzzer
 #                 targets (tests/fuzz/README); make check runs fuzz-smoke
 #   make install  PREFIX=/usr/local DESTDIR=
+#   make dist     build/wintogo-VERSION.tar.gz, the release tarball (git archive)
+#   make distcheck  make dist, unpacked in build/distcheck, passes make check
+#   make deb      the Debian package (dpkg-buildpackage, into build/deb)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -78,6 +81,21 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FIXTURES := $(BUILD)/fixtures
 # make V=1 shows the compiler command lines
 Q := $(if $(V),,@)
+
+# The version is the VERSION file's alone: a release tarball has no .git,
+# and a build from it must say what a build from the repository says.
+# `wintogo --version`, the manifests and the tarball's name carry it;
+# debian/changelog's top entry must name it too (tests/version.t).
+VERSION := $(shell cat VERSION)
+# What make dist, make deb and their tests (dist.t, package.t) need: kept
+# apart from DEPS_TEST's list so that it merges alone, added to it here.
+DEPS_PACKAGE := git dpkg-dev debhelper lintian
+DEPS_TEST += $(DEPS_PACKAGE)
+DEPS += $(DEPS_PACKAGE)
+# CPPFLAGS: dpkg-buildflags' (_FORTIFY_SOURCE) reach the compiler
+ALL_CFLAGS += -DWINTOGO_VERSION='"$(VERSION)"' $(CPPFLAGS)
+
+.PHONY: dist distcheck deb
 
 .PHONY: all deps check test unit demo fixtures install clean fuzz fuzz-build fuzz-smoke
 
@@ -207,3 +225,42 @@ install: all
 
 clean:
 	rm -rf $(BUILD)
+
+# The release tarball: HEAD as git archives it (committed files only, so
+# it warns about changes not committed), named after HEAD's VERSION;
+# the same commit always gives the same bytes.  Not signed.
+dist:
+	@git diff --quiet HEAD -- || echo "make dist: uncommitted changes are not in the tarball, which is HEAD's" >&2
+	@mkdir -p $(BUILD)
+	$(Q)v=$$(git show HEAD:VERSION) && \
+	git archive --format=tar.gz --prefix=wintogo-$$v/ -o $(BUILD)/wintogo-$$v.tar.gz HEAD && \
+	echo "$(BUILD)/wintogo-$$v.tar.gz"
+
+# What the issue asks of a release: its tarball, unpacked elsewhere,
+# builds and passes make check (DISTCHECK_DIR=/elsewhere to unpack it there).
+DISTCHECK_DIR ?= $(BUILD)/distcheck
+distcheck: dist
+	rm -rf $(DISTCHECK_DIR) && mkdir -p $(DISTCHECK_DIR)
+	$(Q)v=$$(git show HEAD:VERSION) && \
+	tar -xzf $(BUILD)/wintogo-$$v.tar.gz -C $(DISTCHECK_DIR) && \
+	$(MAKE) -C $(DISTCHECK_DIR)/wintogo-$$v check
+
+# The .deb from a copy of HEAD (git archive), so the tree is not touched;
+# the package and dpkg-buildpackage's other outputs land in build/deb.
+# DEB_BUILD_OPTIONS=nocheck skips the unit tests debian/rules runs.  This
+# make's own options (BUILD=... among them) are not the package's.
+deb:
+	@git diff --quiet HEAD -- || echo "make deb: uncommitted changes are not in the package, which is HEAD's" >&2
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git archive --format=tar HEAD | tar -x -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
+# make print-VERSION, make print-DEPS_RUN: a variable's value, for
+# debian/rules (the package's Depends is DEPS_RUN) and the tests.
+print-%:
+	@echo $($*)
+
+# Every object is compiled with -DWINTOGO_VERSION, so a new version
+# rebuilds them (here, after `all`, which stays the default goal).
+$(OBJS) $(TEST_OBJS) $(ASAN_OBJS) $(FUZZ_LIB_OBJS) $(UNIT_TESTS) $(HELPERS): VERSION

@@ -48,7 +48,7 @@ check "the manifest next to the image is JSON" jq -e . "$manifest"
 check "nothing is left in the stage, no .partial beside the outputs" \
 	test -z "$(find "$STAGE" "$OUTDIR" -mindepth 1 -name '*.partial' -o -mindepth 1 -path "$STAGE/*")"
 is "$(jq -r '[.wintogo_manifest, .tool, .image.name, .image.index, .image.sha256] | join("|")' "$manifest")" \
-	"1|wintogo 0.1.0|Windows 10 Pro|1|$wim_sha" "the manifest names the format, the tool and the image with its hash"
+	"1|wintogo $(cat "$ROOT/VERSION")|Windows 10 Pro|1|$wim_sha" "the manifest names the format, the tool and the image with its hash"
 like "$(jq -r .date "$manifest")" '^20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z$' "and the date, in UTC"
 is "$(jq -r '.extents | length' "$manifest")" "$(jq -r .result.blocks <<<"$result")" \
 	"it lists every hashed block"

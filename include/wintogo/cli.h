@@ -20,7 +20,12 @@
 #define EXIT_BOOTS_WITH_CONDITIONS 3
 #define EXIT_CANNOT_BOOT 4
 
-#define WINTOGO_VERSION "0.1.0"
+/* The version is the VERSION file's, given by the Makefile
+ * (-DWINTOGO_VERSION) so that one file names it for the binary, the
+ * manifests, the tarball and the Debian package. */
+#ifndef WINTOGO_VERSION
+#error "WINTOGO_VERSION is defined by the Makefile, from the VERSION file"
+#endif
 
 int cmd_info(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_list(struct wtg_ctx *ctx, int argc, char **argv);

@@ -28,6 +28,7 @@ int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_write(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_speed(struct wtg_ctx *ctx, int argc, char **argv);
 
 struct host;
 struct wim_image;

@@ -296,7 +296,7 @@ int speed_run(struct wtg_ctx *ctx, struct speed_target *t, const struct speed_op
 	}
 	/* incompressible: a controller that compresses must not look fast */
 	for (size_t i = 0; i < SPEED_SEQ_BLOCK; i += sizeof(uint64_t)) {
-		uint64_t v = next_random(&r.state) | 1;  /* never a zero word */
+		uint64_t v = next_random(&r.state);
 
 		memcpy(r.write_buf + i, &v, sizeof(v));
 	}

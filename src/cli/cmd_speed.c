@@ -145,10 +145,10 @@ static void print_text(const struct speed_cli *cli, const struct speed_target *t
 	for (size_t i = 0; i < v.n_reasons; i++) {
 		const struct speed_reason *s = &v.reasons[i];
 		bool latency = !strcmp(s->id, "max-latency-ms");
+		const char *unit = latency ? "ms" : strstr(s->id, "mbps") ? "MB/s" : "IOPS";
 
-		printf("  because: %s: %.*f %s, %s %.0f%s\n", speed_reason_text(s->id), latency || strstr(s->id, "mbps") ? 1 : 0,
-		       s->figure, latency ? "ms" : strstr(s->id, "mbps") ? "MB/s" : "IOPS",
-		       latency ? "Windows To Go needs at most" : "Windows To Go needs", s->threshold,
+		printf("  because: %s: %.*f %s, Windows To Go needs %s%.0f %s%s\n", speed_reason_text(s->id),
+		       strcmp(unit, "IOPS") ? 1 : 0, s->figure, unit, latency ? "at most " : "", s->threshold, unit,
 		       s->painful ? (latency ? " (over a second: painful)" : " (under a quarter: painful)") : "");
 	}
 }

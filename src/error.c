@@ -41,6 +41,7 @@ static const struct {
 	E(WTG_ERR_UNSUPPORTED) = { "unsupported", "wintogo does not do this" },
 	E(WTG_ERR_INTERNAL) = { "internal-error", "an internal error (a bug in wintogo)" },
 	E(WTG_ERR_TARGET_BUSY) = { "target-busy", "another wintogo is writing the same output" },
+	E(WTG_ERR_TARGET_TOO_SLOW) = { "target-too-slow", "the disk is too slow to run Windows well" },
 #undef E
 };
 

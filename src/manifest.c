@@ -12,6 +12,7 @@
 
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/speed.h"
 #include "wintogo/util.h"
 
 void manifest_json_origin(struct json *j, const struct manifest *m)
@@ -49,6 +50,8 @@ static void render_to(const struct manifest *m, FILE *out)
 	json_uint(&j, "sector_size", m->sector_size);
 	json_string(&j, "guid", m->disk_guid);
 	json_end_object(&j);
+	if (m->speed)
+		speed_json(&j, m->speed);
 	json_begin_array(&j, "partitions");
 	for (int i = 0; i < PART_COUNT; i++) {
 		json_begin_object(&j, NULL);

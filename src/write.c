@@ -692,6 +692,7 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 	memcpy(m->image_sha256, job->expected_sha256, SHA256_BYTES);
 	m->disk_bytes = l->disk_bytes;
 	m->sector_size = l->sector_size;
+	m->speed = job->speed;
 	guid_format(&l->disk_guid, m->disk_guid);
 	for (int i = 0; i < PART_COUNT; i++)
 		m->parts[i] = (struct manifest_part){ l->parts[i].role, layout_offset(l, i),

@@ -89,7 +89,9 @@ for mode in bash-completion stub plain; do
 		3 wintogo probe --host pc-
 	completes $mode "info IMAGE: images and folders" "$FIXTURES/multi.wim" \
 		2 wintogo info "$FIXTURES/mul"
-	completes $mode "wintogo help <TAB>: the commands" "help info list probe verify vm write" 2 wintogo help ""
+	completes $mode "wintogo help <TAB>: the commands" "help info list probe speed verify vm write" 2 wintogo help ""
+	completes $mode "wintogo speed --re<TAB> is --read-only" --read-only 2 wintogo speed --re
+	completes $mode "write --speed-<TAB>: both speed options" "--speed-check --speed-time" 2 wintogo write --speed-
 done
 completes plain "--index <TAB> with the image after it" "1 2 3" 3 wintogo info --index "" "$FIXTURES/multi.wim"
 completes plain "--index=<TAB>" "1 2 3" 2 wintogo info --index= "$FIXTURES/multi.wim"

@@ -33,6 +33,7 @@ int cmd_probe(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_write(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct wtg_ctx *ctx, int argc, char **argv);
+int cmd_speed(struct wtg_ctx *ctx, int argc, char **argv);
 
 struct host;
 struct wim_image;
@@ -249,6 +250,11 @@ struct cli_job_steps {
 };
 int cli_run_job(struct wtg_ctx *ctx, const struct write_options *opt,
 		const struct cli_job_steps *steps);
+
+/* A speed measurement (speed.h) as a table: each figure against its
+ * threshold, the verdict, each reason on its own line (cli_speed.c). */
+struct speed_result;
+void cli_print_speed(const char *target, bool is_file, double seconds, const struct speed_result *r);
 
 /* The guided mode (guided.c): `write` on a terminal with IMAGE or TARGET
  * missing asks for them, and for the Windows To Go choices; each answer

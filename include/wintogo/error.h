@@ -49,6 +49,7 @@ enum wtg_err {
 	WTG_ERR_INTERNAL,           /* a bug in wintogo */
 	/* added later: at the end, so that the numbers above stay what they were */
 	WTG_ERR_TARGET_BUSY,        /* another run is writing the same output */
+	WTG_ERR_TARGET_TOO_SLOW,    /* write --require-speed: below the Windows To Go figures */
 	WTG_ERR_END,
 };
 

@@ -8,6 +8,7 @@
  *     "date": "2026-11-22T10:00:00Z",
  *     "image": { "path", "name", "index", "sha256" (or null) },
  *     "disk": { "size", "sector_size", "guid" },
+ *     "speed": { ... } (only after write --speed-check: speed_json()),
  *     "partitions": [ { "role": "esp", "offset", "size" }, ... ],
  *     "block_bytes": 4194304,
  *     "excluded": [ { "offset", "length" } ],
@@ -78,6 +79,8 @@ struct manifest {
 	struct byte_range *excluded;
 	size_t n_excluded;
 	struct block_list blocks;
+	const struct speed_result *speed;  /* the disk's speed measured before the
+					      write (speed.h), or NULL: "speed" */
 };
 
 /* The JSON text, padded with spaces to pad_to bytes when pad_to is not 0

@@ -18,6 +18,10 @@ enum progress_phase {
 	PROGRESS_ESP,     /* building the EFI system partition */
 	PROGRESS_WRITE,   /* sending the extents to the target */
 	PROGRESS_VERIFY,  /* reading the target back */
+	PROGRESS_SEQ_READ,      /* measuring a disk (speed.h): bytes of each test */
+	PROGRESS_RANDOM_READ,
+	PROGRESS_SEQ_WRITE,
+	PROGRESS_RANDOM_WRITE,
 	PROGRESS_PHASE_COUNT,
 };
 

@@ -81,6 +81,8 @@ struct write_job {
 	struct device_list devices;   /* when TARGET is a disk: */
 	struct device *device;   /* its facts and verdict, NULL for a file */
 	bool target_touched;     /* the stream to the target has begun */
+	const struct speed_result *speed;  /* write --speed-check: the disk's figures
+					      (speed.h), for the manifest; NULL */
 };
 
 struct write_result {
@@ -94,6 +96,7 @@ struct write_result {
 };
 
 struct extent_list;
+struct speed_result;
 struct timespec;
 
 /* Fills the result of sending list, which started at start (CLOCK_MONOTONIC). */

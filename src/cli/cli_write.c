@@ -12,6 +12,7 @@
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/servicing.h"
+#include "wintogo/speed.h"
 #include "wintogo/timezone.h"
 #include "wintogo/unattend.h"
 #include "wintogo/util.h"
@@ -334,6 +335,8 @@ static void result_json(const struct write_job *job, const struct write_result *
 	json_bool(&j, "verified", r->verified);
 	json_string(&j, "manifest", r->manifest);
 	json_double(&j, "seconds", r->seconds);
+	if (job->speed)
+		speed_json(&j, job->speed);
 	json_end_object(&j);
 	json_end_object(&j);
 	json_finish(&j);

@@ -11,6 +11,7 @@
 #include "wintogo/host.h"
 #include "wintogo/json.h"
 #include "wintogo/log.h"
+#include "wintogo/speed.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
 
@@ -56,6 +57,13 @@ static const char help[] =
 	"\n"
 	"Output:\n"
 	"  -y, --yes            write a disk without asking for its name to be typed\n"
+	"      --speed-check    measure the disk first, as 'wintogo speed' does (its\n"
+	"                       write tests included), and print its figures; they\n"
+	"                       go into the manifest too (nothing for an image file)\n"
+	"      --require-speed  the same, and refuse a disk on which Windows would\n"
+	"                       not run well (below 80 MB/s, 2000 IOPS, or an I/O\n"
+	"                       slower than 250 ms), before Windows is written\n"
+	"      --speed-time SECONDS  how long the speed check takes (default 30)\n"
 	"  -H, --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
 	"                       boot there (on Apple Silicon; x64 on a pc-arm64)\n"
@@ -75,6 +83,10 @@ struct write_cli {
 	bool json;
 	bool quiet;
 	bool guided;             /* the answers made the command: ask before a file too */
+	bool speed_check;        /* --speed-check (or --require-speed) */
+	bool require_speed;
+	double speed_seconds;
+	struct speed_result speed;
 };
 
 /* One line typed at a confirmation prompt.  Ctrl-C there: the read is
@@ -154,11 +166,76 @@ static int confirm_file(struct wtg_ctx *ctx, const struct write_cli *cli)
 	return 0;
 }
 
+/* The refusal of --require-speed, in one line: the verdict and each
+ * figure missed. */
+static int refuse_slow(struct wtg_ctx *ctx, const char *path, const struct speed_judgement *v)
+{
+	char *why = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&why, &len);
+	int ret;
+
+	for (size_t i = 0; out && i < v->n_reasons; i++)
+		fprintf(out, "%s%s %.1f of %.0f", i ? ", " : "", speed_reason_text(v->reasons[i].id),
+			v->reasons[i].figure, v->reasons[i].threshold);
+	if (out)
+		fclose(out);
+	ret = log_error(ctx, WTG_ERR_TARGET_TOO_SLOW, "refusing to write %s: %s (%s); nothing of Windows was written (the speed test overwrote parts of it), use a faster disk or leave out --require-speed",
+			path, speed_verdict_sentence(v->verdict), why ? why : "");
+	free(why);
+	return ret;
+}
+
+/* write --speed-check: the disk the user has just agreed to erase is
+ * measured, write tests and all, before the first byte of Windows. */
+static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_cli *cli)
+{
+	struct speed_options opt = { .seconds = cli->speed_seconds, .allow_write = true,
+				     .seed = SPEED_DEFAULT_SEED };
+	struct speed_target *t = NULL;
+	struct speed_judgement v;
+	struct progress_ui ui;
+	struct json j;
+	int ret;
+
+	if (!job->device) {
+		log_info(ctx, "--speed-check: %s is an image file, not a disk; its speed is not measured",
+			 cli->opt.target);
+		return 0;
+	}
+	ret = speed_open(ctx, cli->opt.target, true, cli->opt.image_path, &t);
+	if (ret < 0)
+		return ret;
+	progress_ui_init(&ui, ctx, cli->json, cli->quiet);
+	ret = speed_run(ctx, t, &opt, &cli->speed);
+	if (ret < 0)
+		progress_ui_abort(&ui);
+	else
+		progress_ui_finish(&ui);
+	speed_close(t);
+	if (ret < 0)
+		return ret;
+	job->speed = &cli->speed;
+	if (cli->json) {
+		json_init(&j, stdout, false);
+		json_begin_object(&j, NULL);
+		speed_json(&j, &cli->speed);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (!cli->quiet) {
+		cli_print_speed(cli->opt.target, false, opt.seconds, &cli->speed);
+	}
+	fflush(stdout);
+	speed_judge(&cli->speed, &v);
+	return cli->require_speed && v.verdict != SPEED_WELL ? refuse_slow(ctx, job->device->path, &v) : 0;
+}
+
 static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
-	const struct write_cli *cli = user;
+	struct write_cli *cli = user;
+	int ret = job->device ? confirm(ctx, cli, job->device) : cli->guided ? confirm_file(ctx, cli) : 0;
 
-	return job->device ? confirm(ctx, cli, job->device) : cli->guided ? confirm_file(ctx, cli) : 0;
+	return !ret && cli->speed_check ? check_speed(ctx, job, cli) : ret;
 }
 
 static int run(struct wtg_ctx *ctx, struct write_cli *cli)
@@ -172,7 +249,7 @@ static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 }
 
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN };
+enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_SPEED_CHECK, OPT_REQUIRE_SPEED, OPT_SPEED_TIME };
 
 int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 {
@@ -180,6 +257,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		CLI_IMAGE_OPTIONS,
 		CLI_SERVICE_OPTIONS,
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "speed-check", no_argument, NULL, OPT_SPEED_CHECK },
+		{ "require-speed", no_argument, NULL, OPT_REQUIRE_SPEED },
+		{ "speed-time", required_argument, NULL, OPT_SPEED_TIME },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
@@ -192,7 +272,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	bool san_policy_given = false;
 	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
-						  .usb_boot_flags = true } };
+						  .usb_boot_flags = true },
+				 .speed_seconds = SPEED_DEFAULT_SECONDS };
+	uint64_t n;
 	int c, ret;
 
 	optind = 0;
@@ -200,6 +282,18 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		switch (c) {
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
+			break;
+		case OPT_REQUIRE_SPEED:
+			cli.require_speed = true;
+			/* requiring a speed measures it */
+			__attribute__((fallthrough));
+		case OPT_SPEED_CHECK:
+			cli.speed_check = true;
+			break;
+		case OPT_SPEED_TIME:
+			if (parse_uint(optarg, SPEED_MAX_SECONDS, &n) < 0 || n == 0)
+				return cli_bad_value("write", "--speed-time", optarg, "whole seconds from 1 to 3600");
+			cli.speed_seconds = (double)n;
 			break;
 		case 'y':
 			cli.yes = true;

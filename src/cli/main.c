@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "write", cmd_write, "write an image to a disk or disk image as a bootable Windows To Go disk" },
 	{ "vm", cmd_vm, "make a QCOW2, VHDX or raw VM disk, and a UTM bundle, from an image or disk" },
 	{ "verify", cmd_verify, "check a disk wintogo wrote against its manifest, again" },
+	{ "speed", cmd_speed, "measure a disk's speed: will Windows run well, slowly or painfully from it" },
 };
 
 static void usage(FILE *out)

@@ -17,6 +17,11 @@
  *                                  reads: half the bytes, then end of file
  *     FAULT_FLIP=1                 reads: succeed, but with their first
  *                                  byte inverted (a disk that lies)
+ *     FAULT_DELAY_MS=300           the calls succeed, each after a pause of
+ *                                  this many milliseconds (a slow disk, for
+ *                                  `wintogo speed`: one would need device
+ *                                  mapper's dm-delay, which these machines
+ *                                  do not have)
  *     FAULT_PROGRAM=wintogo        inject only in the process of that name
  *                                  (children such as mkntfs inherit the
  *                                  preload; this keeps them out)
@@ -40,6 +45,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 enum call {
@@ -198,6 +204,15 @@ static enum verdict judge(enum call c, int fd)
 	times = env_number("FAULT_TIMES", 0);
 	if (n < nth || (times && n >= nth + times))
 		return PASS;
+	if (env_number("FAULT_DELAY_MS", 0)) {
+		unsigned long ms = env_number("FAULT_DELAY_MS", 0);
+		struct timespec pause = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+		note(c, path, "delay");
+		while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
+		return PASS;
+	}
 	v = FAIL;
 	if ((writes || reads) && env_number("FAULT_SHORT", 0))
 		v = n == nth ? SHORT_FIRST : SHORT_LATER;

@@ -24,7 +24,7 @@
 /* The names a block's partition may have, as static strings. */
 static const char *part_name(const char *name)
 {
-	static const char *const names[] = { "gpt", "esp", "msr", "windows" };
+	static const char *const names[] = { "gpt", "esp", "msr", "windows", "vm" };
 
 	for (size_t i = 0; name && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(name, names[i]))

@@ -35,6 +35,7 @@
 #include "wintogo/sink.h"
 #include "wintogo/source.h"
 #include "wintogo/servicing.h"
+#include "wintogo/vmpart.h"
 #include "wintogo/wim.h"
 
 struct write_options {
@@ -62,6 +63,7 @@ struct write_options {
 	struct servicing_options service;  /* changes to the image; zero: none */
 	enum sb_choice secure_boot_ca;     /* which boot manager set: bootfiles.h */
 	struct sink_format sink_format;  /* the sector size comes from the layout */
+	struct vmpart_options vm_partition;  /* the WINTOGO-VM partition (vmpart.h) */
 };
 
 struct write_job {
@@ -81,6 +83,7 @@ struct write_job {
 	struct device_list devices;   /* when TARGET is a disk: */
 	struct device *device;   /* its facts and verdict, NULL for a file */
 	bool target_touched;     /* the stream to the target has begun */
+	struct vmpart *vm;       /* NULL without --vm-partition */
 };
 
 struct write_result {

@@ -713,6 +713,9 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 	for (int i = 0; i < PART_COUNT; i++)
 		m->parts[i] = (struct manifest_part){ l->parts[i].role, layout_offset(l, i),
 						      layout_bytes(l, i) };
+	if (l->vm.sectors)
+		m->vm = (struct manifest_part){ l->vm.role, l->vm.start * l->sector_size,
+						l->vm.sectors * l->sector_size };
 }
 
 /* Keeps room for the manifest on the staged ESP, then assembles the disk

@@ -14,8 +14,11 @@
 #include "wintogo/exfat.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
+#include "wintogo/parallels.h"
+#include "wintogo/run.h"
 #include "wintogo/stage.h"
 #include "wintogo/utm.h"
+#include "wintogo/vmware.h"
 #include "wintogo/util.h"
 #include "wintogo/write.h"
 
@@ -33,6 +36,7 @@ struct vmpart {
 	bool seeded;
 	uint64_t seed;
 	const char *tool;
+	bool vmware, parallels;
 };
 
 /* exFAT refuses these in a file name (and Windows, reading the stick, too). */
@@ -82,12 +86,14 @@ static struct write_options vm_options(const struct write_options *stick, const 
 	return o;
 }
 
-static uint64_t estimate(const struct write_job *job)
+static uint64_t estimate(const struct vmpart *vp)
 {
+	const struct write_job *job = vp->job;
 	uint64_t files = job->image.expanded_size + servicing_added_bytes(job->servicing);
-	uint64_t bundle = files + files / 10 + 64 * MIB;
+	uint64_t disk = files + files / 10 + 64 * MIB;
+	uint64_t bundles = disk * (1 + vp->vmware + vp->parallels);
 
-	return round_up(bundle + bundle / 10, MIB);
+	return round_up(bundles + bundles / 10, MIB);
 }
 
 int vmpart_prepare(struct wtg_ctx *ctx, const struct write_options *opt, const char *stage_parent,
@@ -104,6 +110,8 @@ int vmpart_prepare(struct wtg_ctx *ctx, const struct write_options *opt, const c
 	vp->seeded = opt->seeded;
 	vp->seed = opt->seed;
 	vp->tool = opt->tool;
+	vp->vmware = v->vmware;
+	vp->parallels = v->parallels;
 	if (v->bytes && v->bytes % MIB)
 		ret = log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--vm-partition size %llu bytes is not a whole number of MiB; give e.g. --vm-partition=16G",
 				(unsigned long long)v->bytes);
@@ -129,7 +137,7 @@ int vmpart_prepare(struct wtg_ctx *ctx, const struct write_options *opt, const c
 		if (!ret && !v->vm_name)
 			ret = check_exfat_name(ctx, vp->name);
 		vp->bundle_name = xasprintf("%s.utm", vp->name);
-		vp->bytes = v->bytes ? v->bytes : estimate(vp->job);
+		vp->bytes = v->bytes ? v->bytes : estimate(vp);
 	}
 	if (ret < 0) {
 		vmpart_free(vp);
@@ -154,11 +162,25 @@ const char *vmpart_arch_name(const struct vmpart *vp)
 	return wim_arch_name(vp->job->image.arch);
 }
 
+/* The staged disks that go into the partition, beside the QCOW2. */
+struct vm_disks {
+	char *qcow2, *vmdk, *hds;    /* hds, vmdk: NULL when not asked for */
+};
+
 static char *readme_text(const struct vmpart *vp)
 {
 	bool arm = vp->job->image.arch == WIM_ARCH_ARM64;
-
-	return xasprintf(
+	char *vmware = vp->vmware ? xasprintf(
+		"\r\n"
+		"VMware Fusion 13: copy %s.vmwarevm to the Mac and open it; add a TPM in\r\n"
+		"its settings (Encryption, then Trusted Platform Module) if Windows 11\r\n"
+		"asks for one.\r\n", vp->name) : xstrdup("");
+	char *parallels = vp->parallels ? xasprintf(
+		"\r\n"
+		"Parallels Desktop: copy %s.hdd and %s.prlctl.sh to one folder on the\r\n"
+		"Mac, then in Terminal, in that folder: sh \"%s.prlctl.sh\"\r\n",
+		vp->name, vp->name, vp->name) : xstrdup("");
+	char *text = xasprintf(
 		"WINTOGO-VM: the Windows of this stick, as a virtual machine for a Mac\r\n"
 		"\r\n"
 		"This stick starts Windows on a PC, or on an Intel Mac (hold Option at\r\n"
@@ -174,6 +196,7 @@ static char *readme_text(const struct vmpart *vp)
 		"3. Start the VM.\r\n"
 		"\r\n"
 		"%s"
+		"%s%s"
 		"\r\n"
 		"The VM's disk is a copy of the Windows written to this stick, not the\r\n"
 		"same disk: what changes in one does not change in the other.\r\n"
@@ -183,7 +206,11 @@ static char *readme_text(const struct vmpart *vp)
 		arm ? "UTM virtualises this ARM64 Windows at full speed on Apple Silicon.\r\n"
 		    : "This is an x64 Windows: on Apple Silicon UTM emulates it, which is\r\n"
 		      "slow. An ARM64 Windows runs at full speed (wintogo write --vm-image).\r\n",
-		vp->tool ? vp->tool : "wintogo");
+		vmware, parallels, vp->tool ? vp->tool : "wintogo");
+
+	free(vmware);
+	free(parallels);
+	return text;
 }
 
 static int write_readme(struct wtg_ctx *ctx, const struct vmpart *vp, const char *dir)
@@ -202,16 +229,40 @@ static int write_readme(struct wtg_ctx *ctx, const struct vmpart *vp, const char
 	return ret;
 }
 
-/* The bundle fits in the partition, said with both sizes. */
-static int check_fits(struct wtg_ctx *ctx, const char *qcow2, uint64_t bytes)
+/* The QCOW2 as a VMDK or a Parallels image, with the options `wintogo vm
+ * --format vmdk|parallels` gives qemu-img (sink_qemu_img.c). */
+static int convert(struct wtg_ctx *ctx, const char *qcow2, const char *out, bool vmdk)
+{
+	const char *argv[] = {
+		"qemu-img", "convert", "-q", "-f", "qcow2", "-O", vmdk ? "vmdk" : "parallels", "-o",
+		vmdk ? "subformat=monolithicSparse,adapter_type=lsilogic" : "cluster_size=1M",
+		qcow2, RUN_FILE_PATH, NULL,
+	};
+	int fd = open(out, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644), ret;
+
+	if (fd < 0)
+		return log_syserr(ctx, errno, "cannot create '%s'", out);
+	ret = run_program(ctx, vmdk ? "writing the VMDK for the VM partition" : "writing the Parallels image for the VM partition",
+			  argv, NULL, fd);
+	close(fd);
+	return ret;
+}
+
+static uint64_t file_bytes(const char *path)
 {
 	struct stat sb;
-	uint64_t need, room = bytes - EXFAT_OVERHEAD(bytes);
+
+	return path && stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+/* The bundles fit in the partition, said with both sizes. */
+static int check_fits(struct wtg_ctx *ctx, const struct vm_disks *d, uint64_t bytes)
+{
+	/* the plist, the .vmx, the descriptor, the script and the README */
+	uint64_t need = file_bytes(d->qcow2) + file_bytes(d->vmdk) + file_bytes(d->hds) + MIB;
+	uint64_t room = bytes - EXFAT_OVERHEAD(bytes);
 	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], c[SIZE_TEXT_MAX];
 
-	if (stat(qcow2, &sb) < 0)
-		return log_syserr(ctx, errno, "cannot look at '%s'", qcow2);
-	need = (uint64_t)sb.st_size + MIB;  /* the plist and the README */
 	if (need > room)
 		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "the VM bundle needs %s but a VM partition of %s holds %s; nothing was written: give --vm-partition=%lluM or more",
 				 format_size(need, a), format_size(bytes, b), format_size(room, c),
@@ -219,21 +270,39 @@ static int check_fits(struct wtg_ctx *ctx, const char *qcow2, uint64_t bytes)
 	return 0;
 }
 
-static int fill(struct wtg_ctx *ctx, const struct vmpart *vp, const char *qcow2, const char *dir)
+static int fill(struct wtg_ctx *ctx, const struct vmpart *vp, const struct vm_disks *d, const char *dir)
 {
 	struct utm_request req = {
 		.dir = dir,
 		.name = vp->name,
-		.disk = qcow2,
+		.disk = d->qcow2,
 		.arch = vp->job->image.arch,
 		.cpus = 4,
 		.memory_mib = 8192,
 		.seeded = vp->seeded,
 		.seed = vp->seed,
 	};
+	struct vm_bundle_request other = {
+		.dir = dir,
+		.name = vp->name,
+		.disk_bytes = vp->job->layout.disk_bytes,
+		.arch = vp->job->image.arch,
+		.cpus = 4,
+		.memory_mib = 8192,
+	};
 	char *bundle = NULL;
 	int ret = utm_write_bundle(ctx, &req, &bundle);
 
+	free(bundle);
+	bundle = NULL;
+	other.disk = d->vmdk;
+	if (!ret && d->vmdk)
+		ret = vmware_write_bundle(ctx, &other, &bundle);
+	free(bundle);
+	bundle = NULL;
+	other.disk = d->hds;
+	if (!ret && d->hds)
+		ret = parallels_write_bundle(ctx, &other, &bundle);
 	free(bundle);
 	return ret ? ret : write_readme(ctx, vp, dir);
 }
@@ -241,16 +310,24 @@ static int fill(struct wtg_ctx *ctx, const struct vmpart *vp, const char *qcow2,
 int vmpart_build(struct wtg_ctx *ctx, struct vmpart *vp, const char *stage_dir, const char *path,
 		 uint64_t bytes, uint32_t serial)
 {
-	char *qcow2 = stage_path(stage_dir, "vm.qcow2"), *mnt = stage_path(stage_dir, "vm-mount");
-	char *abs = NULL;
+	struct vm_disks d = {
+		.qcow2 = stage_path(stage_dir, "vm.qcow2"),
+		.vmdk = vp->vmware ? stage_path(stage_dir, "vm.vmdk") : NULL,
+		.hds = vp->parallels ? stage_path(stage_dir, "vm.hds") : NULL,
+	};
+	char *mnt = stage_path(stage_dir, "vm-mount"), *abs = NULL;
 	struct exfat_mount m = { .loop_fd = -1 };
 	struct write_result result;
 	int ret;
 
-	vp->job->opt.target = qcow2;
+	vp->job->opt.target = d.qcow2;
 	ret = write_job_run(ctx, vp->job, &result);
+	if (!ret && d.vmdk)
+		ret = convert(ctx, d.qcow2, d.vmdk, true);
+	if (!ret && d.hds)
+		ret = convert(ctx, d.qcow2, d.hds, false);
 	if (!ret)
-		ret = check_fits(ctx, qcow2, bytes);
+		ret = check_fits(ctx, &d, bytes);
 	if (!ret)
 		ret = stage_make_file(ctx, path, bytes);
 	if (!ret)
@@ -263,7 +340,7 @@ int vmpart_build(struct wtg_ctx *ctx, struct vmpart *vp, const char *stage_dir, 
 	if (!ret)
 		ret = exfat_mount(ctx, path, abs, &m);
 	if (!ret) {
-		ret = fill(ctx, vp, qcow2, abs);
+		ret = fill(ctx, vp, &d, abs);
 		int unmounted = exfat_unmount(ctx, &m);
 
 		if (!ret)
@@ -271,12 +348,18 @@ int vmpart_build(struct wtg_ctx *ctx, struct vmpart *vp, const char *stage_dir, 
 	}
 	if (abs)
 		rmdir(abs);
-	/* the QCOW2 is in the exFAT now: its stage space is the target's */
-	unlink(qcow2);
+	/* the disks are in the exFAT now: their stage space is the target's */
+	unlink(d.qcow2);
+	if (d.vmdk)
+		unlink(d.vmdk);
+	if (d.hds)
+		unlink(d.hds);
 	vp->job->opt.target = vp->placeholder;
 	free(abs);
 	free(mnt);
-	free(qcow2);
+	free(d.qcow2);
+	free(d.vmdk);
+	free(d.hds);
 	return ret;
 }
 

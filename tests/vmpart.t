@@ -161,15 +161,30 @@ is "$(jq -r '[(.input.vm_partition == null), .suggestion.argv[1]] | map(tostring
 	"without a VM partition, probe still suggests wintogo vm"
 rm -f "$OUTDIR/plain.img" "$OUTDIR/plain.img.manifest.json"
 
-# --- another image in the VM: ARM64 ---
+# --- another image in the VM: ARM64, with VMware Fusion and Parallels too ---
 run_wintogo write --quiet --seed 7 --tmpdir "$STAGE" --vm-partition --vm-image "$FIXTURES/arm64.wim" --vm-name "Windows ARM" \
-	"$WIM" "$OUTDIR/arm.img"
-is "$RC" 0 "--vm-image arm64.wim --vm-name 'Windows ARM' on an x64 stick"
+	--vm-vmware --vm-parallels "$WIM" "$OUTDIR/arm.img"
+is "$RC" 0 "--vm-image arm64.wim --vm-name 'Windows ARM' --vm-vmware --vm-parallels on an x64 stick"
+[ "$RC" -eq 0 ] || diag "$ERR"
 part_of "$OUTDIR/arm.img" 4 "$TMP/arm-vm.img"
-ro_mount "$TMP/arm-vm.img" "$TMP/mnt-arm"
-check "aarch64: that bundle's plist as UTM's wizard writes it" wizard_table "$TMP/mnt-arm/Windows ARM.utm" aarch64
-like "$(tr -d '\r' <"$TMP/mnt-arm/README.txt")" 'ARM64 Windows at full speed' "README.txt: virtualised at full speed"
-ro_umount "$TMP/mnt-arm"
+check "fsck.exfat -n finds that VM partition clean" fsck.exfat -n "$TMP/arm-vm.img"
+A=$TMP/mnt-arm
+ro_mount "$TMP/arm-vm.img" "$A"
+is "$(cd "$A" && ls | sort | tr '\n' ' ')" "README.txt Windows ARM.hdd Windows ARM.prlctl.sh Windows ARM.utm Windows ARM.vmwarevm " \
+	"its root: the UTM, VMware and Parallels bundles, the prlctl script, README.txt"
+check "aarch64: that bundle's plist as UTM's wizard writes it" wizard_table "$A/Windows ARM.utm" aarch64
+check "qemu-img check passes on the VMDK" qemu-img check -q -f vmdk "$A/Windows ARM.vmwarevm/Windows ARM.vmdk"
+check "and on the Parallels image" sh -c "qemu-img check -q -f parallels '$A/Windows ARM.hdd/'*.hds"
+check "the VMDK holds the QCOW2's disk (qemu-img compare)" \
+	qemu-img compare -q -f vmdk -F qcow2 "$A/Windows ARM.vmwarevm/Windows ARM.vmdk" "$A/Windows ARM.utm/Data/DISK.qcow2"
+check "and so does the Parallels image" sh -c "qemu-img compare -q -f parallels -F qcow2 '$A/Windows ARM.hdd/'*.hds '$A/Windows ARM.utm/Data/DISK.qcow2'"
+like "$(cat "$A/Windows ARM.vmwarevm/Windows ARM.vmx")" 'guestOS = "arm-windows11-64"' "the .vmx is for ARM64 Windows 11"
+check "DiskDescriptor.xml parses (xmllint)" xmllint --noout "$A/Windows ARM.hdd/DiskDescriptor.xml"
+check "the prlctl script passes bash -n" bash -n "$A/Windows ARM.prlctl.sh"
+like "$(tr -d '\r' <"$A/README.txt")" 'ARM64 Windows at full speed' "README.txt: virtualised at full speed"
+like "$(tr -d '\r' <"$A/README.txt")" 'Windows ARM\.vmwarevm.*' "README.txt: how to open the VMware Fusion VM"
+like "$(tr -d '\r' <"$A/README.txt")" 'sh "Windows ARM\.prlctl\.sh"' "README.txt: how to make the Parallels VM"
+ro_umount "$A"
 run_wintogo probe --host apple-silicon "$OUTDIR/arm.img"
 like "$OUT" 'open Windows ARM\.utm on its WINTOGO-VM volume' "probe names that bundle"
 rm -f "$OUTDIR/arm.img" "$OUTDIR/arm.img.manifest.json"
@@ -201,6 +216,10 @@ usage_error "--vm-image without --vm-partition" '--vm-image is for --vm-partitio
 	write --vm-image "$WIM" "$WIM" "$OUTDIR/x.img"
 usage_error "--vm-name without --vm-partition" '--vm-name is for --vm-partition' \
 	write --vm-name X "$WIM" "$OUTDIR/x.img"
+usage_error "--vm-vmware without --vm-partition" '--vm-vmware is for --vm-partition' \
+	write --vm-vmware "$WIM" "$OUTDIR/x.img"
+usage_error "--vm-parallels without --vm-partition" '--vm-parallels is for --vm-partition' \
+	write --vm-parallels "$WIM" "$OUTDIR/x.img"
 usage_error "--vm-index without --vm-image" '--vm-index chooses the image of --vm-image' \
 	write --vm-partition --vm-index 1 "$WIM" "$OUTDIR/x.img"
 usage_error "--vm-partition=SIZE that is no size" "--vm-partition wants a size.*not 'lots'" \

@@ -4,7 +4,10 @@
  * bundle, utm.h, around a compressed QCOW2 of the same Windows, or of
  * --vm-image, built as `wintogo vm -c` builds it) and README.txt for the
  * Mac user: an Apple Silicon Mac never boots the stick, but UTM runs the
- * bundle.
+ * bundle.  On request, the same disk for the two other Mac hypervisors
+ * too, as `wintogo vm` makes them: NAME.vmwarevm (VMware Fusion,
+ * vmware.h), NAME.hdd and NAME.prlctl.sh (Parallels Desktop,
+ * parallels.h), their disks converted from the QCOW2 by qemu-img.
  *
  * The partition is staged like the others, before the stream to the
  * target starts: the QCOW2 by a second write job (write.h) into the stage,
@@ -30,6 +33,8 @@ struct vmpart_options {
 	const char *image_path;  /* NULL: the stick's own image */
 	int index;               /* of image_path; 0: its only one */
 	const char *vm_name;     /* NULL: the image's name */
+	bool vmware;             /* also NAME.vmwarevm */
+	bool parallels;          /* also NAME.hdd and NAME.prlctl.sh */
 };
 
 struct write_options;
@@ -45,7 +50,8 @@ int vmpart_prepare(struct wtg_ctx *ctx, const struct write_options *opt, const c
 
 /* The partition's size: the one given, else what the bundle needs (the
  * image's files, + 10 %, + 64 MiB: a compressed QCOW2 is smaller than
- * the files it holds) + 10 % headroom, in whole MiB. */
+ * the files it holds; as much again for each VMDK or Parallels disk) +
+ * 10 % headroom, in whole MiB. */
 uint64_t vmpart_bytes(const struct vmpart *vp);
 
 /* "NAME.utm", and the architecture name of the Windows in it. */

@@ -250,6 +250,8 @@ static void vm_partition_json(struct json *j, const struct write_job *job)
 	json_uint(j, "size", l->vm.sectors * l->sector_size);
 	json_string(j, "bundle", vmpart_bundle_name(job->vm));
 	json_string(j, "bundle_architecture", vmpart_arch_name(job->vm));
+	json_bool(j, "vmware", job->opt.vm_partition.vmware);
+	json_bool(j, "parallels", job->opt.vm_partition.parallels);
 	json_end_object(j);
 }
 
@@ -339,8 +341,10 @@ static void plan_text(const struct write_job *job)
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", PART_COUNT + 1, l->vm.role, "exFAT",
 		       format_size(l->vm.start * l->sector_size, a),
 		       format_size(l->vm.sectors * l->sector_size, b), guid);
-		printf("     %s: %s, a UTM bundle of %s Windows, and README.txt\n", LAYOUT_VM_NAME,
-		       cli_text(vmpart_bundle_name(job->vm)), vmpart_arch_name(job->vm));
+		printf("     %s: %s, a UTM bundle of %s Windows,%s%s and README.txt\n", LAYOUT_VM_NAME,
+		       cli_text(vmpart_bundle_name(job->vm)), vmpart_arch_name(job->vm),
+		       job->opt.vm_partition.vmware ? " a VMware Fusion VM," : "",
+		       job->opt.vm_partition.parallels ? " a Parallels disk and its prlctl script," : "");
 	}
 	boot_manager_text(job);
 	changes_text(job->servicing);

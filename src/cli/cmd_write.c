@@ -60,6 +60,8 @@ static const char help[] =
 	"                       Windows runs at full speed on Apple Silicon)\n"
 	"      --vm-index N     image N of --vm-image (default: its only one)\n"
 	"      --vm-name NAME   the VM's name (default: its image's name)\n"
+	"      --vm-vmware      also NAME.vmwarevm there, for VMware Fusion\n"
+	"      --vm-parallels   also NAME.hdd and NAME.prlctl.sh, for Parallels\n"
 	"\n"
 	"Changes to Windows, made to the image in memory before it is applied:\n"
 	CLI_SERVICE_HELP
@@ -182,16 +184,25 @@ static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 }
 
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_VM_PARTITION, OPT_VM_IMAGE, OPT_VM_INDEX, OPT_VM_NAME };
+enum {
+	OPT_DRY_RUN = CLI_OPT_FIRST_OWN,
+	OPT_VM_PARTITION,
+	OPT_VM_IMAGE,
+	OPT_VM_INDEX,
+	OPT_VM_NAME,
+	OPT_VM_VMWARE,
+	OPT_VM_PARALLELS,
+};
 
 /* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
 static int check_vm_options(const struct write_cli *cli)
 {
 	const struct vmpart_options *v = &cli->opt.vm_partition;
 
-	if (!v->enabled && (v->image_path || v->index || v->vm_name))
+	if (!v->enabled && (v->image_path || v->index || v->vm_name || v->vmware || v->parallels))
 		return cli_usage_error("write", "%s is for --vm-partition: give it too",
-				       v->image_path ? "--vm-image" : v->index ? "--vm-index" : "--vm-name");
+				       v->image_path ? "--vm-image" : v->index ? "--vm-index" : v->vm_name ? "--vm-name"
+				       : v->vmware ? "--vm-vmware" : "--vm-parallels");
 	if (v->index && !v->image_path)
 		return cli_usage_error("write", "--vm-index chooses the image of --vm-image; the stick's image is chosen with --index");
 	return 0;
@@ -207,6 +218,8 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "vm-image", required_argument, NULL, OPT_VM_IMAGE },
 		{ "vm-index", required_argument, NULL, OPT_VM_INDEX },
 		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
+		{ "vm-vmware", no_argument, NULL, OPT_VM_VMWARE },
+		{ "vm-parallels", no_argument, NULL, OPT_VM_PARALLELS },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
@@ -245,6 +258,12 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			break;
 		case OPT_VM_NAME:
 			cli.opt.vm_partition.vm_name = optarg;
+			break;
+		case OPT_VM_VMWARE:
+			cli.opt.vm_partition.vmware = true;
+			break;
+		case OPT_VM_PARALLELS:
+			cli.opt.vm_partition.parallels = true;
 			break;
 		case 'y':
 			cli.yes = true;

@@ -54,7 +54,7 @@ DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-d
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
 	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev \
 	libreadline-dev
-DEPS_RUN := ntfs-3g fuse3 dosfstools mtools qemu-utils
+DEPS_RUN := ntfs-3g fuse3 dosfstools mtools qemu-utils exfatprogs exfat-fuse
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex \
 	qemu-system-x86 ovmf qemu-system-arm qemu-efi-aarch64 gnu-efi binutils lld \
 	osslsigncode genisoimage libarchive-tools jq file \

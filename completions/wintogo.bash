@@ -88,6 +88,10 @@ _wintogo_options()
 		if (match(line, /^(\[?=| )[^[:space:]]+/)) {
 			arg = substr(line, 1, RLENGTH)
 			line = substr(line, RLENGTH + 1)
+			# an optional one ("--vm-partition[=SIZE]") is given only after
+			# "=": after a space comes the next argument
+			if (arg ~ /^\[/)
+				arg = ""
 			gsub(/^[[= ]+|\]$/, "", arg)
 		}
 		desc = line
@@ -280,7 +284,7 @@ _wintogo()
 
 	# the words after cmd: its arguments (positionals), the options given,
 	# the image, and how many arguments come before the word completed
-	local w want="" image="" npos=0 after=false
+	local w want="" image="" vm_image="" npos=0 after=false
 	local -a positionals=() given=()
 	for ((i = ci + 1; i < ${#words[@]}; i++)); do
 		w=${words[i]}
@@ -293,6 +297,7 @@ _wintogo()
 		fi
 		if [[ -n $want ]]; then
 			[[ $want == --image ]] && image=$w
+			[[ $want == --vm-image ]] && vm_image=$w
 			want=""
 			continue
 		fi
@@ -301,6 +306,7 @@ _wintogo()
 		elif ! $after && [[ $w == --*=* ]]; then
 			given+=("${w%%=*}")
 			[[ ${w%%=*} == --image ]] && image=${w#*=}
+			[[ ${w%%=*} == --vm-image ]] && vm_image=${w#*=}
 		elif ! $after && [[ $w == --* ]]; then
 			given+=("$w")
 			[[ -n ${argof[$w]:-} ]] && want=$w
@@ -335,6 +341,8 @@ _wintogo()
 		fi
 		case $opt:$arg in
 		--index:*) _wintogo_indexes "$(_wintogo_dequote "$image")" ;;
+		# the images of the VM partition's own image (write --vm-image)
+		--vm-index:*) [[ -n $vm_image ]] && _wintogo_indexes "$(_wintogo_dequote "$vm_image")" ;;
 		*:DIR) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
 		*:IMAGE) _wintogo_images ;;
 		*:FILE | *:SUMS | *:STORE | *ARCHIVE*) _wintogo_files ;;

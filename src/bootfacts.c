@@ -15,6 +15,7 @@
 
 #include "wintogo/bootfiles.h"
 #include "wintogo/esp.h"
+#include "wintogo/exfat_dir.h"
 #include "wintogo/input.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
@@ -300,6 +301,25 @@ static int removable_flag(const struct stat *sb)
 	return flag == '1' ? 1 : flag == '0' ? 0 : -1;
 }
 
+/* The first NAME.utm folder in the root of the exFAT at offset, or NULL:
+ * a volume that is not what write made is no error, just no bundle. */
+static char *read_vm_bundle(int fd, uint64_t offset, uint64_t size)
+{
+	char **names = NULL, *found = NULL;
+	size_t n = 0;
+
+	if (exfat_root_folders(fd, offset, size, &names, &n) < 0)
+		return NULL;
+	for (size_t i = 0; i < n && !found; i++) {
+		size_t len = strlen(names[i]);
+
+		if (len > 4 && !strcasecmp(names[i] + len - 4, ".utm"))
+			found = xstrdup(names[i]);
+	}
+	exfat_names_free(names, n);
+	return found;
+}
+
 static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *sb, struct boot_facts *facts_ret)
 {
 	struct boot_facts f = {
@@ -333,6 +353,14 @@ static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *s
 			esp_offset = p->offset;
 		}
 		f.mbr_active |= p->bootable;
+		if (!f.vm_partition && p->name && !strcmp(p->name, LAYOUT_VM_NAME)) {
+			f.vm_partition = p->number;
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				f.vm_bundle = read_vm_bundle(fd, p->offset, p->size);
+				close(fd);
+			}
+		}
 	}
 	if (f.esp) {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -379,5 +407,6 @@ void boot_facts_release(struct boot_facts *f)
 	free(f->path);
 	free(f->image_name);
 	free(f->edition);
+	free(f->vm_bundle);
 	*f = (struct boot_facts){ 0 };
 }

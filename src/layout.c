@@ -72,6 +72,8 @@ static int make_guids(struct wtg_ctx *ctx, struct layout *l, const struct layout
 
 	for (int i = 0; i < PART_COUNT && !ret; i++)
 		ret = guid_make(ctx, &l->parts[i].uuid, req->seeded, req->seed, purposes[i]);
+	if (!ret && l->vm.sectors)
+		ret = guid_make(ctx, &l->vm.uuid, req->seeded, req->seed, "vm");
 	return ret;
 }
 
@@ -103,9 +105,16 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 	/* the Windows partition ends on the last whole MiB before the backup GPT */
 	windows_end = req->disk_bytes > GPT_TAIL_BYTES ?
 		(req->disk_bytes - GPT_TAIL_BYTES) / LAYOUT_ALIGN * LAYOUT_ALIGN : 0;
-	if (windows_end < windows_start + LAYOUT_ALIGN)
-		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "a disk of %s cannot hold an ESP, an MSR and a Windows partition",
-				 format_size(req->disk_bytes, size));
+	/* the VM partition takes the end; Windows shrinks by its size */
+	if (req->vm_bytes && windows_end > req->vm_bytes) {
+		l.vm = (struct layout_partition){
+			"vm", LAYOUT_VM_NAME, TYPE_BASIC_DATA, { { 0 } },
+			(windows_end - req->vm_bytes) / ss, req->vm_bytes / ss };
+		windows_end -= req->vm_bytes;
+	}
+	if (windows_end < windows_start + LAYOUT_ALIGN || (req->vm_bytes && !l.vm.sectors))
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "a disk of %s cannot hold an ESP, an MSR and a Windows partition%s",
+				 format_size(req->disk_bytes, size), req->vm_bytes ? " and the VM partition" : "");
 	l.parts[PART_WINDOWS] = (struct layout_partition){
 		"windows", "Basic data partition", TYPE_BASIC_DATA, { { 0 } },
 		windows_start / ss, (windows_end - windows_start) / ss };
@@ -117,9 +126,8 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 	return 0;
 }
 
-static int add_partition(struct fdisk_context *cxt, const struct layout *l, int i)
+static int add_partition(struct fdisk_context *cxt, const struct layout_partition *p, int i)
 {
-	const struct layout_partition *p = &l->parts[i];
 	struct fdisk_partition *pa = fdisk_new_partition();
 	struct fdisk_parttype *type;
 	char uuid[GUID_STR_LEN];
@@ -169,7 +177,9 @@ int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *pa
 	if (!ret)
 		ret = fdisk_set_disklabel_id_from_string(cxt, disk_uuid);
 	for (int i = 0; i < PART_COUNT && !ret; i++)
-		ret = add_partition(cxt, l, i);
+		ret = add_partition(cxt, &l->parts[i], i);
+	if (!ret && l->vm.sectors)
+		ret = add_partition(cxt, &l->vm, PART_COUNT);
 	if (!ret)
 		ret = fdisk_write_disklabel(cxt);
 	if (ret < 0) {

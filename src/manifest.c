@@ -60,6 +60,13 @@ static void render_to(const struct manifest *m, FILE *out)
 		json_uint(&j, "size", m->parts[i].size);
 		json_end_object(&j);
 	}
+	if (m->vm.role) {
+		json_begin_object(&j, NULL);
+		json_string(&j, "role", m->vm.role);
+		json_uint(&j, "offset", m->vm.offset);
+		json_uint(&j, "size", m->vm.size);
+		json_end_object(&j);
+	}
 	json_end_array(&j);
 	json_uint(&j, "block_bytes", BLOCK_BYTES);
 	json_begin_array(&j, "excluded");
@@ -150,6 +157,10 @@ const char *manifest_where(const struct manifest *m, uint64_t offset, uint64_t *
 			*rel_ret = offset - p->offset;
 			return p->role;
 		}
+	}
+	if (m->vm.role && offset >= m->vm.offset && offset - m->vm.offset < m->vm.size) {
+		*rel_ret = offset - m->vm.offset;
+		return m->vm.role;
 	}
 	*rel_ret = offset;
 	return "gpt";

@@ -24,7 +24,7 @@
 /* The names a block's partition may have, as static strings. */
 static const char *part_name(const char *name)
 {
-	static const char *const names[] = { "gpt", "esp", "msr", "windows" };
+	static const char *const names[] = { "gpt", "esp", "msr", "windows", "vm" };
 
 	for (size_t i = 0; name && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(name, names[i]))
@@ -59,8 +59,17 @@ static bool get_sha256(json_t *obj, const char *key, uint8_t sha_ret[SHA256_BYTE
 
 static bool parse_parts(json_t *arr, struct manifest *m)
 {
-	if (json_array_size(arr) != PART_COUNT)
+	json_t *vm = json_array_get(arr, PART_COUNT);
+
+	/* a fourth, the VM partition, only after the three others */
+	if (json_array_size(arr) != PART_COUNT && json_array_size(arr) != PART_COUNT + 1)
 		return false;
+	if (vm) {
+		m->vm.role = part_name(json_string_value(json_object_get(vm, "role")));
+		if (!m->vm.role || strcmp(m->vm.role, "vm") || !get_uint(vm, "offset", &m->vm.offset) ||
+		    !get_uint(vm, "size", &m->vm.size))
+			return false;
+	}
 	for (size_t i = 0; i < PART_COUNT; i++) {
 		json_t *p = json_array_get(arr, i);
 

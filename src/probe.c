@@ -370,12 +370,31 @@ static void suggest_vm(const struct boot_facts *in, struct probe_result *r)
 	vm->argv[n] = NULL;
 }
 
+/* A stick written with --vm-partition carries its own way out: the UTM
+ * bundle on its WINTOGO-VM partition (vmpart.h). */
+static bool vm_partition_bundle(const struct boot_facts *in)
+{
+	return is_disk(in) && in->vm_bundle;
+}
+
 static void apple_silicon(const struct host *h, const struct boot_facts *in, struct probe_result *r)
 {
+	bool bundle = vm_partition_bundle(in);
+	char *open_it = bundle ? xasprintf("this stick cannot boot this Mac; open %s on its WINTOGO-VM volume in UTM (4.3.2 or later), or copy it to the Mac first",
+					   in->vm_bundle)
+			       : NULL;
+
 	add_host(r, h, "apple-silicon-no-uefi", PROBE_BLOCKER,
 		 "Apple Silicon Macs start through iBoot, not UEFI: their boot picker never offers an external disk with an EFI boot loader",
-		 "run this Windows in a virtual machine instead (below)");
-	if (in && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_ARM64)
+		 bundle ? open_it : "run this Windows in a virtual machine instead (below)");
+	free(open_it);
+	if (bundle)
+		add(r, "vm-partition", PROBE_NOTE,
+		    "this stick carries a UTM virtual machine of Windows on its WINTOGO-VM partition (exFAT, which macOS mounts); UTM virtualizes an ARM64 Windows at full speed and emulates an x64 one",
+		    xasprintf("'%s' partition %u WINTOGO-VM holds %s", in->path, in->vm_partition, in->vm_bundle),
+		    NULL);
+	/* the Windows of the stick is not what runs on the Mac: its VM is */
+	if (!bundle && in && in->arch != WIM_ARCH_UNKNOWN && in->arch != WIM_ARCH_ARM64)
 		add(r, "arch-mismatch", PROBE_BLOCKER,
 		    "an Apple Silicon CPU runs ARM64 Windows, and only in a virtual machine; an x64 Windows runs there only emulated, slowly",
 		    xasprintf("%s %s", input_subject(in), arch_text(in->arch)),
@@ -383,7 +402,8 @@ static void apple_silicon(const struct host *h, const struct boot_facts *in, str
 	if (is_disk(in))
 		check_disk_basics(in, r);
 	mac_unsupported(h, r);
-	suggest_vm(in, r);
+	if (!bundle)
+		suggest_vm(in, r);
 }
 
 static void intel_mac(const struct host *h, const struct boot_facts *in, struct probe_result *r)

@@ -341,25 +341,34 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 		.seeded = opt->seeded,
 		.seed = opt->seed,
 	};
-	char have[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX], size[SIZE_TEXT_MAX];
+	char have[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX], size[SIZE_TEXT_MAX], vm_text[SIZE_TEXT_MAX + 24] = "";
+	/* the VM partition comes on top of what Windows needs, never out of it */
+	uint64_t vm = job->vm ? vmpart_bytes(job->vm) : 0;
 
-	job->min_disk_bytes = round_up(layout_disk_min_bytes(expanded, esp), MIB);
+	if (vm && req.sector_size != 512)
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "--vm-partition is for disks with 512-byte sectors; %s has %u-byte sectors",
+				 job->device->path, req.sector_size);
+	req.vm_bytes = vm;
+	if (vm)
+		snprintf(vm_text, sizeof(vm_text), " + VM partition %s", format_size(vm, size));
+	job->min_disk_bytes = round_up(layout_disk_min_bytes(expanded, esp), MIB) + vm;
 	if (job->device)
 		req.disk_bytes = job->device->size;
 	else
 		req.disk_bytes = opt->disk_bytes ? opt->disk_bytes
-						 : layout_disk_default_bytes(expanded, esp);
+						 : round_up(layout_disk_default_bytes(expanded, esp) + vm, GIB);
 	if (req.disk_bytes % req.sector_size)
 		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "disk size %llu is not a multiple of %u-byte sectors",
 				 (unsigned long long)req.disk_bytes, req.sector_size);
 	if (req.disk_bytes < job->min_disk_bytes && job->device)
-		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "%s has %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); use a larger disk",
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "%s has %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR%s); use a larger disk%s",
 				 job->device->path, format_size(req.disk_bytes, have), job->image.index,
-				 format_size(job->min_disk_bytes, need), format_size(expanded, size));
+				 format_size(job->min_disk_bytes, need), format_size(expanded, size), vm_text,
+				 vm ? ", or a smaller --vm-partition=SIZE" : "");
 	if (req.disk_bytes < job->min_disk_bytes)
-		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "'%s' would be %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR); give --size %lluM or more",
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "'%s' would be %s but image %d needs at least %s (%s of files + 10 %% + ESP + MSR%s); give --size %lluM or more",
 				 opt->target, format_size(req.disk_bytes, have), job->image.index,
-				 format_size(job->min_disk_bytes, need), format_size(expanded, size),
+				 format_size(job->min_disk_bytes, need), format_size(expanded, size), vm_text,
 				 (unsigned long long)(job->min_disk_bytes / MIB));
 	return layout_plan(ctx, &req, &job->layout);
 }
@@ -409,6 +418,8 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	if (!ret)
 		ret = servicing_prepare(ctx, &opt->service, job->source, &job->image, job->stage_parent,
 					&job->servicing);
+	if (!ret && opt->vm_partition.enabled)
+		ret = vmpart_prepare(ctx, opt, job->stage_parent, &job->vm);
 	if (!ret)
 		ret = plan(ctx, job);
 	if (!ret && (opt->sha256_given || opt->sha256_file)) {
@@ -430,6 +441,7 @@ void write_job_free(struct write_job *job)
 {
 	if (!job)
 		return;
+	vmpart_free(job->vm);
 	servicing_free(job->servicing);
 	wim_image_release(&job->image);
 	if (job->input)
@@ -444,8 +456,8 @@ void write_job_free(struct write_job *job)
 /* The files built in the stage, and their descriptors for the sink. */
 struct staged {
 	char *dir;
-	char *gpt, *esp, *ntfs, *bcd;
-	int gpt_fd, esp_fd, ntfs_fd;
+	char *gpt, *esp, *ntfs, *bcd, *vm;
+	int gpt_fd, esp_fd, ntfs_fd, vm_fd;
 	struct boot_files boot;
 };
 
@@ -535,6 +547,11 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	if (!ret)
 		ret = extents_add_file(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
 				       layout_bytes(l, PART_WINDOWS), "windows");
+	if (!ret && l->vm.sectors)
+		ret = open_staged(ctx, s->vm, &s->vm_fd);
+	if (!ret && l->vm.sectors)
+		ret = extents_add_file(ctx, list, s->vm_fd, l->vm.start * l->sector_size,
+				       l->vm.sectors * l->sector_size, "vm");
 	if (!ret)
 		ret = extents_finish(ctx, list);
 	return ret;
@@ -542,7 +559,7 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 
 /* The partition table goes last (see write.h): its extents move from the
  * stream to table, and the stream sends zeros instead, from the disk's
- * first byte to the ESP and from the end of the Windows partition to the
+ * first byte to the ESP and from the end of the last partition to the
  * disk's last byte (over whatever an earlier use left there).  The table
  * is written over those zeros once everything else is on the disk, so a
  * write cut off before then leaves a disk with no partition table at all,
@@ -551,7 +568,7 @@ static int split_table(struct wtg_ctx *ctx, const struct layout *l, struct exten
 		       struct extent_list *table)
 {
 	uint64_t head = layout_offset(l, PART_ESP);
-	uint64_t tail = layout_offset(l, PART_WINDOWS) + layout_bytes(l, PART_WINDOWS);
+	uint64_t tail = layout_partitions_end(l);
 	const struct extent zeros[] = {
 		{ .offset = 0, .length = head, .fd = -1, .what = "zeros", .unhashed = true },
 		{ .offset = tail, .length = l->disk_bytes - tail, .fd = -1, .what = "zeros", .unhashed = true },
@@ -697,6 +714,9 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 	for (int i = 0; i < PART_COUNT; i++)
 		m->parts[i] = (struct manifest_part){ l->parts[i].role, layout_offset(l, i),
 						      layout_bytes(l, i) };
+	if (l->vm.sectors)
+		m->vm = (struct manifest_part){ l->vm.role, l->vm.start * l->sector_size,
+						l->vm.sectors * l->sector_size };
 }
 
 /* Keeps room for the manifest on the staged ESP, then assembles the disk
@@ -822,11 +842,13 @@ static void staged_release(struct staged *s)
 	close_fd(&s->gpt_fd);
 	close_fd(&s->esp_fd);
 	close_fd(&s->ntfs_fd);
+	close_fd(&s->vm_fd);
 	boot_files_release(&s->boot);
 	free(s->gpt);
 	free(s->esp);
 	free(s->ntfs);
 	free(s->bcd);
+	free(s->vm);
 	stage_remove(s->dir);
 }
 
@@ -858,8 +880,11 @@ static char *dir_of(const char *path)
  * NTFS adds, the ESP, and some room.  One estimate for both messages. */
 static uint64_t space_needed(const struct write_job *job)
 {
+	/* the VM partition's stage, and its QCOW2 until it is copied in */
+	uint64_t vm = job->layout.vm.sectors * job->layout.sector_size;
+
 	return job->image.expanded_size + job->image.expanded_size / 10 + layout_bytes(&job->layout, PART_ESP) +
-	       STAGE_SLACK;
+	       2 * vm + STAGE_SLACK;
 }
 
 /* Before the first byte is staged: room for the stage (and an ISO's
@@ -896,7 +921,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret)
 {
 	const struct layout *l = &job->layout;
-	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1 };
+	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1 };
 	struct extent_list list = { 0 };
 	struct extent_list table = { 0 };  /* the partition table, written last */
 	struct block_list check = { 0 };   /* every block written, the manifest's too */
@@ -923,6 +948,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 	s.esp = stage_path(s.dir, "esp.img");
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
+	s.vm = stage_path(s.dir, "vm.img");
 
 	format = job->opt.sink_format;
 	format.logical_sector = l->sector_size;
@@ -956,6 +982,13 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		};
 
 		ret = ntfs_build(ctx, &req);
+	}
+	/* before the stream: it sends the disk in one increasing pass */
+	if (!ret && job->vm) {
+		const uint8_t *id = l->vm.uuid.bytes;
+
+		ret = vmpart_build(ctx, job->vm, s.dir, s.vm, l->vm.sectors * l->sector_size,
+				   job->opt.seeded ? (uint32_t)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3] : 0);
 	}
 	if (!ret)
 		ret = assemble(ctx, job, &s, &list);

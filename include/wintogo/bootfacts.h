@@ -15,7 +15,10 @@
  *                                 system partition, the \EFI\Boot\boot*.efi
  *                                 fallback loaders on it (mtools) with their
  *                                 PE machine types and signatures, and
- *                                 whether \EFI\Microsoft\Boot\BCD is there
+ *                                 whether \EFI\Microsoft\Boot\BCD is there,
+ *                                 and the NAME.utm of a WINTOGO-VM
+ *                                 partition (vmpart.h), read from its
+ *                                 exFAT without mounting it (exfat_dir.h)
  *
  * Nothing is written.  The Windows build of a disk is not read (it would
  * take the NTFS partition's SOFTWARE hive): build stays 0 there. */
@@ -81,6 +84,10 @@ struct boot_facts {
 	bool mbr_active;         /* an MBR disk with an active partition */
 	bool block_device;
 	int removable;           /* a block device's removable flag; -1 unknown */
+	/* a WINTOGO-VM partition (write --vm-partition): its number (0: none)
+	 * and the NAME.utm in its root (NULL: none, or not readable) */
+	unsigned vm_partition;
+	char *vm_bundle;
 };
 
 /* Reads path: a WIM/ESD/SWM or an ISO (image index, 0 for every image),

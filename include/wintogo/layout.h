@@ -5,6 +5,9 @@
  *   1 MiB        ESP      FAT32, 260 MiB by default    C12A7328-F81F-11D2-BA4B-00A0C93EC93B
  *   ...          MSR      16 MiB                       E3C9E316-0B5C-4DB8-817D-F92DF00215AE
  *   ...          Windows  NTFS, the rest               EBD0A0A2-B9E5-4433-87C0-68B6B72699C7
+ *   ...          WINTOGO-VM  exFAT, only with write --vm-partition (vmpart.h),
+ *                         also Microsoft basic data, so that macOS and
+ *                         Windows mount it
  *   end          backup GPT entries and header
  *
  * Every partition starts and ends on a 1 MiB boundary.
@@ -45,12 +48,17 @@ struct layout {
 	unsigned sector_size;
 	struct guid disk_guid;
 	struct layout_partition parts[PART_COUNT];
+	/* the WINTOGO-VM partition after Windows, GPT entry 4; sectors 0 when
+	 * there is none.  Kept out of parts[]: it is optional, and what reads
+	 * parts[] (the manifest, the BCD) has nothing to do with it */
+	struct layout_partition vm;
 };
 
 struct layout_request {
 	uint64_t disk_bytes;
 	unsigned sector_size;   /* 512 or 4096 */
 	uint64_t esp_bytes;     /* 0: LAYOUT_ESP_DEFAULT */
+	uint64_t vm_bytes;      /* 0: no WINTOGO-VM partition; else whole MiB */
 	bool seeded;            /* GUIDs derived from seed, else random */
 	uint64_t seed;
 };
@@ -80,6 +88,16 @@ static inline uint64_t layout_bytes(const struct layout *l, enum layout_part p)
 {
 	return l->parts[p].sectors * l->sector_size;
 }
+
+/* Where the last partition ends (the VM partition's end, else Windows'). */
+static inline uint64_t layout_partitions_end(const struct layout *l)
+{
+	const struct layout_partition *last = l->vm.sectors ? &l->vm : &l->parts[PART_WINDOWS];
+
+	return (last->start + last->sectors) * l->sector_size;
+}
+
+#define LAYOUT_VM_NAME "WINTOGO-VM"  /* its GPT name and its exFAT label */
 
 /* Writes the GPT (protective MBR, both headers and entry arrays) of the
  * layout with libfdisk into path, an existing file of l->disk_bytes. */

@@ -10,6 +10,7 @@
  *     "disk": { "size", "sector_size", "guid" },
  *     "speed": { ... } (only after write --speed-check: speed_json()),
  *     "partitions": [ { "role": "esp", "offset", "size" }, ... ],
+ *                   (esp, msr, windows, and vm with --vm-partition)
  *     "block_bytes": 4194304,
  *     "excluded": [ { "offset", "length" } ],
  *     "extents": [ { "offset", "length", "partition", "sha256" }, ... ] }
@@ -76,6 +77,7 @@ struct manifest {
 	unsigned sector_size;
 	char disk_guid[GUID_STR_LEN];
 	struct manifest_part parts[PART_COUNT];
+	struct manifest_part vm;  /* the WINTOGO-VM partition; role NULL: none */
 	struct byte_range *excluded;
 	size_t n_excluded;
 	struct block_list blocks;

@@ -35,6 +35,7 @@
 #include "wintogo/sink.h"
 #include "wintogo/source.h"
 #include "wintogo/servicing.h"
+#include "wintogo/vmpart.h"
 #include "wintogo/wim.h"
 
 struct write_options {
@@ -62,6 +63,7 @@ struct write_options {
 	struct servicing_options service;  /* changes to the image; zero: none */
 	enum sb_choice secure_boot_ca;     /* which boot manager set: bootfiles.h */
 	struct sink_format sink_format;  /* the sector size comes from the layout */
+	struct vmpart_options vm_partition;  /* the WINTOGO-VM partition (vmpart.h) */
 };
 
 struct write_job {
@@ -83,6 +85,7 @@ struct write_job {
 	bool target_touched;     /* the stream to the target has begun */
 	const struct speed_result *speed;  /* write --speed-check: the disk's figures
 					      (speed.h), for the manifest; NULL */
+	struct vmpart *vm;       /* NULL without --vm-partition */
 };
 
 struct write_result {

@@ -231,6 +231,31 @@ static void boot_manager_text(const struct write_job *job)
 	       sb_choice_names[job->opt.secure_boot_ca]);
 }
 
+/* The WINTOGO-VM partition (vmpart.h), after the three others. */
+static void vm_partition_json(struct json *j, const struct write_job *job)
+{
+	const struct layout *l = &job->layout;
+	char guid[GUID_STR_LEN];
+
+	guid_format(&l->vm.uuid, guid);
+	json_begin_object(j, NULL);
+	json_uint(j, "number", PART_COUNT + 1);
+	json_string(j, "role", l->vm.role);
+	json_string(j, "name", l->vm.name);
+	json_string(j, "type", l->vm.type_guid);
+	json_string(j, "guid", guid);
+	json_string(j, "filesystem", "exfat");
+	json_uint(j, "start_lba", l->vm.start);
+	json_uint(j, "sectors", l->vm.sectors);
+	json_uint(j, "offset", l->vm.start * l->sector_size);
+	json_uint(j, "size", l->vm.sectors * l->sector_size);
+	json_string(j, "bundle", vmpart_bundle_name(job->vm));
+	json_string(j, "bundle_architecture", vmpart_arch_name(job->vm));
+	json_bool(j, "vmware", job->opt.vm_partition.vmware);
+	json_bool(j, "parallels", job->opt.vm_partition.parallels);
+	json_end_object(j);
+}
+
 static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
@@ -280,6 +305,8 @@ static void plan_json(const struct write_job *job)
 		json_uint(&j, "size", layout_bytes(l, i));
 		json_end_object(&j);
 	}
+	if (l->vm.sectors)
+		vm_partition_json(&j, job);
 	json_end_array(&j);
 	boot_manager_json(&j, job);
 	changes_json(&j, job->servicing);
@@ -309,6 +336,16 @@ static void plan_text(const struct write_job *job)
 		guid_format(&l->parts[i].uuid, guid);
 		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
 		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
+	}
+	if (l->vm.sectors) {
+		guid_format(&l->vm.uuid, guid);
+		printf("  %-2d %-8s %-6s %12s %12s  %s\n", PART_COUNT + 1, l->vm.role, "exFAT",
+		       format_size(l->vm.start * l->sector_size, a),
+		       format_size(l->vm.sectors * l->sector_size, b), guid);
+		printf("     %s: %s, a UTM bundle of %s Windows,%s%s and README.txt\n", LAYOUT_VM_NAME,
+		       cli_text(vmpart_bundle_name(job->vm)), vmpart_arch_name(job->vm),
+		       job->opt.vm_partition.vmware ? " a VMware Fusion VM," : "",
+		       job->opt.vm_partition.parallels ? " a Parallels disk and its prlctl script," : "");
 	}
 	boot_manager_text(job);
 	changes_text(job->servicing);

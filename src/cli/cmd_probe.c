@@ -191,6 +191,14 @@ static void input_json(struct json *j, const struct boot_facts *in)
 		json_bool(j, "bcd", in->bcd);
 		json_bool(j, "block_device", in->block_device);
 		json_tristate(j, "removable", in->removable);
+		if (in->vm_partition) {
+			json_begin_object(j, "vm_partition");
+			json_uint(j, "number", in->vm_partition);
+			json_string(j, "bundle", in->vm_bundle);
+			json_end_object(j);
+		} else {
+			json_null(j, "vm_partition");
+		}
 	}
 	json_end_object(j);
 }
@@ -306,6 +314,9 @@ static void print_input(const struct boot_facts *in)
 		printf(", %s", in->bcd ? "BCD" : "no BCD");
 	if (in->removable == 1)
 		printf(", removable");
+	if (in->vm_partition)
+		printf(", WINTOGO-VM partition %u%s%s", in->vm_partition, in->vm_bundle ? " with " : " (no .utm in it)",
+		       in->vm_bundle ? cli_text(in->vm_bundle) : "");
 	putchar('\n');
 }
 

@@ -52,6 +52,18 @@ static const char help[] =
 	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
 	"      --no-verify      do not read TARGET back after writing it\n"
 	"\n"
+	"For Apple Silicon Macs, which never boot a stick (needs root):\n"
+	"      --vm-partition[=SIZE]  add an exFAT partition WINTOGO-VM at the end\n"
+	"                       holding NAME.utm, a UTM VM of the same Windows\n"
+	"                       (compressed QCOW2), and README.txt (default SIZE:\n"
+	"                       what the bundle needs + 10 %%); Windows gets the rest\n"
+	"      --vm-image IMAGE put IMAGE's Windows in the VM instead (an ARM64\n"
+	"                       Windows runs at full speed on Apple Silicon)\n"
+	"      --vm-index N     image N of --vm-image (default: its only one)\n"
+	"      --vm-name NAME   the VM's name (default: its image's name)\n"
+	"      --vm-vmware      also NAME.vmwarevm there, for VMware Fusion\n"
+	"      --vm-parallels   also NAME.hdd and NAME.prlctl.sh, for Parallels\n"
+	"\n"
 	"Changes to Windows, made to the image in memory before it is applied:\n"
 	CLI_SERVICE_HELP
 	"\n"
@@ -249,7 +261,32 @@ static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 }
 
 
-enum { OPT_DRY_RUN = CLI_OPT_FIRST_OWN, OPT_SPEED_CHECK, OPT_REQUIRE_SPEED, OPT_SPEED_TIME };
+enum {
+	OPT_DRY_RUN = CLI_OPT_FIRST_OWN,
+	OPT_VM_PARTITION,
+	OPT_VM_IMAGE,
+	OPT_VM_INDEX,
+	OPT_VM_NAME,
+	OPT_VM_VMWARE,
+	OPT_VM_PARALLELS,
+	OPT_SPEED_CHECK,
+	OPT_REQUIRE_SPEED,
+	OPT_SPEED_TIME,
+};
+
+/* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
+static int check_vm_options(const struct write_cli *cli)
+{
+	const struct vmpart_options *v = &cli->opt.vm_partition;
+
+	if (!v->enabled && (v->image_path || v->index || v->vm_name || v->vmware || v->parallels))
+		return cli_usage_error("write", "%s is for --vm-partition: give it too",
+				       v->image_path ? "--vm-image" : v->index ? "--vm-index" : v->vm_name ? "--vm-name"
+				       : v->vmware ? "--vm-vmware" : "--vm-parallels");
+	if (v->index && !v->image_path)
+		return cli_usage_error("write", "--vm-index chooses the image of --vm-image; the stick's image is chosen with --index");
+	return 0;
+}
 
 int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 {
@@ -260,6 +297,12 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "speed-check", no_argument, NULL, OPT_SPEED_CHECK },
 		{ "require-speed", no_argument, NULL, OPT_REQUIRE_SPEED },
 		{ "speed-time", required_argument, NULL, OPT_SPEED_TIME },
+		{ "vm-partition", optional_argument, NULL, OPT_VM_PARTITION },
+		{ "vm-image", required_argument, NULL, OPT_VM_IMAGE },
+		{ "vm-index", required_argument, NULL, OPT_VM_INDEX },
+		{ "vm-name", required_argument, NULL, OPT_VM_NAME },
+		{ "vm-vmware", no_argument, NULL, OPT_VM_VMWARE },
+		{ "vm-parallels", no_argument, NULL, OPT_VM_PARALLELS },
 		{ "yes", no_argument, NULL, 'y' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "json", no_argument, NULL, 'j' },
@@ -295,6 +338,29 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 				return cli_bad_value("write", "--speed-time", optarg, "whole seconds from 1 to 3600");
 			cli.speed_seconds = (double)n;
 			break;
+		case OPT_VM_PARTITION:
+			cli.opt.vm_partition.enabled = true;
+			if (optarg && (parse_size(optarg, &cli.opt.vm_partition.bytes) < 0 ||
+				       !cli.opt.vm_partition.bytes))
+				return cli_bad_value("write", "--vm-partition", optarg, "a size such as 16G or 20000M");
+			break;
+		case OPT_VM_IMAGE:
+			cli.opt.vm_partition.image_path = optarg;
+			break;
+		case OPT_VM_INDEX:
+			if (parse_uint(optarg, 65535, &n) < 0 || n == 0)
+				return cli_bad_value("write", "--vm-index", optarg, "an image number from 1 (see 'wintogo info')");
+			cli.opt.vm_partition.index = (int)n;
+			break;
+		case OPT_VM_NAME:
+			cli.opt.vm_partition.vm_name = optarg;
+			break;
+		case OPT_VM_VMWARE:
+			cli.opt.vm_partition.vmware = true;
+			break;
+		case OPT_VM_PARALLELS:
+			cli.opt.vm_partition.parallels = true;
+			break;
 		case 'y':
 			cli.yes = true;
 			break;
@@ -319,7 +385,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
 		}
 	}
-	if (cli_write_options_conflict("write", &cli.opt))
+	if (cli_write_options_conflict("write", &cli.opt) || check_vm_options(&cli))
 		return EXIT_USAGE;
 	if (argc - optind > 2)
 		return cli_usage_error("write", "too many arguments");

@@ -154,7 +154,9 @@ check "the write tests changed the disk" test "$(hash_of "$backing")" != "$befor
 # the sequential write starts at byte 0: what it wrote is random, not a pattern a controller could squeeze
 written=$(head -c $((4 * 1024 * 1024)) "$backing" | gzip -c | wc -c)
 check "what the write tests wrote does not compress (gzip: $written bytes of 4 MiB)" \
-	test "$written" -gt $((4 * 1024 * 1024 * 99 / 100))
+	test "$written" -gt $((4 * 1024 * 1024 * 9 / 10))
+# (90 %, not more: a slow machine may leave a few sectors of the first 4 MiB
+# to the random writes, whose buffer repeats; zeros or a pattern give < 1 %)
 
 run_wintogo speed --yes --time "$SECONDS_GIVEN" --json "$loop"
 is "$RC" 0 "speed --yes --json $loop"

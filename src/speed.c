@@ -132,6 +132,19 @@ int speed_open(struct wtg_ctx *ctx, const char *path, bool for_write, const char
 				path, format_size(t->size, size));
 		goto out;
 	}
+	if (t->is_file) {
+		/* a hole reads as zeros with no I/O at all: its "speed" would be
+		 * the CPU's, and the verdict a lie */
+		off_t hole = lseek(t->fd, 0, SEEK_HOLE);
+
+		if (hole >= 0 && (uint64_t)hole < t->size) {
+			ret = log_error(ctx, WTG_ERR_TARGET_INVALID,
+					"'%s' has holes (a sparse file): reading them measures nothing; fill it first "
+					"(dd if=/dev/urandom of=FILE bs=1M count=MIB) or give a disk",
+					path);
+			goto out;
+		}
+	}
 	*target_ret = t;
 	t = NULL;
 out:

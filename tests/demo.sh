@@ -41,6 +41,6 @@ disk image:         $out/windows.img (sparse; boot it with QEMU and OVMF, here
 its manifest:       $out/windows.img.manifest.json (and \\wintogo\\manifest.json in its ESP)
 wintogo binary:     $wintogo (alone on a terminal, it asks step by step)
 manual pages:       man -l man/wintogo.1 (and one page per command: wintogo-list.1,
-                    wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-probe.1,
-                    wintogo-vm.1)
+                    wintogo-info.1, wintogo-write.1, wintogo-verify.1, wintogo-speed.1,
+                    wintogo-probe.1, wintogo-vm.1)
 DONE

@@ -68,6 +68,8 @@ refuses "a path that does not exist is refused" "'$TMP/none' does not exist; giv
 refuses "a folder is refused" "is neither a disk nor a file" speed --read-only "$TMP"
 truncate -s 8M "$TMP/small.img"
 refuses "a file under 16 MiB is refused" "has 8.0 MiB; at least 16 MiB are needed" speed --read-only "$TMP/small.img"
+truncate -s 32M "$TMP/sparse.img"
+refuses "a sparse file is refused: its holes read without I/O" "has holes .a sparse file.: reading them measures nothing" speed --read-only "$TMP/sparse.img"
 refuses "a character device is refused" "is neither a disk nor a file" speed --read-only /dev/null
 
 # --- a regular file (rootless): what a disk gets, on a file ---

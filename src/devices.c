@@ -46,6 +46,23 @@ const char *device_verdict_name(enum device_verdict v)
 	return (unsigned)v < ARRAY_SIZE(names) ? names[v] : "?";
 }
 
+enum wtg_err device_verdict_error(enum device_verdict verdict)
+{
+	switch (verdict) {
+	case DEVICE_SYSTEM:
+	case DEVICE_MOUNTED:
+	case DEVICE_IN_USE:
+	case DEVICE_SOURCE:
+		return WTG_ERR_DISK_IN_USE;
+	case DEVICE_READ_ONLY:
+		return WTG_ERR_DISK_READ_ONLY;
+	case DEVICE_TOO_SMALL:
+		return WTG_ERR_TARGET_TOO_SMALL;
+	default:
+		return WTG_ERR_TARGET_INVALID;
+	}
+}
+
 /* A sysfs attribute, trimmed; NULL when absent or empty. */
 static char *attr(const char *dir, const char *name)
 {

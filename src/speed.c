@@ -25,21 +25,6 @@ static const enum progress_phase progress_phases[SPEED_TEST_COUNT] = {
 	[SPEED_RANDOM_WRITE] = PROGRESS_RANDOM_WRITE,
 };
 
-static enum wtg_err verdict_error(enum device_verdict verdict)
-{
-	switch (verdict) {
-	case DEVICE_SYSTEM:
-	case DEVICE_MOUNTED:
-	case DEVICE_IN_USE:
-	case DEVICE_SOURCE:
-		return WTG_ERR_DISK_IN_USE;
-	case DEVICE_READ_ONLY:
-		return WTG_ERR_DISK_READ_ONLY;
-	default:
-		return WTG_ERR_TARGET_INVALID;
-	}
-}
-
 /* The disk open as t->fd, judged by its device number. */
 static int judge_disk(struct wtg_ctx *ctx, struct speed_target *t, dev_t devno, const char *input)
 {
@@ -57,7 +42,7 @@ static int judge_disk(struct wtg_ctx *ctx, struct speed_target *t, dev_t devno, 
 	if (d->verdict == DEVICE_READ_ONLY && !t->writable)
 		return 0;
 	if (d->verdict != DEVICE_OK)
-		return log_error(ctx, verdict_error(d->verdict), "refusing to measure %s: %s", d->path, d->reason);
+		return log_error(ctx, device_verdict_error(d->verdict), "refusing to measure %s: %s", d->path, d->reason);
 	return 0;
 }
 

@@ -217,8 +217,11 @@ mkfs.ext4 -q -F "$backing"
 if mount "$loop" "$MNT" 2>/dev/null; then
 	refuses "a mounted disk is refused (--read-only)" "$loop.* (mounted|in use)" speed --read-only "$loop"
 	refuses "a mounted disk is refused (--yes)" "$loop.* (mounted|in use)" speed --yes "$loop"
+	run_wintogo speed --read-only --json "$loop"
+	is "$(jq -r .error.code <<<"$OUT" 2>/dev/null)" disk-in-use "a mounted disk: --json says disk-in-use"
 	umount "$MNT"
 else
+	skip "cannot mount ext4 here"
 	skip "cannot mount ext4 here"
 	skip "cannot mount ext4 here"
 fi

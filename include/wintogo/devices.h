@@ -116,6 +116,11 @@ int device_find_devno(struct wtg_ctx *ctx, const struct device_roots *roots, con
  * "not-a-disk". */
 const char *device_verdict_name(enum device_verdict verdict);
 
+/* The error code (error.h) of refusing a disk with this verdict: disk-in-use
+ * for a system, mounted, held or source disk, disk-read-only,
+ * target-too-small, else target-invalid. */
+enum wtg_err device_verdict_error(enum device_verdict verdict);
+
 /* What is on the disk, in one line, to be shown before it is erased:
  * "2 partitions: sdb1 29.3 GiB vfat 'KINGSTON', sdb2 100.0 MiB (no file
  * system)", "a GPT partition table with 0 partitions", "an ext4 file

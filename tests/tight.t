@@ -68,6 +68,27 @@ is "$RC" 0 "wintogo verify: the disk holds what its manifest says"
 rm -f "$TMP/win.img"
 tight_bytes=$(stream tight | awk '{ s += $2 } END { print s }')
 
+# the same from outside: strace's pwrite64 calls on the target, the
+# stream first, then the manifest's and the partition table's overwrites
+if command -v strace >/dev/null; then
+	rm -f "$OUTDIR"/straced.img* "$TMP/straced.trace"
+	WINTOGO_WRITE_TRACE=$TMP/straced.trace strace -f -y -o "$TMP/strace" -e trace=pwrite64 \
+		"$WINTOGO_TEST" write --quiet --seed 21 --size 3G --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$OUTDIR/straced.img"
+	# pwrite64(6</out/straced.img.partial>, ""..., 4194304, 1048576) = 4194304
+	grep -E "^[0-9]+ +pwrite64\([0-9]+<[^>]*straced\.img\.partial>" "$TMP/strace" |
+		sed -nE 's/.*, ([0-9]+), ([0-9]+)\) = ([0-9]+)$/\2 \3/p' >"$TMP/pwrites"
+	overwrites=$(grep -c ' overwrite ' "$TMP/straced.trace")
+	head -n "-$overwrites" "$TMP/pwrites" >"$TMP/stream-pwrites"
+	check "strace: the target is written by pwrite64" test -s "$TMP/stream-pwrites"
+	check "strace: the stream's writes are one increasing sequence" \
+		awk 'NR > 1 && $1 < end { exit 1 } { end = $1 + $2 }' "$TMP/stream-pwrites"
+	is "$(awk -v t="$THRESHOLD" 'NR > 1 && $1 > end && $1 - end < t { n++ } { end = $1 + $2 } END { print n + 0 }' "$TMP/stream-pwrites")" 0 \
+		"strace: no gap between them is shorter than the threshold"
+	rm -f "$OUTDIR"/straced.img*
+else
+	skip "strace is not installed"
+fi
+
 # --- --fill-gaps=0: the stage's data runs as they are (today's stream) ---
 traced_write nofill --fill-gaps=0
 is "$RC" 0 "a write with --fill-gaps=0"

@@ -81,6 +81,38 @@ void extents_release(struct extent_list *list)
 	*list = (struct extent_list){ 0 };
 }
 
+/* Whether next continues e in the same stage file, hole between them. */
+static bool same_run(const struct extent *e, const struct extent *next)
+{
+	return e->fd >= 0 && e->fd == next->fd && e->unhashed == next->unhashed &&
+	       next->offset > e->offset && next->src_offset > e->src_offset &&
+	       next->offset - e->offset == next->src_offset - e->src_offset;
+}
+
+uint64_t extents_fill_gaps(struct extent_list *list, uint64_t max_gap)
+{
+	uint64_t added = 0;
+	size_t out = 0;
+
+	if (!max_gap || !list->count)
+		return 0;
+	for (size_t i = 1; i < list->count; i++) {
+		struct extent *e = &list->items[out];
+		const struct extent *next = &list->items[i];
+		uint64_t end = e->offset + e->length;
+
+		if (same_run(e, next) && next->offset >= end && next->offset - end < max_gap) {
+			added += next->offset - end;
+			e->length = next->offset + next->length - e->offset;
+		} else {
+			list->items[++out] = *next;
+		}
+	}
+	list->count = out + 1;
+	list->bytes += added;
+	return added;
+}
+
 /* Appends the part [from, to) of e (target offsets) to list. */
 static void append_part(struct extent_list *list, const struct extent *e, uint64_t from,
 			uint64_t to, bool unhashed)

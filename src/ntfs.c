@@ -4,12 +4,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <wimlib.h>
 
 #include "wintogo/log.h"
 #include "wintogo/run.h"
 #include "wintogo/stage.h"
+#include "wintogo/util.h"
+
+/* apply(): NTFS-3G could not write the tight volume; nothing logged */
+#define APPLY_NO_ROOM 1
 
 /* -p/-H/-S: a file has no geometry, and without them the boot sector says
  * "hidden sectors 0", which Windows cannot boot from. */
@@ -42,7 +47,11 @@ static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
 					       : WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
-static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req)
+/* tight: a failure to write the volume is APPLY_NO_ROOM, not logged.
+ * NTFS-3G's errno after a full volume is not always ENOSPC (its cleanup
+ * may leave EBUSY), so every write failure counts: a real one comes back
+ * at full size, and is logged then. */
+static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight)
 {
 	WIMStruct *wim = wim_source_handle(req->source);
 	const char *wim_path = wim_source_file(req->source)->path;
@@ -55,18 +64,40 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req)
 	wimlib_register_progress_function(wim, NULL, NULL);
 	if (err == WIMLIB_ERR_ABORTED_BY_PROGRESS)
 		return -WTG_ERR_INTERRUPTED;  /* logged when the abort was seen */
+	if (err && tight && (err == WIMLIB_ERR_NTFS_3G || err == WIMLIB_ERR_WRITE))
+		return APPLY_NO_ROOM;
 	if (err)
 		return wim_apply_error(ctx, err, errnum, wim_path, req->path, req->bytes);
 	return 0;
 }
 
-int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
+/* Formats and applies at bytes; tight: a volume smaller than the
+ * partition (see apply). */
+static int build_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes, bool tight)
 {
-	int ret = stage_make_file(ctx, req->path, req->bytes);
+	int ret = stage_make_file(ctx, req->path, bytes);
 
 	if (!ret)
 		ret = format_ntfs(ctx, req);
 	if (!ret)
-		ret = apply(ctx, req);
+		ret = apply(ctx, req, tight);
 	return ret;
+}
+
+int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
+{
+	char tight[SIZE_TEXT_MAX], full[SIZE_TEXT_MAX];
+	int ret;
+
+	if (!req->tight_bytes || req->tight_bytes >= req->bytes)
+		return build_at(ctx, req, req->bytes, false);
+	ret = build_at(ctx, req, req->tight_bytes, true);
+	if (ret == APPLY_NO_ROOM) {
+		log_info(ctx, "the image did not fit the Windows partition's tight stage (%s); staging it at its full size (%s) instead",
+			 format_size(req->tight_bytes, tight), format_size(req->bytes, full));
+		if (unlink(req->path) < 0)
+			return log_syserr(ctx, errno, "cannot remove '%s'", req->path);
+		return build_at(ctx, req, req->bytes, false);
+	}
+	return ret < 0 ? ret : ntfs_grow(ctx, req->path, req->bytes);
 }

@@ -653,6 +653,11 @@ static int image_sizes(struct wtg_ctx *ctx, struct wim_source *source, int index
 	if (!ret)
 		ret = size_property(ctx, source, index, "DIRCOUNT", UINT32_MAX, "4294967295",
 				    &image->dir_count);
+	/* only for an estimate (ntfs_tight.c): not refused when odd, but a
+	 * value that is not a part of TOTALBYTES is not believed */
+	image->hardlink_bytes = number_property(source->wim, index, "HARDLINKBYTES", 0);
+	if (image->hardlink_bytes > image->expanded_size)
+		image->hardlink_bytes = 0;
 	return ret;
 }
 

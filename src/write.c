@@ -554,6 +554,9 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 				       l->vm.sectors * l->sector_size, "vm");
 	if (!ret)
 		ret = extents_finish(ctx, list);
+	/* not into a container: it would store the zeros the holes read as */
+	if (!ret && (job->device || job->opt.sink_kind == SINK_RAW_FILE))
+		extents_fill_gaps(list, job->opt.fill_gaps);
 	return ret;
 }
 
@@ -981,6 +984,9 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 			.index = job->image.index,
 		};
 
+		if (!job->opt.full_stage)
+			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
+							   req.bytes);
 		ret = ntfs_build(ctx, &req);
 	}
 	/* before the stream: it sends the disk in one increasing pass */

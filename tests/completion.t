@@ -92,6 +92,8 @@ for mode in bash-completion stub plain; do
 	completes $mode "wintogo help <TAB>: the commands" "help info list probe speed verify vm write" 2 wintogo help ""
 	completes $mode "wintogo speed --re<TAB> is --read-only" --read-only 2 wintogo speed --re
 	completes $mode "write --speed-<TAB>: both speed options" "--speed-check --speed-time" 2 wintogo write --speed-
+	completes $mode "write --stage <TAB>: the modes its help names" "full tight" 3 wintogo write --stage ""
+	completes $mode "write --fill<TAB> is --fill-gaps" --fill-gaps 2 wintogo write --fill
 done
 completes plain "--index <TAB> with the image after it" "1 2 3" 3 wintogo info --index "" "$FIXTURES/multi.wim"
 completes plain "--index=<TAB>" "1 2 3" 2 wintogo info --index= "$FIXTURES/multi.wim"

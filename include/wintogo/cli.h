@@ -102,8 +102,9 @@ const char *cli_text(const char *s);
 
 /* The test build of wintogo (build/test/wintogo, never installed) takes
  * the context's test hooks from the environment: WINTOGO_SYSFS_ROOT,
- * WINTOGO_DEV_ROOT, WINTOGO_PROC_ROOT, WINTOGO_WRITE_TRACE and
- * WINTOGO_TEST_CORRUPT_OFFSET (see struct wtg_test_hooks).  In the
+ * WINTOGO_DEV_ROOT, WINTOGO_PROC_ROOT, WINTOGO_WRITE_TRACE,
+ * WINTOGO_TEST_CORRUPT_OFFSET and WINTOGO_TEST_STAGE_HEADROOM (a size:
+ * the tight stage's headroom) (see struct wtg_test_hooks).  In the
  * shipped build this does nothing. */
 void cli_test_hooks(struct wtg_ctx *ctx);
 

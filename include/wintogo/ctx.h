@@ -49,6 +49,8 @@ struct wtg_test_hooks {
 	const char *write_trace;   /* a file that gets "offset length what" per write */
 	bool corrupt;              /* flip byte corrupt_offset of the disk on its */
 	uint64_t corrupt_offset;   /* way to the target, after it is hashed */
+	bool stage_headroom_set;   /* the tight stage is the image's file bytes */
+	uint64_t stage_headroom;   /* + this, not the estimate (ntfs.h) */
 };
 
 struct wtg_ctx {

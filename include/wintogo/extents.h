@@ -55,6 +55,16 @@ int extents_finish(struct wtg_ctx *ctx, struct extent_list *list);
 
 void extents_release(struct extent_list *list);
 
+/* Gap filling, for flash sticks: each forward jump over a hole costs a
+ * stick a merge of an erase block (see bench/stick-model), so an extent
+ * is joined with the next when both come from the same stage file at the
+ * same distance (the hole between them on the target is a hole of that
+ * file, which reads as zeros) and the hole is shorter than max_gap.  The
+ * zeros are then sent, hashed and read back like the rest.  Extents of
+ * different files (the partitions), or hashed and unhashed, stay apart.
+ * Returns the bytes added; max_gap 0 changes nothing. */
+uint64_t extents_fill_gaps(struct extent_list *list, uint64_t max_gap);
+
 /* Marks the bytes [offset, offset + length) unhashed, splitting the
  * extents they cut; they must lie inside extents (logged if not). */
 int extents_mark_unhashed(struct wtg_ctx *ctx, struct extent_list *list, uint64_t offset, uint64_t length);

@@ -46,6 +46,8 @@ struct wim_image {
 	uint64_t file_count;
 	uint64_t dir_count;
 	uint64_t expanded_size;    /* TOTALBYTES: bytes of file data */
+	uint64_t hardlink_bytes;   /* HARDLINKBYTES: of those, the bytes of the */
+	                           /* names after the first of each file; 0 */
 };
 
 enum wim_format { WIM_FORMAT_WIM, WIM_FORMAT_ESD, WIM_FORMAT_SWM };

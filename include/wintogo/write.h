@@ -64,7 +64,15 @@ struct write_options {
 	enum sb_choice secure_boot_ca;     /* which boot manager set: bootfiles.h */
 	struct sink_format sink_format;  /* the sector size comes from the layout */
 	struct vmpart_options vm_partition;  /* the WINTOGO-VM partition (vmpart.h) */
+	bool full_stage;         /* stage NTFS at the partition's size, not tight (ntfs.h) */
+	uint64_t fill_gaps;      /* a disk or raw image: send holes shorter than this */
+	                         /* as zeros (extents_fill_gaps); 0: none */
 };
+
+/* write --fill-gaps's default: chosen with bench/stick-model (see README,
+ * Performance), and at most what --fill-gaps takes. */
+#define WRITE_FILL_GAPS_DEFAULT (1024 * 1024)
+#define WRITE_FILL_GAPS_MAX (64 * 1024 * 1024)
 
 struct write_job {
 	struct write_options opt;

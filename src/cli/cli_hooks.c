@@ -20,11 +20,16 @@ void cli_test_hooks(struct wtg_ctx *ctx)
 		.write_trace = getenv("WINTOGO_WRITE_TRACE"),
 	};
 	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
+	const char *headroom = getenv("WINTOGO_TEST_STAGE_HEADROOM");
 	uint64_t offset;
 
 	if (corrupt && parse_uint(corrupt, UINT64_MAX, &offset) == 0) {
 		hooks.corrupt = true;
 		hooks.corrupt_offset = offset;
+	}
+	if (headroom && parse_size(headroom, &offset) == 0) {
+		hooks.stage_headroom_set = true;
+		hooks.stage_headroom = offset;
 	}
 	wtg_ctx_set_test_hooks(ctx, &hooks);
 }

@@ -42,6 +42,13 @@ static const char help[] =
 	CLI_SECURE_BOOT_HELP
 	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
 	"                       DIR (default $TMPDIR, else /var/tmp)\n"
+	"      --stage MODE     tight (default) or full: tight builds NTFS at the\n"
+	"                       image's size and grows it to the partition's size\n"
+	"                       afterwards, so that its data lies together at the\n"
+	"                       start; full builds it at the partition's size\n"
+	"      --fill-gaps SIZE send the holes between the data shorter than SIZE\n"
+	"                       as zeros, so that a stick gets fewer and longer\n"
+	"                       writes (default 1M, at most 64M; 0: off)\n"
 	"      --locale LOCALE  boot menu language, e.g. de-DE (default: the image's);\n"
 	"                       also Windows' input, system and user locale\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive, not from\n"
@@ -272,6 +279,8 @@ enum {
 	OPT_SPEED_CHECK,
 	OPT_REQUIRE_SPEED,
 	OPT_SPEED_TIME,
+	OPT_STAGE,
+	OPT_FILL_GAPS,
 };
 
 /* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
@@ -297,6 +306,8 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "speed-check", no_argument, NULL, OPT_SPEED_CHECK },
 		{ "require-speed", no_argument, NULL, OPT_REQUIRE_SPEED },
 		{ "speed-time", required_argument, NULL, OPT_SPEED_TIME },
+		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "fill-gaps", required_argument, NULL, OPT_FILL_GAPS },
 		{ "vm-partition", optional_argument, NULL, OPT_VM_PARTITION },
 		{ "vm-image", required_argument, NULL, OPT_VM_IMAGE },
 		{ "vm-index", required_argument, NULL, OPT_VM_INDEX },
@@ -316,6 +327,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
 						  .usb_boot_flags = true },
+				 .opt.fill_gaps = WRITE_FILL_GAPS_DEFAULT,
 				 .speed_seconds = SPEED_DEFAULT_SECONDS };
 	uint64_t n;
 	int c, ret;
@@ -337,6 +349,15 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			if (parse_uint(optarg, SPEED_MAX_SECONDS, &n) < 0 || n == 0)
 				return cli_bad_value("write", "--speed-time", optarg, "whole seconds from 1 to 3600");
 			cli.speed_seconds = (double)n;
+			break;
+		case OPT_STAGE:
+			if (strcmp(optarg, "tight") && strcmp(optarg, "full"))
+				return cli_bad_value("write", "--stage", optarg, "tight or full");
+			cli.opt.full_stage = !strcmp(optarg, "full");
+			break;
+		case OPT_FILL_GAPS:
+			if (parse_size(optarg, &cli.opt.fill_gaps) < 0 || cli.opt.fill_gaps > WRITE_FILL_GAPS_MAX)
+				return cli_bad_value("write", "--fill-gaps", optarg, "a size from 0 (off) to 64M, such as 1M or 256K");
 			break;
 		case OPT_VM_PARTITION:
 			cli.opt.vm_partition.enabled = true;

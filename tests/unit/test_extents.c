@@ -33,7 +33,7 @@ int main(void)
 	int a = sparse_file(16 * MIB, a_data, 2), b = sparse_file(4 * MIB, b_data, 1);
 	struct extent_list list = { 0 };
 
-	plan(11);
+	plan(19);
 	is_int(extents_add_file(ctx, &list, b, 32 * MIB, 4 * MIB, "b"), 0, "add a file with one data run");
 	is_int(extents_add_file(ctx, &list, a, 0, 16 * MIB, "a"), 0, "add a file with two data runs");
 	is_int(extents_finish(ctx, &list), 0, "they do not overlap");
@@ -50,6 +50,31 @@ int main(void)
 	extents_release(&list);
 	is_int(extents_add_file(ctx, &list, a, 0, 4096, "a"), 0, "a length cut inside a data run");
 	extents_release(&list);
+
+	/* gap filling: c's runs at 0 and 512 KiB join (a 508 KiB hole), the
+	 * one at 3 MiB does not (a hole of 2.5 MiB); b, another file 4 KiB
+	 * after c's last run, stays apart */
+	{
+		const uint64_t c_data[] = { 0, 512 * 1024, 3 * MIB };
+		int c = sparse_file(4 * MIB, c_data, 3);
+		uint64_t before;
+
+		extents_add_file(ctx, &list, c, 0, 4 * MIB, "c");
+		extents_add_file(ctx, &list, b, 3 * MIB + 8192 - MIB, 4 * MIB, "b");
+		extents_finish(ctx, &list);
+		before = list.bytes;
+		is_int((int)list.count, 4, "four runs before filling");
+		ok(extents_fill_gaps(&list, 0) == 0 && list.count == 4, "--fill-gaps 0 changes nothing");
+		is_int((int)(extents_fill_gaps(&list, MIB) / 1024), 508, "a 1 MiB threshold adds the 508 KiB hole");
+		is_int((int)list.count, 3, "three runs after");
+		ok(list.items[0].offset == 0 && list.items[0].length == 512 * 1024 + 4096 && list.items[0].fd == c &&
+		   list.items[0].src_offset == 0, "the first run spans both, read from c at 0");
+		ok(list.items[1].offset == 3 * MIB && list.items[2].fd == b, "the far run and the other file stay apart");
+		ok(list.bytes == before + 508 * 1024, "the list's bytes count the zeros sent");
+		ok(extents_find(&list, 256 * 1024) == &list.items[0], "the filled hole is in the stream");
+		extents_release(&list);
+		close(c);
+	}
 
 	/* a blank disk: no data, so no items array at all */
 	is_int(extents_finish(ctx, &list), 0, "an empty list finishes (a blank disk)");

@@ -150,6 +150,7 @@ enum {
 	CLI_OPT_BYPASS_NRO,
 	CLI_OPT_TIMEZONE,
 	CLI_OPT_COMPUTER_NAME,
+	CLI_OPT_PARTITION_TABLE,
 	CLI_OPT_FIRST_OWN,  /* commands number their own options from here */
 };
 
@@ -158,6 +159,7 @@ enum {
 	{ "name", required_argument, NULL, 'n' },                                \
 	{ "size", required_argument, NULL, 's' },                                \
 	{ "esp-size", required_argument, NULL, CLI_OPT_ESP_SIZE },               \
+	{ "partition-table", required_argument, NULL, CLI_OPT_PARTITION_TABLE }, \
 	{ "seed", required_argument, NULL, CLI_OPT_SEED },                       \
 	{ "tmpdir", required_argument, NULL, CLI_OPT_TMPDIR },                   \
 	{ "locale", required_argument, NULL, CLI_OPT_LOCALE },                   \

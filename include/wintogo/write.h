@@ -64,6 +64,7 @@ struct write_options {
 	enum sb_choice secure_boot_ca;     /* which boot manager set: bootfiles.h */
 	struct sink_format sink_format;  /* the sector size comes from the layout */
 	struct vmpart_options vm_partition;  /* the WINTOGO-VM partition (vmpart.h) */
+	enum layout_table_kind partition_table;  /* GPT, or MBR for BIOS and UEFI */
 };
 
 struct write_job {

@@ -69,6 +69,14 @@ static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char 
 		    opt->esp_bytes % LAYOUT_ALIGN || opt->esp_bytes > LAYOUT_ESP_MAX)
 			return bad_value(cmd, "--esp-size", arg, "whole MiB up to 4G, such as 260M");
 		return 0;
+	case CLI_OPT_PARTITION_TABLE:
+		if (!strcmp(arg, "gpt"))
+			opt->partition_table = LAYOUT_TABLE_GPT;
+		else if (!strcmp(arg, "mbr"))
+			opt->partition_table = LAYOUT_TABLE_MBR;
+		else
+			return bad_value(cmd, "--partition-table", arg, "gpt (UEFI) or mbr (BIOS and UEFI)");
+		return 0;
 	case CLI_OPT_SEED:
 		if (parse_uint(arg, UINT64_MAX, &opt->seed) < 0)
 			return bad_value(cmd, "--seed", arg, "a whole number");

@@ -204,7 +204,7 @@ static bool image_options_given(const struct write_options *o)
 	const struct servicing_options *sv = &o->service;
 	const struct unattend_answers *a = &sv->answers;
 
-	return o->index || o->name || o->disk_bytes || o->esp_bytes || o->wim_path || o->locale ||
+	return o->index || o->name || o->disk_bytes || o->esp_bytes || o->partition_table || o->wim_path || o->locale ||
 	       o->bcd_from_scratch || o->sha256_given || o->sha256_file || sv->san_policy ||
 	       sv->portable_flag || sv->unattend_path || sv->drivers_path || a->user ||
 	       a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name;

@@ -180,6 +180,37 @@ check "the marker BOOTMGR reports a missing \\Boot\\BCD (it reads the disk, it d
 	grep -aq 'WINTOGO-FIXTURE-BIOS-BCD: missing' "$TMP/bios-nobcd.log"
 rm -f "$TMP/nobcd.img"
 
+# --- probe: BIOS and UEFI both see what they start ---
+run_wintogo probe --json --host pc-bios "$DISK"
+is "$RC $(jq -r '[.reasons[] | .id] | join(" ")' <<<"$OUT")" "0 bios-boot" \
+	"probe --host pc-bios: the MBR disk boots, every link of the BIOS chain there"
+is "$(jq -c .input.bios <<<"$OUT")" '{"mbr_boot_code":true,"partition_boot_code":true,"bootmgr":true,"bcd":true}' \
+	"probe DISK finds boot code in the MBR and the boot sector, \\bootmgr and \\Boot\\BCD"
+run_wintogo probe --json --host pc-uefi "$DISK"
+is "$(jq -r '[.reasons[] | select(.severity == "blocker") | .id] | join(" ")' <<<"$OUT")" "" \
+	"probe --host pc-uefi: no blocker (the active FAT32 partition serves as the ESP)"
+is "$(jq -r '.input.boot_loaders[0].name' <<<"$OUT")" bootx64.efi "and it reads \\EFI\\Boot\\bootx64.efi there"
+run_wintogo write --quiet --seed 16 --tmpdir "$STAGE" "$WIM" "$OUTDIR/gpt.img"
+run_wintogo probe --json --host pc-bios "$OUTDIR/gpt.img"
+is "$RC $(jq -r '[.reasons[] | select(.severity == "blocker") | .id] | join(" ")' <<<"$OUT")" "4 bios-no-gpt" \
+	"a GPT disk from wintogo is refused on pc-bios"
+like "$(jq -r '.reasons[0].fact + " / " + .reasons[0].action' <<<"$OUT")" "GPT partition table.*--partition-table mbr" \
+	"with the reason, and what to do"
+rm -f "$OUTDIR/gpt.img" "$OUTDIR/gpt.img.manifest.json"
+cp --sparse=always "$DISK" "$TMP/nocode.img"
+dd if=/dev/zero of="$TMP/nocode.img" bs=440 count=1 conv=notrunc status=none
+mdel -i "$TMP/nocode.img@@$((sys_start * 512))" ::/bootmgr
+run_wintogo probe --json --host pc-bios "$TMP/nocode.img"
+is "$RC $(jq -r '[.reasons[] | select(.severity == "blocker") | .id] | join(" ")' <<<"$OUT")" \
+	"4 bios-no-boot-code bios-no-bootmgr" "without the MBR's code and \\bootmgr: cannot boot, and why"
+rm -f "$TMP/nocode.img"
+run_wintogo write --dry-run --json --host pc-bios "$WIM" "$OUTDIR/host.img"
+is "$RC $(jq -r 'select(.plan) | .plan.disk.partition_table' <<<"$OUT")" "0 mbr" "write --host pc-bios writes an MBR disk"
+is "$(jq -r 'select(.probe) | [.probe.reasons[] | .id] | join(" ")' <<<"$OUT")" bios-mbr "and its probe knows it"
+run_wintogo write --dry-run --host pc-bios --partition-table gpt "$WIM" "$OUTDIR/host.img"
+is "$RC" 1 "write --host pc-bios --partition-table gpt is refused (a BIOS cannot start it)"
+like "$ERR" "cannot boot on pc-bios .*bios-no-gpt" "naming the reason"
+
 # --- verify covers the boot code ---
 run_wintogo verify "$DISK"
 is "$RC" 0 "verify passes the disk" || diag "$ERR"

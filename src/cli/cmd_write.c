@@ -81,7 +81,8 @@ static const char help[] =
 	"      --speed-time SECONDS  how long the speed check takes (default 30)\n"
 	"  -H, --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
-	"                       boot there (on Apple Silicon; x64 on a pc-arm64)\n"
+	"                       boot there (on Apple Silicon; x64 on a pc-arm64);\n"
+	"                       pc-bios writes --partition-table mbr unless given\n"
 	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
 	"                       a disk that cannot boot there\n"
 	"      --dry-run        print the plan and stop\n"
@@ -160,7 +161,8 @@ static int probe_first(struct wtg_ctx *ctx, struct write_job *job, void *user)
 	struct wim_source *source = job->input && source_fetch_bytes(job->input) ? NULL : job->source;
 
 	return cli->host_name ? cli_probe_before_write(ctx, cli->host_name, &cli->host, source,
-						       &job->image, cli->opt.image_path, cli->json,
+						       &job->image, cli->opt.image_path,
+						       cli->opt.partition_table == LAYOUT_TABLE_MBR, cli->json,
 						       cli->opt.force)
 			      : 0;
 }
@@ -315,7 +317,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	};
 	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
 	struct cli_guided guided = { 0 };
-	bool san_policy_given = false;
+	bool san_policy_given = false, table_given = false;
 	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
 						  .usb_boot_flags = true },
@@ -383,6 +385,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			return EXIT_OK;
 		default:
 			san_policy_given |= c == CLI_OPT_SAN_POLICY;
+			table_given |= c == CLI_OPT_PARTITION_TABLE;
 			ret = cli_write_option(ctx, c, optarg, "write", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
@@ -390,6 +393,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_write_options_conflict("write", &cli.opt) || check_vm_options(&cli))
 		return EXIT_USAGE;
+	/* a disk for a BIOS PC is an MBR disk, unless the table was chosen */
+	if (cli.host_name && cli.host.kind == HOST_PC_BIOS && !table_given)
+		cli.opt.partition_table = LAYOUT_TABLE_MBR;
 	if (argc - optind > 2)
 		return cli_usage_error("write", "too many arguments");
 	cli_report_set(ctx, cli.json, cli.quiet);

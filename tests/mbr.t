@@ -151,6 +151,18 @@ check "the comparison fails for another disk signature" \
 check "and for the UEFI store taken for a BIOS one" \
 	bash -c "! '$ROOT/tests/tools/bcdcompare.py' '$TMP/like-uefi.bcd' '$SAMPLES/windeploy-linux_BCD' bios >/dev/null"
 
+# --- info --bcd: both stores ---
+run_wintogo info --bcd "$DISK"
+is "$RC" 0 "info --bcd reads the MBR disk"
+like "$OUT" "11 objects \(.EFI.Microsoft.Boot.BCD, for UEFI\)" "it shows the UEFI store"
+like "$OUT" "11 objects \(.Boot.BCD, for BIOS\)" "and the BIOS store"
+like "$OUT" "osdevice +partition at byte $((win_start * 512)) on MBR disk ${sig#0x}" \
+	"decoding MBR devices by offset and signature"
+like "$(sed -n '/for BIOS/,$p' <<<"$OUT")" "path +.Windows.system32.winload\.exe" "the BIOS one starts winload.exe"
+run_wintogo info --bcd --json "$DISK"
+is "$(jq -r '[(.objects | length), .bios_store.path, (.bios_store.objects | length)] | join(" ")' <<<"$OUT")" \
+	'11 \Boot\BCD 11' "info --bcd --json: both stores, the BIOS one as bios_store"
+
 # --- the manifest ---
 man=$DISK.manifest.json
 is "$(jq -r .disk.partition_table "$man")" mbr "the manifest names the table mbr"

@@ -98,31 +98,39 @@ static int copy_boot_sector_to_backup(struct wtg_ctx *ctx, const char *fat_path)
 	return ret;
 }
 
+/* mcopy of sources (n of them) to dest on image, overwriting. */
+static int mcopy_to(struct wtg_ctx *ctx, const struct mtools_image *image, const char *const sources[], size_t n,
+		    const char *dest)
+{
+	const char *argv[ARRAY_SIZE(modules) + 7];
+	size_t k = 0;
+
+	argv[k++] = "mcopy";
+	argv[k++] = "-D";
+	argv[k++] = "o";
+	argv[k++] = "-i";
+	argv[k++] = image->name;
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(modules); i++)
+		argv[k++] = sources[i];
+	argv[k++] = dest;
+	argv[k] = NULL;
+	return mtools_run(ctx, "copying syslinux's files to the system partition", image, argv);
+}
+
 static int copy_files(struct wtg_ctx *ctx, const struct mtools_image *image, const char *cfg_path)
 {
-	const char *argv[ARRAY_SIZE(modules) + 9];
 	char *paths[ARRAY_SIZE(modules)];
-	size_t n = 0;
+	const char *cfg[] = { cfg_path };
 	int ret;
 
-	argv[n++] = "mcopy";
-	argv[n++] = "-D";
-	argv[n++] = "o";
-	argv[n++] = "-i";
-	argv[n++] = image->name;
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
-		argv[n++] = paths[i] = module_path(modules[i]);
-	argv[n++] = "::/";
-	argv[n] = NULL;
-	ret = mtools_run(ctx, "copying syslinux's modules to the system partition", image, argv);
+		paths[i] = module_path(modules[i]);
+	ret = mcopy_to(ctx, image, (const char *const *)paths, ARRAY_SIZE(modules), "::/");
+	/* the one place syslinux looks for it besides /boot/syslinux and /syslinux */
+	if (!ret)
+		ret = mcopy_to(ctx, image, cfg, 1, "::/syslinux.cfg");
 	for (size_t i = 0; i < ARRAY_SIZE(modules); i++)
 		free(paths[i]);
-	/* the one place syslinux looks for it besides /boot/syslinux and /syslinux */
-	argv[5] = cfg_path;
-	argv[6] = "::/syslinux.cfg";
-	argv[7] = NULL;
-	if (!ret)
-		ret = mtools_run(ctx, "copying syslinux.cfg to the system partition", image, argv);
 	return ret;
 }
 

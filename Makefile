@@ -54,13 +54,13 @@ DEPS_BUILD := gcc make pkg-config libblkid-dev libfdisk-dev libwim-dev libfuse-d
 	ntfs-3g-dev libxml2-dev libhivex-dev libssl-dev libarchive-dev libcdio-dev \
 	libudf-dev libiso9660-dev zlib1g-dev libjansson-dev libicu-dev libvhdi-dev \
 	libreadline-dev
-DEPS_RUN := ntfs-3g fuse3 dosfstools mtools qemu-utils exfatprogs exfat-fuse
+DEPS_RUN := ntfs-3g fuse3 dosfstools mtools qemu-utils exfatprogs exfat-fuse syslinux syslinux-common
 DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex \
 	qemu-system-x86 ovmf qemu-system-arm qemu-efi-aarch64 gnu-efi binutils lld \
 	osslsigncode genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
 	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev \
-	zsh bash-completion tmux sbsigntool osslsigncode
+	zsh bash-completion tmux sbsigntool osslsigncode nasm seabios
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 # libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):
@@ -164,7 +164,7 @@ deps:
 
 fixtures: $(FIXTURES)/.stamp
 
-$(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/*)
+$(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/* fixtures/bios/*)
 	fixtures/mkimage $(FIXTURES)
 	@touch $@
 

@@ -1,5 +1,6 @@
 /* bcd.c - the BCD store written with hivex (see bcd.h).  The objects and
- * elements are those of a store that bcdboot /f UEFI makes for an ESP and a
+ * elements are those of a store that bcdboot /f UEFI (or the BIOS half of
+ * /f ALL) makes for an ESP and a
  * Windows partition (confirmed against real stores: see the tests), plus
  * recoveryenabled = no, as Windows To Go has no recovery environment. */
 #include "wintogo/bcd.h"
@@ -242,7 +243,8 @@ static hive_node_h application(struct wtg_ctx *ctx, struct store *s, const char 
 	hive_node_h o = object(ctx, s, guid, type);
 
 	set_device(ctx, s, o, EL_DEVICE, device);
-	set_string(ctx, s, o, EL_PATH, path);
+	if (path)  /* a BIOS boot manager has none: it is \bootmgr */
+		set_string(ctx, s, o, EL_PATH, path);
 	set_string(ctx, s, o, EL_DESCRIPTION, description);
 	set_string(ctx, s, o, EL_LOCALE, locale);
 	set_objects(ctx, s, o, EL_INHERIT, &inherit, 1);
@@ -262,14 +264,28 @@ static void set_isolation(struct wtg_ctx *ctx, struct store *s, hive_node_h o)
 		  sizeof(le));
 }
 
+/* Where each boot application is, for UEFI and for BIOS (bcdboot's paths). */
+struct app_paths {
+	const char *bootmgr, *loader, *resume, *memdiag;
+};
+
+static const struct app_paths uefi_paths = {
+	"\\EFI\\Microsoft\\Boot\\bootmgfw.efi", "\\Windows\\system32\\winload.efi",
+	"\\Windows\\system32\\winresume.efi", "\\EFI\\Microsoft\\Boot\\memtest.efi",
+};
+static const struct app_paths bios_paths = {
+	NULL, "\\Windows\\system32\\winload.exe", "\\Windows\\system32\\winresume.exe", "\\boot\\memtest.exe",
+};
+
 static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struct bcd_request *req, const char *loader,
 			       const char *resume)
 {
+	const struct app_paths *paths = req->firmware == BCD_FIRMWARE_BIOS ? &bios_paths : &uefi_paths;
 	const char *const display[] = { loader };
 	const char *const tools[] = { BCD_MEMDIAG };
 	hive_node_h o;
 
-	o = application(ctx, s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, "\\EFI\\Microsoft\\Boot\\bootmgfw.efi",
+	o = application(ctx, s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, paths->bootmgr,
 			"Windows Boot Manager", req->locale, BCD_GLOBALSETTINGS);
 	set_object(ctx, s, o, EL_BOOTMGR_DEFAULT, loader);
 	set_object(ctx, s, o, EL_BOOTMGR_RESUMEOBJECT, resume);
@@ -277,7 +293,7 @@ static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struc
 	set_objects(ctx, s, o, EL_BOOTMGR_TOOLSDISPLAYORDER, tools, 1);
 	set_integer(ctx, s, o, EL_BOOTMGR_TIMEOUT, 30);
 
-	o = application(ctx, s, loader, TYPE_LOADER, &req->windows, "\\Windows\\system32\\winload.efi",
+	o = application(ctx, s, loader, TYPE_LOADER, &req->windows, paths->loader,
 			req->loader_description, req->locale, BCD_BOOTLOADERSETTINGS);
 	set_boolean(ctx, s, o, EL_RECOVERYENABLED, false);  /* no WinRE on a WTG disk */
 	set_isolation(ctx, s, o);
@@ -287,7 +303,7 @@ static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struc
 	set_integer(ctx, s, o, EL_NX, NX_OPTIN);
 	set_integer(ctx, s, o, EL_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 
-	o = application(ctx, s, resume, TYPE_RESUME, &req->windows, "\\Windows\\system32\\winresume.efi",
+	o = application(ctx, s, resume, TYPE_RESUME, &req->windows, paths->resume,
 			"Windows Resume Application", req->locale, BCD_RESUMELOADERSETTINGS);
 	set_isolation(ctx, s, o);
 	set_device(ctx, s, o, EL_RESUME_FILEDEVICE, &req->windows);
@@ -296,7 +312,7 @@ static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struc
 	set_integer(ctx, s, o, EL_RESUME_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 	set_boolean(ctx, s, o, EL_RESUME_DEBUGOPTIONENABLED, false);
 
-	o = application(ctx, s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, "\\EFI\\Microsoft\\Boot\\memtest.efi",
+	o = application(ctx, s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, paths->memdiag,
 			"Windows Memory Diagnostic", req->locale, BCD_GLOBALSETTINGS);
 	set_boolean(ctx, s, o, EL_BADMEMORYACCESS, true);
 }

@@ -205,6 +205,20 @@ static bool is_fat(int fd, uint64_t offset)
 	return !memcmp(b + 0x36, "FAT", 3) || !memcmp(b + 0x52, "FAT32", 5);
 }
 
+/* What mkfs.fat (and mkntfs) put where boot code goes: a message, no loader. */
+#define NOT_BOOTABLE_TEXT "This is not a bootable disk"
+
+/* Whether the len bytes at offset of fd hold boot code: not zeros, and
+ * not the "not a bootable disk" stub that formatting tools write. */
+static bool has_boot_code(int fd, uint64_t offset, size_t len)
+{
+	uint8_t b[512];
+
+	if (len > sizeof(b) || pread(fd, b, len, (off_t)offset) != (ssize_t)len || mem_is_zero(b, len))
+		return false;
+	return !memmem(b, len, NOT_BOOTABLE_TEXT, strlen(NOT_BOOTABLE_TEXT));
+}
+
 static bool starts_with(const char *path, const char *magic, size_t len)
 {
 	char buf[8];
@@ -266,18 +280,27 @@ static int read_esp(struct wtg_ctx *ctx, const char *path, uint64_t offset, stru
 		return ret;
 	loaders = stage_path(stage, "loaders");
 	bcd = stage_path(stage, "BCD");
-	if (mkdir(loaders, 0700) < 0) {
+	if (mkdir(loaders, 0700) < 0)
 		ret = log_syserr(ctx, errno, "cannot make '%s'", loaders);
-		goto out;
-	}
-	ret = esp_try_read_file(ctx, path, offset, "::/EFI/Boot/boot*.efi", loaders, &found);
+	/* an MBR system partition's BIOS half (esp.h) */
+	if (!ret && f->bios_system)
+		ret = esp_try_read_file(ctx, path, offset, "::/bootmgr", bcd, &found);
+	if (!ret && f->bios_system)
+		f->bootmgr = found;
+	unlink(bcd);
+	if (!ret && f->bios_system)
+		ret = esp_try_read_file(ctx, path, offset, "::/Boot/BCD", bcd, &found);
+	if (!ret && f->bios_system)
+		f->bios_bcd = found && starts_with(bcd, "regf", 4);
+	unlink(bcd);
+	if (!ret)
+		ret = esp_try_read_file(ctx, path, offset, "::/EFI/Boot/boot*.efi", loaders, &found);
 	if (!ret && found)
 		read_loaders(ctx, loaders, f);
 	if (!ret)
 		ret = esp_try_read_file(ctx, path, offset, "::/EFI/Microsoft/Boot/BCD", bcd, &found);
 	if (!ret)
 		f->bcd = found && starts_with(bcd, "regf", 4);
-out:
 	free(loaders);
 	free(bcd);
 	stage_remove(stage);
@@ -348,8 +371,10 @@ static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *s
 	for (size_t i = 0; i < t.count; i++) {
 		const struct layout_entry *p = &t.entries[i];
 
-		if (!f.esp && layout_entry_is_esp(p)) {
+		/* an MBR disk's active FAT32 system partition serves UEFI too */
+		if (!f.esp && layout_entry_is_system(&t, p)) {
 			f.esp = true;
+			f.bios_system = f.table && !strcmp(f.table, "dos") && p->bootable;
 			esp_offset = p->offset;
 		}
 		f.mbr_active |= p->bootable;
@@ -369,6 +394,13 @@ static int read_disk(struct wtg_ctx *ctx, const char *path, const struct stat *s
 			goto out;
 		}
 		f.esp_fat = is_fat(fd, esp_offset);
+		/* the code BIOS runs: the MBR's 440 bytes, the partition's boot
+		 * sector after a FAT32 BPB (0x5a to the 0x55aa) */
+		f.bios_system &= f.esp_fat;
+		if (f.bios_system) {
+			f.mbr_code = has_boot_code(fd, 0, 440);
+			f.vbr_code = has_boot_code(fd, esp_offset + 0x5a, 510 - 0x5a);
+		}
 		close(fd);
 	}
 	if (f.esp_fat)

@@ -92,6 +92,27 @@ static int check_plain(struct wtg_ctx *ctx, const char *dest, const char *wim_pa
 	return ret;
 }
 
+static int no_op_entry(const struct wimlib_dir_entry *entry, void *arg)
+{
+	(void)entry;
+	(void)arg;
+	return 0;
+}
+
+int boot_files_check_pcat(struct wtg_ctx *ctx, struct wim_source *source, int index)
+{
+	const char *wim_path = wim_source_file(source)->path;
+	int err = wimlib_iterate_dir_tree(wim_source_handle(source), index, BOOT_PCAT_BOOTMGR, 0, no_op_entry,
+					  NULL);
+
+	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
+		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "image %d of '%s' has no %s, the boot manager PCs start from BIOS: it cannot make an MBR disk; use --partition-table gpt",
+				 index, wim_path, BOOT_PCAT_BOOTMGR + 1);
+	if (err)
+		return wim_error(ctx, err, wim_path, "read the BIOS boot manager of");
+	return 0;
+}
+
 uint16_t boot_machine_of(enum wim_arch arch)
 {
 	switch (arch) {
@@ -131,6 +152,7 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 	static const char *const fonts_ex[] = { "Windows", "Boot", "Fonts_EX" };
 	static const char *const resources[] = { "Windows", "Boot", "Resources" };
 	static const char *const bcd_template[] = { "Windows", "System32", "config", "BCD-Template" };
+	static const char *const pcat[] = { "Windows", "Boot", "PCAT" };
 	const char *wim_path = wim_source_file(source)->path;
 	char *dest = stage_path(stage_dir, "boot");
 	struct boot_files f = { 0 };
@@ -153,6 +175,8 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 	if (!ret)
 		ret = extract(ctx, source, index, "/Windows/System32/config/BCD-Template", dest, false);
 	if (!ret)
+		ret = extract(ctx, source, index, "/Windows/Boot/PCAT", dest, false);
+	if (!ret)
 		ret = check_plain(ctx, dest, wim_path, index);
 	if (ret < 0)
 		goto out;
@@ -163,6 +187,8 @@ int boot_files_extract(struct wtg_ctx *ctx, struct wim_source *source, int index
 	f.fonts_ex_dir = find_path(dest, fonts_ex, ARRAY_SIZE(fonts_ex));
 	f.resources_dir = find_path(dest, resources, ARRAY_SIZE(resources));
 	f.bcd_template = find_path(dest, bcd_template, ARRAY_SIZE(bcd_template));
+	f.pcat_dir = find_path(dest, pcat, ARRAY_SIZE(pcat));
+	f.pcat_bootmgr = f.pcat_dir ? find_entry(f.pcat_dir, "bootmgr") : NULL;
 	f.bootmgfw = f.efi_dir ? find_entry(f.efi_dir, "bootmgfw.efi") : NULL;
 	if (!f.bootmgfw) {
 		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "image %d of '%s' has no Windows/Boot/EFI/bootmgfw.efi: it cannot boot by UEFI (choose another with --index)",
@@ -201,6 +227,8 @@ void boot_files_release(struct boot_files *f)
 	free(f->bcd_template);
 	free(f->efi_ex_dir);
 	free(f->fonts_ex_dir);
+	free(f->pcat_dir);
+	free(f->pcat_bootmgr);
 	*f = (struct boot_files){ 0 };
 }
 

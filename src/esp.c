@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "wintogo/biosboot.h"
 #include "wintogo/layout.h"
 #include "wintogo/log.h"
 #include "wintogo/mtools.h"
@@ -65,8 +67,10 @@ static int mcopy(struct wtg_ctx *ctx, const struct mtools_image *image, const ch
 	return ret;
 }
 
-/* Copies every entry of dir (not dir itself) into dest on the ESP. */
-static int copy_contents(struct wtg_ctx *ctx, const struct mtools_image *image, const char *dir, const char *dest)
+/* Copies every entry of dir (not dir itself) but skip (or NULL) into
+ * dest on the ESP. */
+static int copy_contents(struct wtg_ctx *ctx, const struct mtools_image *image, const char *dir, const char *dest,
+			 const char *skip)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -77,7 +81,7 @@ static int copy_contents(struct wtg_ctx *ctx, const struct mtools_image *image, 
 	if (!d)
 		return log_syserr(ctx, errno, "cannot read '%s'", dir);
 	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || (skip && !strcasecmp(e->d_name, skip)))
 			continue;
 		sources = xrealloc(sources, (n + 1) * sizeof(char *));
 		sources[n++] = xasprintf("%s/%s", dir, e->d_name);
@@ -96,6 +100,30 @@ static int copy_one(struct wtg_ctx *ctx, const struct mtools_image *image, const
 	const char *sources[] = { source };
 
 	return mcopy(ctx, image, sources, 1, dest);
+}
+
+/* The BIOS half of the system partition, as bcdboot /f BIOS lays it out:
+ * \bootmgr, the rest of Windows\Boot\PCAT in \Boot with the fonts and
+ * resources, and the BIOS store as \Boot\BCD. */
+static int add_bios_files(struct wtg_ctx *ctx, const struct mtools_image *image, const struct esp_request *req)
+{
+	const struct boot_files *b = req->boot;
+	int ret;
+
+	if (!b->pcat_bootmgr)
+		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "the image has no Windows/Boot/PCAT/bootmgr for BIOS; use --partition-table gpt");
+	ret = mmd(ctx, image, "::/Boot");
+	if (!ret)
+		ret = copy_one(ctx, image, b->pcat_bootmgr, "::/bootmgr");
+	if (!ret)
+		ret = copy_contents(ctx, image, b->pcat_dir, "::/Boot/", "bootmgr");
+	if (!ret && b->fonts_dir)
+		ret = copy_one(ctx, image, b->fonts_dir, "::/Boot/");
+	if (!ret && b->resources_dir)
+		ret = copy_one(ctx, image, b->resources_dir, "::/Boot/");
+	if (!ret)
+		ret = copy_one(ctx, image, req->bios_bcd_path, "::/Boot/BCD");
+	return ret;
 }
 
 int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
@@ -117,7 +145,7 @@ int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 	for (size_t i = 0; i < ARRAY_SIZE(dirs) && !ret; i++)
 		ret = mmd(ctx, &image, dirs[i]);
 	if (!ret)
-		ret = copy_contents(ctx, &image, b->efi_dir, "::/EFI/Microsoft/Boot/");
+		ret = copy_contents(ctx, &image, b->efi_dir, "::/EFI/Microsoft/Boot/", NULL);
 	if (!ret && b->fonts_dir)
 		ret = copy_one(ctx, &image, b->fonts_dir, "::/EFI/Microsoft/Boot/");
 	if (!ret && b->resources_dir)
@@ -126,7 +154,12 @@ int esp_build(struct wtg_ctx *ctx, const struct esp_request *req)
 		ret = copy_one(ctx, &image, b->bootmgfw, fallback);
 	if (!ret && req->bcd_path)
 		ret = copy_one(ctx, &image, req->bcd_path, "::/EFI/Microsoft/Boot/BCD");
+	if (!ret && req->bios)
+		ret = add_bios_files(ctx, &image, req);
 	mtools_image_close(&image);
+	/* syslinux works on the image itself, once mtools is done with it */
+	if (!ret && req->bios)
+		ret = biosboot_install_vbr(ctx, req->path);
 	free(fallback);
 	return ret;
 }

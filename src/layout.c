@@ -1,4 +1,4 @@
-/* layout.c - the planned GPT layout and its writing with libfdisk
+/* layout.c - the planned GPT or MBR layout and its writing with libfdisk
  * (see layout.h). */
 #include "wintogo/layout.h"
 
@@ -65,6 +65,11 @@ int layout_check_esp(struct wtg_ctx *ctx, uint64_t esp_bytes, unsigned sector_si
 	return 0;
 }
 
+const char *layout_table_name(enum layout_table_kind kind)
+{
+	return kind == LAYOUT_TABLE_MBR ? "mbr" : "gpt";
+}
+
 static int make_guids(struct wtg_ctx *ctx, struct layout *l, const struct layout_request *req)
 {
 	static const char *const purposes[PART_COUNT] = { "esp", "msr", "windows" };
@@ -75,6 +80,46 @@ static int make_guids(struct wtg_ctx *ctx, struct layout *l, const struct layout
 	if (!ret && l->vm.sectors)
 		ret = guid_make(ctx, &l->vm.uuid, req->seeded, req->seed, "vm");
 	return ret;
+}
+
+/* The MBR layout (layout.h): the system partition at 1 MiB, Windows from
+ * its end to the last whole MiB of the disk.  The disk signature comes
+ * from the seed like the GUIDs do (never 0: Windows rewrites a zero one). */
+static int plan_mbr(struct wtg_ctx *ctx, const struct layout_request *req, uint64_t esp, struct layout *l)
+{
+	unsigned ss = req->sector_size;
+	uint64_t windows_start = LAYOUT_ALIGN + esp;
+	uint64_t windows_end = req->disk_bytes / LAYOUT_ALIGN * LAYOUT_ALIGN;
+	char size[SIZE_TEXT_MAX];
+	struct guid sig;
+	int ret;
+
+	if (req->disk_bytes > LAYOUT_MBR_DISK_MAX)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "a disk of %s is larger than an MBR partition table can describe (2 TiB); use --partition-table gpt",
+				 format_size(req->disk_bytes, size));
+	if (ss != 512)
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "an MBR disk that PCs start from BIOS needs 512-byte sectors, not %u; use --partition-table gpt",
+				 ss);
+	if (req->vm_bytes)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--vm-partition needs a GPT disk: leave out --partition-table mbr");
+	if (windows_end < windows_start + LAYOUT_ALIGN)
+		return log_error(ctx, WTG_ERR_TARGET_TOO_SMALL, "a disk of %s cannot hold a system and a Windows partition",
+				 format_size(req->disk_bytes, size));
+	l->parts[PART_ESP] = (struct layout_partition){
+		"esp", "system", LAYOUT_MBR_TYPE_FAT32, { { 0 } }, LAYOUT_ALIGN / ss, esp / ss };
+	l->parts[PART_MSR] = (struct layout_partition){ "msr", "-", "-", { { 0 } }, 0, 0 };
+	l->parts[PART_WINDOWS] = (struct layout_partition){
+		"windows", "Windows", LAYOUT_MBR_TYPE_NTFS, { { 0 } },
+		windows_start / ss, (windows_end - windows_start) / ss };
+	ret = make_guids(ctx, l, req);
+	if (!ret)
+		ret = guid_make(ctx, &sig, req->seeded, req->seed, "mbr-signature");
+	if (ret < 0)
+		return ret;
+	l->mbr_signature = (uint32_t)sig.bytes[0] << 24 | sig.bytes[1] << 16 | sig.bytes[2] << 8 | sig.bytes[3];
+	if (!l->mbr_signature)
+		l->mbr_signature = 1;
+	return 0;
 }
 
 int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct layout *layout_ret)
@@ -94,6 +139,13 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 	ret = layout_check_esp(ctx, esp, ss);
 	if (ret < 0)
 		return ret;
+	if (req->table == LAYOUT_TABLE_MBR) {
+		l.table = LAYOUT_TABLE_MBR;
+		ret = plan_mbr(ctx, req, esp, &l);
+		if (!ret)
+			*layout_ret = l;
+		return ret;
+	}
 
 	l.parts[PART_ESP] = (struct layout_partition){
 		"esp", "EFI system partition", TYPE_ESP, { { 0 } },
@@ -126,7 +178,7 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 	return 0;
 }
 
-static int add_partition(struct fdisk_context *cxt, const struct layout_partition *p, int i)
+static int add_partition(struct fdisk_context *cxt, const struct layout_partition *p, int i, bool l_is_gpt)
 {
 	struct fdisk_partition *pa = fdisk_new_partition();
 	struct fdisk_parttype *type;
@@ -135,7 +187,9 @@ static int add_partition(struct fdisk_context *cxt, const struct layout_partitio
 
 	if (!pa)
 		goto out;
-	type = fdisk_label_get_parttype_from_string(fdisk_get_label(cxt, NULL), p->type_guid);
+	type = l_is_gpt ? fdisk_label_get_parttype_from_string(fdisk_get_label(cxt, NULL), p->type_guid)
+			: fdisk_label_get_parttype_from_code(fdisk_get_label(cxt, NULL),
+							     (unsigned)strtoul(p->type_guid, NULL, 16));
 	guid_format(&p->uuid, uuid);
 	ret = fdisk_partition_set_partno(pa, i);
 	if (!ret)
@@ -144,9 +198,9 @@ static int add_partition(struct fdisk_context *cxt, const struct layout_partitio
 		ret = fdisk_partition_set_size(pa, p->sectors);
 	if (!ret)
 		ret = fdisk_partition_set_type(pa, type);
-	if (!ret)
+	if (!ret && l_is_gpt)
 		ret = fdisk_partition_set_name(pa, p->name);
-	if (!ret)
+	if (!ret && l_is_gpt)
 		ret = fdisk_partition_set_uuid(pa, uuid);
 	if (!ret)
 		ret = fdisk_add_partition(cxt, pa, NULL);
@@ -156,10 +210,33 @@ out:
 	return ret < 0 ? ret : 0;
 }
 
-int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *path)
+/* The partitions of the layout, into the new label of cxt. */
+static int add_partitions(struct fdisk_context *cxt, const struct layout *l)
+{
+	int ret = 0;
+
+	if (l->table == LAYOUT_TABLE_MBR) {
+		/* entry 1 the system partition, entry 2 Windows: no MSR on MBR */
+		ret = add_partition(cxt, &l->parts[PART_ESP], 0, false);
+		if (!ret)
+			ret = add_partition(cxt, &l->parts[PART_WINDOWS], 1, false);
+		/* active: what a BIOS's MBR boot code starts */
+		if (!ret)
+			ret = fdisk_toggle_partition_flag(cxt, 0, DOS_FLAG_ACTIVE);
+		return ret;
+	}
+	for (int i = 0; i < PART_COUNT && !ret; i++)
+		ret = add_partition(cxt, &l->parts[i], i, true);
+	if (!ret && l->vm.sectors)
+		ret = add_partition(cxt, &l->vm, PART_COUNT, true);
+	return ret;
+}
+
+int layout_write_table(struct wtg_ctx *ctx, const struct layout *l, const char *path)
 {
 	struct fdisk_context *cxt = fdisk_new_context();
-	char disk_uuid[GUID_STR_LEN];
+	bool mbr = l->table == LAYOUT_TABLE_MBR;
+	char id[GUID_STR_LEN];
 	int ret;
 
 	if (!cxt)
@@ -172,14 +249,15 @@ int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *pa
 		ret = log_syserr(ctx, -ret, "cannot open '%s' for the partition table", path);
 		goto out;
 	}
-	guid_format(&l->disk_guid, disk_uuid);
-	ret = fdisk_create_disklabel(cxt, "gpt");
+	if (mbr)
+		snprintf(id, sizeof(id), "0x%08x", l->mbr_signature);
+	else
+		guid_format(&l->disk_guid, id);
+	ret = fdisk_create_disklabel(cxt, mbr ? "dos" : "gpt");
 	if (!ret)
-		ret = fdisk_set_disklabel_id_from_string(cxt, disk_uuid);
-	for (int i = 0; i < PART_COUNT && !ret; i++)
-		ret = add_partition(cxt, &l->parts[i], i);
-	if (!ret && l->vm.sectors)
-		ret = add_partition(cxt, &l->vm, PART_COUNT);
+		ret = fdisk_set_disklabel_id_from_string(cxt, id);
+	if (!ret)
+		ret = add_partitions(cxt, l);
 	if (!ret)
 		ret = fdisk_write_disklabel(cxt);
 	if (ret < 0) {
@@ -192,6 +270,14 @@ int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *pa
 out:
 	fdisk_unref_context(cxt);
 	return ret;
+}
+
+int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *path)
+{
+	struct layout gpt = *l;
+
+	gpt.table = LAYOUT_TABLE_GPT;
+	return layout_write_table(ctx, &gpt, path);
 }
 
 static char *dup_or_null(const char *s)
@@ -287,6 +373,14 @@ bool layout_entry_is_esp(const struct layout_entry *e)
 	return !strcasecmp(e->type, LAYOUT_TYPE_ESP) || !strcasecmp(e->type, LAYOUT_MBR_TYPE_ESP);
 }
 
+bool layout_entry_is_system(const struct layout_table *t, const struct layout_entry *e)
+{
+	if (layout_entry_is_esp(e))
+		return true;
+	return !strcmp(t->label, "dos") && e->bootable &&
+	       (!strcasecmp(e->type, "0x0c") || !strcasecmp(e->type, "0x0b"));
+}
+
 int layout_find_esp(struct wtg_ctx *ctx, const char *path, uint64_t *offset_ret,
 		    uint64_t *size_ret)
 {
@@ -302,7 +396,7 @@ int layout_find_esp(struct wtg_ctx *ctx, const char *path, uint64_t *offset_ret,
 		if (read < 0)
 			return read;
 		for (size_t i = 0; i < t.count && ret; i++) {
-			if (layout_entry_is_esp(&t.entries[i])) {
+			if (layout_entry_is_system(&t, &t.entries[i])) {
 				*offset_ret = t.entries[i].offset;
 				*size_ret = t.entries[i].size;
 				ret = 0;

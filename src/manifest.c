@@ -49,6 +49,7 @@ static void render_to(const struct manifest *m, FILE *out)
 	json_uint(&j, "size", m->disk_bytes);
 	json_uint(&j, "sector_size", m->sector_size);
 	json_string(&j, "guid", m->disk_guid);
+	json_string(&j, "partition_table", m->table ? m->table : "gpt");
 	json_end_object(&j);
 	if (m->speed)
 		speed_json(&j, m->speed);
@@ -163,5 +164,5 @@ const char *manifest_where(const struct manifest *m, uint64_t offset, uint64_t *
 		return m->vm.role;
 	}
 	*rel_ret = offset;
-	return "gpt";
+	return m->table ? m->table : "gpt";
 }

@@ -24,7 +24,7 @@
 /* The names a block's partition may have, as static strings. */
 static const char *part_name(const char *name)
 {
-	static const char *const names[] = { "gpt", "esp", "msr", "windows", "vm" };
+	static const char *const names[] = { "gpt", "mbr", "esp", "msr", "windows", "vm" };
 
 	for (size_t i = 0; name && i < ARRAY_SIZE(names); i++)
 		if (!strcmp(name, names[i]))
@@ -157,6 +157,8 @@ int manifest_parse(struct wtg_ctx *ctx, const char *text, size_t len, const char
 		m.image_index = (int)index;
 		m.sector_size = (unsigned)sector;
 		strcpy(m.disk_guid, guid);
+		m.table = part_name(json_string_value(json_object_get(disk, "partition_table")));
+		ok = !m.table || !strcmp(m.table, "gpt") || !strcmp(m.table, "mbr");
 	}
 	free(guid);
 	json_decref(root);

@@ -451,12 +451,47 @@ static void pc_uefi(const struct host *h, const struct boot_facts *in, struct pr
 			 "choose the disk in the boot menu: a key such as F12, F11, F8 or Esc at power-on");
 }
 
+/* An MBR disk whose active partition is FAT (as write --partition-table
+ * mbr makes it): BIOS runs the MBR's code, which runs the partition's boot
+ * sector, which must start \bootmgr, which reads \Boot\BCD.  Each link
+ * that is missing stops the chain. */
+static void bios_system(const struct boot_facts *in, struct probe_result *r)
+{
+	if (!in->mbr_code)
+		add(r, "bios-no-boot-code", PROBE_BLOCKER,
+		    "BIOS starts an MBR disk by running the boot code in its first sector",
+		    xasprintf("the MBR of '%s' holds no boot code", in->path),
+		    xstrdup("write the disk again with wintogo write --partition-table mbr"));
+	if (!in->vbr_code)
+		add(r, "bios-no-boot-sector", PROBE_BLOCKER,
+		    "the MBR's code starts the active partition's boot sector, which must load the boot manager",
+		    xasprintf("the boot sector of the active partition of '%s' holds no boot code", in->path),
+		    xstrdup("write the disk again with wintogo write --partition-table mbr"));
+	if (!in->bootmgr)
+		add(r, "bios-no-bootmgr", PROBE_BLOCKER,
+		    "Windows starts from BIOS through \\bootmgr on the active partition",
+		    xasprintf("the active partition of '%s' has no \\bootmgr", in->path),
+		    xstrdup("write the disk again from an image with Windows\\Boot\\PCAT"));
+	if (!in->bios_bcd)
+		add(r, "bios-no-bcd", PROBE_BLOCKER,
+		    "BOOTMGR started from BIOS reads its boot entries from \\Boot\\BCD",
+		    xasprintf("the active partition of '%s' has no \\Boot\\BCD store", in->path),
+		    xstrdup("write the disk again with wintogo write --partition-table mbr"));
+	if (in->mbr_code && in->vbr_code && in->bootmgr && in->bios_bcd)
+		add(r, "bios-boot", PROBE_NOTE,
+		    "BIOS runs the MBR's boot code, which starts the active partition's, which starts \\bootmgr, which reads \\Boot\\BCD",
+		    xasprintf("'%s' has boot code in its MBR and in its active FAT partition, \\bootmgr and \\Boot\\BCD", in->path),
+		    NULL);
+}
+
 static void pc_bios(const struct host *h, const struct boot_facts *in, struct probe_result *r)
 {
 	if (is_disk(in) && !in->table) {
 		check_disk_basics(in, r);
 	} else if (is_disk(in) && !strcmp(in->table, "dos")) {
-		if (in->mbr_active)
+		if (in->bios_system)
+			bios_system(in, r);
+		else if (in->mbr_active)
 			add(r, "bios-boot-unchecked", PROBE_CONDITION,
 			    "BIOS starts an MBR disk through its boot code and active partition, which wintogo does not check",
 			    xasprintf("'%s' has an MBR partition table with an active partition", in->path),
@@ -466,13 +501,18 @@ static void pc_bios(const struct host *h, const struct boot_facts *in, struct pr
 			    "BIOS starts an MBR disk only from its active partition",
 			    xasprintf("'%s' has an MBR partition table without an active partition", in->path),
 			    xstrdup("boot the disk on a UEFI PC"));
+	} else if (in && in->writes_mbr) {
+		add(r, "bios-mbr", PROBE_NOTE,
+		    "BIOS starts an MBR disk with boot code and an active partition holding \\bootmgr and \\Boot\\BCD",
+		    xstrdup("the disk is written with --partition-table mbr"), NULL);
 	} else {
 		add(r, "bios-no-gpt", PROBE_BLOCKER,
 		    "BIOS firmware cannot start Windows from a GPT disk: Windows starts from GPT only through UEFI",
 		    xasprintf("%s; %s", h->evidence,
 			      is_disk(in) ? "the disk has a GPT partition table"
-					  : "wintogo writes GPT disks with UEFI boot files"),
-		    xstrdup("switch the firmware to UEFI (turn CSM or Legacy boot off) if it has it, or boot the disk on a UEFI PC"));
+					  : "wintogo writes GPT disks with UEFI boot files unless told otherwise"),
+		    xstrdup(is_disk(in) ? "write the disk again with wintogo write --partition-table mbr (it then boots from BIOS and UEFI), switch the firmware to UEFI (turn CSM or Legacy boot off) if it has it, or boot the disk on a UEFI PC"
+					: "write it with wintogo write --partition-table mbr: an MBR disk that boots from BIOS and UEFI"));
 	}
 	/* a disk's architecture is its loaders': the same judgement as for
 	 * the image it was written from */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wintogo/bcd.h"
+#include "wintogo/biosboot.h"
 #include "wintogo/bootfiles.h"
 #include "wintogo/esp.h"
 #include "wintogo/extents.h"
@@ -338,6 +339,7 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 	struct layout_request req = {
 		.sector_size = job->device ? job->device->logical_sector : 512,
 		.esp_bytes = esp,
+		.table = opt->partition_table,
 		.seeded = opt->seeded,
 		.seed = opt->seed,
 	};
@@ -382,6 +384,10 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 
 	job->opt = *opt;
 	job->stage_parent = stage_default_parent(ctx);
+	if (opt->vm_partition.enabled && opt->partition_table == LAYOUT_TABLE_MBR) {
+		free(job);
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--vm-partition needs a GPT disk: leave out --partition-table mbr");
+	}
 	/* the image first: "a.img already exists" is no answer to a typo in
 	 * the image's name */
 	ret = source_check_path(ctx, opt->image_path);
@@ -418,6 +424,12 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	if (!ret)
 		ret = servicing_prepare(ctx, &opt->service, job->source, &job->image, job->stage_parent,
 					&job->servicing);
+	/* an MBR disk starts from BIOS too: the image must have its boot
+	 * manager, and syslinux must be here */
+	if (!ret && opt->partition_table == LAYOUT_TABLE_MBR)
+		ret = boot_files_check_pcat(ctx, job->source, job->image.index);
+	if (!ret && opt->partition_table == LAYOUT_TABLE_MBR)
+		ret = biosboot_check(ctx);
 	if (!ret && opt->vm_partition.enabled)
 		ret = vmpart_prepare(ctx, opt, job->stage_parent, &job->vm);
 	if (!ret)
@@ -456,42 +468,59 @@ void write_job_free(struct write_job *job)
 /* The files built in the stage, and their descriptors for the sink. */
 struct staged {
 	char *dir;
-	char *gpt, *esp, *ntfs, *bcd, *vm;
+	char *gpt, *esp, *ntfs, *bcd, *bios_bcd, *vm;
 	int gpt_fd, esp_fd, ntfs_fd, vm_fd;
 	struct boot_files boot;
 };
 
-static int make_gpt(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
+/* The partition table's stage: the GPT, or the MBR with its boot code. */
+static int make_table(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
 {
 	int ret = stage_make_file(ctx, s->gpt, job->layout.disk_bytes);
 
-	return ret ? ret : layout_write_gpt(ctx, &job->layout, s->gpt);
+	if (!ret)
+		ret = layout_write_table(ctx, &job->layout, s->gpt);
+	if (!ret && job->layout.table == LAYOUT_TABLE_MBR)
+		ret = biosboot_install_mbr(ctx, s->gpt);
+	return ret;
 }
 
-static struct bcd_device gpt_device(const struct layout *l, enum layout_part p)
+/* A partition as the BCD names it: by GUIDs on GPT, by byte offset and
+ * disk signature on MBR. */
+static struct bcd_device bcd_device_of(const struct layout *l, enum layout_part p)
 {
+	if (l->table == LAYOUT_TABLE_MBR)
+		return (struct bcd_device){ .style = BCD_STYLE_MBR, .mbr_offset = layout_offset(l, p),
+					    .mbr_signature = l->mbr_signature };
 	return (struct bcd_device){ .style = BCD_STYLE_GPT, .partition = l->parts[p].uuid,
 				    .disk = l->disk_guid };
 }
 
 /* The BCD store, as bcdboot makes it: from the image's BCD-Template when it
- * has one, else (or with --bcd-from-scratch) from an empty hive. */
+ * has one, else (or with --bcd-from-scratch) from an empty hive.  An MBR
+ * disk gets both of `bcdboot /f ALL`: the UEFI one and \Boot\BCD. */
 static int make_bcd(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
 {
 	const struct wim_image *im = &job->image;
 	struct bcd_request req = {
 		.template_path = job->opt.bcd_from_scratch ? NULL : s->boot.bcd_template,
 		.out_path = s->bcd,
-		.esp = gpt_device(&job->layout, PART_ESP),
-		.windows = gpt_device(&job->layout, PART_WINDOWS),
+		.esp = bcd_device_of(&job->layout, PART_ESP),
+		.windows = bcd_device_of(&job->layout, PART_WINDOWS),
 		.loader_description = im->display_name && *im->display_name ? im->display_name : im->name,
 		.locale = job->opt.locale ? job->opt.locale
 			: im->default_language ? im->default_language : "en-US",
 		.seeded = job->opt.seeded,
 		.seed = job->opt.seed,
 	};
+	int ret = bcd_build(ctx, &req);
 
-	return bcd_build(ctx, &req);
+	if (!ret && job->layout.table == LAYOUT_TABLE_MBR) {
+		req.firmware = BCD_FIRMWARE_BIOS;
+		req.out_path = s->bios_bcd;
+		ret = bcd_build(ctx, &req);
+	}
+	return ret;
 }
 
 static int make_esp(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
@@ -507,6 +536,8 @@ static int make_esp(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 		.volume_id = (uint32_t)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3],
 		.boot = &s->boot,
 		.bcd_path = s->bcd,
+		.bios = l->table == LAYOUT_TABLE_MBR,
+		.bios_bcd_path = s->bios_bcd,
 	};
 	int ret;
 
@@ -540,7 +571,7 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	if (!ret)
 		ret = open_staged(ctx, s->ntfs, &s->ntfs_fd);
 	if (!ret)
-		ret = extents_add_file(ctx, list, s->gpt_fd, 0, l->disk_bytes, "gpt");
+		ret = extents_add_file(ctx, list, s->gpt_fd, 0, l->disk_bytes, layout_table_name(l->table));
 	if (!ret)
 		ret = extents_add_file(ctx, list, s->esp_fd, layout_offset(l, PART_ESP),
 				       layout_bytes(l, PART_ESP), "esp");
@@ -583,7 +614,7 @@ static int split_table(struct wtg_ctx *ctx, const struct layout *l, struct exten
 		const struct extent *e = &list->items[i];
 		bool in_head, in_tail;
 
-		if (strcmp(e->what, "gpt")) {
+		if (strcmp(e->what, layout_table_name(l->table))) {
 			extents_append(&rest, e);
 			continue;
 		}
@@ -618,9 +649,9 @@ static int read_table(struct wtg_ctx *ctx, const struct extent *e, uint64_t pos,
 	int ret = pread_all(e->fd, buf, len, e->src_offset + pos);
 
 	if (ret == -ENODATA)
-		return log_error(ctx, WTG_ERR_IO, "cannot read the gpt stage: it ends before byte %llu",
-				 (unsigned long long)(e->src_offset + pos + len));
-	return ret < 0 ? log_syserr(ctx, -ret, "cannot read the gpt stage") : 0;
+		return log_error(ctx, WTG_ERR_IO, "cannot read the %s stage: it ends before byte %llu",
+				 e->what, (unsigned long long)(e->src_offset + pos + len));
+	return ret < 0 ? log_syserr(ctx, -ret, "cannot read the %s stage", e->what) : 0;
 }
 
 /* Adds the table's blocks to blocks, in offset order, hashed from its
@@ -713,7 +744,11 @@ static void manifest_fill(const struct write_job *job, struct manifest *m)
 	m->disk_bytes = l->disk_bytes;
 	m->sector_size = l->sector_size;
 	m->speed = job->speed;
-	guid_format(&l->disk_guid, m->disk_guid);
+	m->table = layout_table_name(l->table);
+	if (l->table == LAYOUT_TABLE_MBR)
+		snprintf(m->disk_guid, sizeof(m->disk_guid), "0x%08x", l->mbr_signature);
+	else
+		guid_format(&l->disk_guid, m->disk_guid);
 	for (int i = 0; i < PART_COUNT; i++)
 		m->parts[i] = (struct manifest_part){ l->parts[i].role, layout_offset(l, i),
 						      layout_bytes(l, i) };
@@ -851,6 +886,7 @@ static void staged_release(struct staged *s)
 	free(s->esp);
 	free(s->ntfs);
 	free(s->bcd);
+	free(s->bios_bcd);
 	free(s->vm);
 	stage_remove(s->dir);
 }
@@ -951,6 +987,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 	s.esp = stage_path(s.dir, "esp.img");
 	s.ntfs = stage_path(s.dir, "windows.img");
 	s.bcd = stage_path(s.dir, "BCD");
+	s.bios_bcd = stage_path(s.dir, "BCD-BIOS");
 	s.vm = stage_path(s.dir, "vm.img");
 
 	format = job->opt.sink_format;
@@ -967,7 +1004,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 	if (!ret && job->boot_managers.use_ex)
 		ret = boot_files_use_ex(ctx, &s.boot);
 	if (!ret)
-		ret = make_gpt(ctx, job, &s);
+		ret = make_table(ctx, job, &s);
 	if (!ret)
 		ret = make_esp(ctx, job, &s);
 	if (!ret && wtg_ctx_aborted(ctx))

@@ -83,6 +83,7 @@ for mode in bash-completion stub plain; do
 		4 wintogo write "$FIXTURES/multi.wim" -i ""
 	completes $mode "--index without an image on the line: nothing" "" 3 wintogo info --index ""
 	completes $mode "vm --format <TAB>: the formats its help names" "parallels qcow2 raw vhdx vmdk" 3 wintogo vm --format ""
+	completes $mode "write --partition-table <TAB>: gpt and mbr" "gpt mbr" 3 wintogo write --partition-table ""
 	completes $mode "write --host a<TAB>: the hosts probe's help names" "apple-silicon auto" \
 		3 wintogo write --host a
 	completes $mode "probe --host pc-<TAB>: the PCs, ARM64 ones too" "pc-arm64 pc-bios pc-uefi" \

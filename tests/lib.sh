@@ -194,10 +194,18 @@ check_disk() {
 	like "$(MTOOLS_SKIP_CHECK=1 mtype -i "$d/esp.img" ::/EFI/Microsoft/Boot/BCD 2>/dev/null | head -c 4)" '^regf$' \
 		"$name: the ESP has a BCD store"
 	dd if="$disk" of="$d/win.img" bs=1M skip=$((win_off / 1048576)) count=$((win_len / 1048576)) status=none
-	like "$(ntfsinfo -m "$d/win.img" 2>/dev/null)" "Volume Name: Windows" "$name: ntfsinfo reads the Windows partition"
+	check_ntfs "$d/win.img" "$wim" "$index" "$name" "$d"
+	rm -rf "$d"
+}
+
+# check_ntfs PART.img WIM INDEX NAME DIR: the Windows partition PART.img
+# (ntfsinfo; ntfs-3g mount diffed against wimapply of the image, in DIR).
+check_ntfs() {
+	local part=$1 wim=$2 index=$3 name=$4 d=$5
+	like "$(ntfsinfo -m "$part" 2>/dev/null)" "Volume Name: Windows" "$name: ntfsinfo reads the Windows partition"
 	wimapply "$wim" "$index" "$d/applied" >/dev/null
 	mkdir "$d/mnt"
-	if ntfs-3g -o ro "$d/win.img" "$d/mnt" 2>/dev/null; then
+	if ntfs-3g -o ro "$part" "$d/mnt" 2>/dev/null; then
 		# SYSTEM is changed on purpose (SanPolicy, USB boot flags): tests/servicing.t checks it
 		check "$name: the NTFS partition holds exactly the image's files" \
 			diff -r --no-dereference -x SYSTEM "$d/applied" "$d/mnt"
@@ -205,5 +213,4 @@ check_disk() {
 	else
 		skip "ntfs-3g cannot mount here (no FUSE)"
 	fi
-	rm -rf "$d"
 }

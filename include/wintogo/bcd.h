@@ -1,5 +1,5 @@
-/* bcd.h - the Boot Configuration Data store (\EFI\Microsoft\Boot\BCD),
- * written with hivex as `bcdboot /f UEFI` writes it, for a disk with an
+/* bcd.h - the Boot Configuration Data store (\EFI\Microsoft\Boot\BCD,
+ * and \Boot\BCD for BIOS), written with hivex as `bcdboot` writes it, for a disk with an
  * ESP and a Windows partition.
  *
  * A store is a registry hive: \Description (KeyName, System) and
@@ -41,7 +41,14 @@ void bcd_device_encode(const struct bcd_device *dev, uint8_t out[BCD_DEVICE_SIZE
  * bytes are not an 88-byte type-6 partition device. */
 int bcd_device_decode(const uint8_t *bytes, size_t len, struct bcd_device *dev_ret);
 
+/* Which boot manager reads the store: the two that `bcdboot /f ALL`
+ * writes differ in their applications' paths (.efi under \EFI\Microsoft
+ * for UEFI; winload.exe and \boot\memtest.exe, no path for \bootmgr
+ * itself, for BIOS, in \Boot\BCD). */
+enum bcd_firmware { BCD_FIRMWARE_UEFI, BCD_FIRMWARE_BIOS };
+
 struct bcd_request {
+	enum bcd_firmware firmware;
 	const char *template_path;       /* the image's BCD-Template, or NULL:
 					    start from an empty hive */
 	const char *out_path;            /* must not exist */

@@ -12,7 +12,10 @@
  *                                 the disk it writes from a VHDX has a new
  *                                 ESP made from that Windows' boot files
  *   a disk or disk image          its partition table (libfdisk), its EFI
- *                                 system partition, the \EFI\Boot\boot*.efi
+ *                                 system partition (or an MBR disk's
+ *                                 active FAT32 one, with the BIOS boot
+ *                                 code in its MBR and boot sector,
+ *                                 \bootmgr and \Boot\BCD), the \EFI\Boot\boot*.efi
  *                                 fallback loaders on it (mtools) with their
  *                                 PE machine types and signatures, and
  *                                 whether \EFI\Microsoft\Boot\BCD is there,
@@ -70,6 +73,10 @@ struct boot_facts {
 	enum wim_arch archs[BOOT_ARCHS_MAX];
 	size_t n_archs;
 
+	/* an image that write --partition-table mbr is about to write (write
+	 * --host): the disk will start from BIOS too */
+	bool writes_mbr;
+
 	/* a disk */
 	const char *table;       /* "gpt", "dos", or NULL: no partition table */
 	bool blank;              /* no table, zeros, no signature (layout_is_blank) */
@@ -82,6 +89,15 @@ struct boot_facts {
 	size_t n_loaders;
 	bool bcd;                /* \EFI\Microsoft\Boot\BCD, a registry hive */
 	bool mbr_active;         /* an MBR disk with an active partition */
+	/* an MBR disk whose active partition is FAT (write --partition-table
+	 * mbr: the system partition, read as its ESP): what BIOS starts */
+	bool bios_system;
+	bool mbr_code;           /* boot code in the MBR's 440 bytes */
+	bool vbr_code;           /* boot code in the partition's boot sector
+				    (not zeros, not mkfs.fat's "not a bootable
+				    disk" stub) */
+	bool bootmgr;            /* \bootmgr on it */
+	bool bios_bcd;           /* \Boot\BCD on it, a registry hive */
 	bool block_device;
 	int removable;           /* a block device's removable flag; -1 unknown */
 	/* a WINTOGO-VM partition (write --vm-partition): its number (0: none)

@@ -1,5 +1,5 @@
 /* bootfiles.h - the boot files of a Windows image (Windows/Boot/EFI, Fonts,
- * Resources), extracted from the WIM into the stage, and the name the
+ * Resources, and PCAT for BIOS), extracted from the WIM into the stage, and the name the
  * firmware's fallback loader must have for the image's architecture. */
 #ifndef WINTOGO_BOOTFILES_H
 #define WINTOGO_BOOTFILES_H
@@ -21,7 +21,18 @@ struct boot_files {
 	const char *fallback_name;  /* "bootx64.efi", "bootaa64.efi", "bootia32.efi" */
 	char *efi_ex_dir;     /* Windows/Boot/EFI_EX (2023-signed), or NULL */
 	char *fonts_ex_dir;   /* Windows/Boot/Fonts_EX, or NULL */
+	char *pcat_dir;       /* Windows/Boot/PCAT (BIOS boot files), or NULL */
+	char *pcat_bootmgr;   /* pcat_dir/bootmgr, or NULL */
 };
+
+/* The BIOS boot manager in an image (bcdboot /f BIOS copies it to the
+ * system partition's root). */
+#define BOOT_PCAT_BOOTMGR "/Windows/Boot/PCAT/bootmgr"
+
+/* Refuses (logged: use GPT) image index of source when it has no
+ * BOOT_PCAT_BOOTMGR: an MBR disk must start from BIOS too.  Read before
+ * anything is written. */
+int boot_files_check_pcat(struct wtg_ctx *ctx, struct wim_source *source, int index);
 
 /* Extracts the boot files of image index (and its BCD-Template, when it
  * has one) into stage_dir/boot and checks

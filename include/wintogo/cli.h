@@ -46,12 +46,12 @@ struct wim_source;
 
 /* `write --host`: probes image for host before anything is written, its
  * boot manager read from source (NULL: not read, as from an ISO not yet
- * copied out).  Warns of every condition and blocker; refuses (logged,
+ * copied out), as the disk written with an MBR (mbr) or GPT.  Warns of every condition and blocker; refuses (logged,
  * cannot-boot) a "cannot boot" verdict unless force.  With json, writes a
  * {"probe": ...} line. */
 int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
 			   struct wim_source *source, const struct wim_image *image,
-			   const char *image_path, bool json, bool force);
+			   const char *image_path, bool mbr, bool json, bool force);
 
 /* `info X.vhdx`: the virtual disk, its partitions and their Windows. */
 int cli_info_vhdx(struct wtg_ctx *ctx, const char *path, bool json);
@@ -151,6 +151,7 @@ enum {
 	CLI_OPT_BYPASS_NRO,
 	CLI_OPT_TIMEZONE,
 	CLI_OPT_COMPUTER_NAME,
+	CLI_OPT_PARTITION_TABLE,
 	CLI_OPT_FIRST_OWN,  /* commands number their own options from here */
 };
 
@@ -159,6 +160,7 @@ enum {
 	{ "name", required_argument, NULL, 'n' },                                \
 	{ "size", required_argument, NULL, 's' },                                \
 	{ "esp-size", required_argument, NULL, CLI_OPT_ESP_SIZE },               \
+	{ "partition-table", required_argument, NULL, CLI_OPT_PARTITION_TABLE }, \
 	{ "seed", required_argument, NULL, CLI_OPT_SEED },                       \
 	{ "tmpdir", required_argument, NULL, CLI_OPT_TMPDIR },                   \
 	{ "locale", required_argument, NULL, CLI_OPT_LOCALE },                   \

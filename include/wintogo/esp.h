@@ -7,6 +7,13 @@
  *                          Fonts\, Resources\ and the BCD store
  *   \EFI\Boot\bootx64.efi  a copy of bootmgfw.efi: what firmware starts
  *                          from a removable disk (bootaa64.efi on arm64)
+ *
+ * and, on an MBR disk (esp_request.bios), as `bcdboot /f ALL` adds them:
+ *
+ *   \bootmgr               the image's Windows\Boot\PCAT\bootmgr
+ *   \Boot\                 the rest of PCAT, Fonts\, Resources\, and BCD,
+ *                          the BIOS store
+ *   \ldlinux.sys ...       syslinux, which starts \bootmgr (biosboot.h)
  */
 #ifndef WINTOGO_ESP_H
 #define WINTOGO_ESP_H
@@ -26,6 +33,11 @@ struct esp_request {
 	uint32_t volume_id;
 	const struct boot_files *boot;
 	const char *bcd_path;      /* the BCD store to install, or NULL */
+	/* an MBR disk's system partition, bootable from BIOS too: the
+	 * image's Windows\Boot\PCAT files, the BIOS store bios_bcd_path as
+	 * \Boot\BCD, and syslinux (biosboot.h) */
+	bool bios;
+	const char *bios_bcd_path;
 };
 
 int esp_build(struct wtg_ctx *ctx, const struct esp_request *req);

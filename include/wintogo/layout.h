@@ -11,6 +11,16 @@
  *   end          backup GPT entries and header
  *
  * Every partition starts and ends on a 1 MiB boundary.
+ *
+ * With an MBR table (write --partition-table mbr, for PCs that start from
+ * BIOS as well as from UEFI) the layout is Microsoft's Windows To Go one:
+ *
+ *   LBA 0        MBR: BIOS boot code (biosboot.h), signature, 4 entries
+ *   1 MiB        system   FAT32, type 0x0c, active: the UEFI boot files
+ *                         and the BIOS ones (\bootmgr, \Boot)
+ *   ...          Windows  NTFS, type 0x07, the rest
+ *
+ * parts[PART_MSR] is then empty (sectors 0): MBR disks have no MSR.
  */
 #ifndef WINTOGO_LAYOUT_H
 #define WINTOGO_LAYOUT_H
@@ -31,22 +41,32 @@
 #define LAYOUT_DISK_MAX (UINT64_C(16) << 40)
 /* FAT32 needs at least this many clusters, or it is FAT16 by definition. */
 #define FAT32_MIN_CLUSTERS 65525
+/* An MBR entry holds 32-bit sector numbers: 2 TiB with 512-byte sectors. */
+#define LAYOUT_MBR_DISK_MAX (UINT64_C(1) << 41)
+
+/* The partition table a layout has. */
+enum layout_table_kind { LAYOUT_TABLE_GPT, LAYOUT_TABLE_MBR };
+
+/* "gpt" or "mbr", as --partition-table, the plan and the manifest name it. */
+const char *layout_table_name(enum layout_table_kind kind);
 
 enum layout_part { PART_ESP, PART_MSR, PART_WINDOWS, PART_COUNT };
 
 struct layout_partition {
 	const char *role;       /* "esp", "msr", "windows" */
 	const char *name;       /* the GPT partition name Windows gives it */
-	const char *type_guid;
-	struct guid uuid;
+	const char *type_guid;  /* GPT; with an MBR table, its type ("0x0c") */
+	struct guid uuid;       /* GPT only */
 	uint64_t start;         /* in sectors */
 	uint64_t sectors;
 };
 
 struct layout {
+	enum layout_table_kind table;
 	uint64_t disk_bytes;
 	unsigned sector_size;
 	struct guid disk_guid;
+	uint32_t mbr_signature;  /* MBR: the disk signature at byte 0x1b8 */
 	struct layout_partition parts[PART_COUNT];
 	/* the WINTOGO-VM partition after Windows, GPT entry 4; sectors 0 when
 	 * there is none.  Kept out of parts[]: it is optional, and what reads
@@ -59,6 +79,7 @@ struct layout_request {
 	unsigned sector_size;   /* 512 or 4096 */
 	uint64_t esp_bytes;     /* 0: LAYOUT_ESP_DEFAULT */
 	uint64_t vm_bytes;      /* 0: no WINTOGO-VM partition; else whole MiB */
+	enum layout_table_kind table;
 	bool seeded;            /* GUIDs derived from seed, else random */
 	uint64_t seed;
 };
@@ -103,6 +124,14 @@ static inline uint64_t layout_partitions_end(const struct layout *l)
  * layout with libfdisk into path, an existing file of l->disk_bytes. */
 int layout_write_gpt(struct wtg_ctx *ctx, const struct layout *l, const char *path);
 
+/* Writes the table l->table says: the GPT as layout_write_gpt, or the
+ * MBR (signature, the two entries, the system partition active) of an MBR
+ * layout; the MBR's 440 bytes of boot code are left to biosboot.h. */
+int layout_write_table(struct wtg_ctx *ctx, const struct layout *l, const char *path);
+
+#define LAYOUT_MBR_TYPE_FAT32 "0x0c"
+#define LAYOUT_MBR_TYPE_NTFS "0x07"
+
 #define LAYOUT_TYPE_ESP "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 #define LAYOUT_MBR_TYPE_ESP "0xef"
 
@@ -136,6 +165,10 @@ void layout_table_release(struct layout_table *table);
  * type 0xef.  The one test of it, for every reader of disks. */
 bool layout_entry_is_esp(const struct layout_entry *e);
 
+/* Whether e is the partition UEFI and BIOS boot from: an ESP, or, in an
+ * MBR table, the active FAT32 partition (Microsoft's MBR Windows To Go). */
+bool layout_entry_is_system(const struct layout_table *t, const struct layout_entry *e);
+
 /* What probe, verify and list say of a blank disk (layout_is_blank), after
  * "'DISK' has ": a write that wintogo did not finish leaves one, since the
  * partition table is written last (write.h). */
@@ -151,7 +184,8 @@ bool layout_entry_is_esp(const struct layout_entry *e);
  * too when it cannot be read: the caller has said what it found instead. */
 bool layout_is_blank(const char *path);
 
-/* Finds the first EFI system partition of the disk (or disk image) at path,
+/* Finds the first EFI system partition (or MBR system partition:
+ * layout_entry_is_system) of the disk (or disk image) at path,
  * read with 512-byte sectors, else 4096-byte ones (a 4Kn disk image).
  * Returns -WTG_ERR_NOT_BOOTABLE, not logged, when it has none: the caller
  * says what that means for what it was asked; other failures are logged. */

@@ -7,7 +7,9 @@
  *   { "wintogo_manifest": 1, "tool": "wintogo 0.1.0",
  *     "date": "2026-11-22T10:00:00Z",
  *     "image": { "path", "name", "index", "sha256" (or null) },
- *     "disk": { "size", "sector_size", "guid" },
+ *     "disk": { "size", "sector_size", "guid", "partition_table" },
+ *             ("guid" of an MBR disk is its signature, "0x1234abcd";
+ *             "partition_table" "gpt" or "mbr", "gpt" when missing),
  *     "speed": { ... } (only after write --speed-check: speed_json()),
  *     "partitions": [ { "role": "esp", "offset", "size" }, ... ],
  *                   (esp, msr, windows, and vm with --vm-partition)
@@ -75,7 +77,9 @@ struct manifest {
 	const char *boot_ca;     /* who signed the one started: sb_ca_name() */
 	uint64_t disk_bytes;
 	unsigned sector_size;
-	char disk_guid[GUID_STR_LEN];
+	char disk_guid[GUID_STR_LEN];  /* MBR: the disk signature, "0x1234abcd" */
+	const char *table;       /* "gpt" or "mbr" (layout_table_name): the
+				    partition of the table's own blocks */
 	struct manifest_part parts[PART_COUNT];
 	struct manifest_part vm;  /* the WINTOGO-VM partition; role NULL: none */
 	struct byte_range *excluded;

@@ -67,6 +67,7 @@ struct write_options {
 	bool full_stage;         /* stage NTFS at the partition's size, not tight (ntfs.h) */
 	uint64_t fill_gaps;      /* a disk or raw image: send holes shorter than this */
 	                         /* as zeros (extents_fill_gaps); 0: none */
+	enum layout_table_kind partition_table;  /* GPT, or MBR for BIOS and UEFI */
 };
 
 /* write --fill-gaps's default: chosen with bench/stick-model (see README,

@@ -69,6 +69,14 @@ static int image_option(struct wtg_ctx *ctx, int c, const char *arg, const char 
 		    opt->esp_bytes % LAYOUT_ALIGN || opt->esp_bytes > LAYOUT_ESP_MAX)
 			return bad_value(cmd, "--esp-size", arg, "whole MiB up to 4G, such as 260M");
 		return 0;
+	case CLI_OPT_PARTITION_TABLE:
+		if (!strcmp(arg, "gpt"))
+			opt->partition_table = LAYOUT_TABLE_GPT;
+		else if (!strcmp(arg, "mbr"))
+			opt->partition_table = LAYOUT_TABLE_MBR;
+		else
+			return bad_value(cmd, "--partition-table", arg, "gpt (UEFI) or mbr (BIOS and UEFI)");
+		return 0;
 	case CLI_OPT_SEED:
 		if (parse_uint(arg, UINT64_MAX, &opt->seed) < 0)
 			return bad_value(cmd, "--seed", arg, "a whole number");
@@ -256,6 +264,15 @@ static void vm_partition_json(struct json *j, const struct write_job *job)
 	json_end_object(j);
 }
 
+/* The disk's GUID, or an MBR disk's signature ("0x1234abcd"). */
+static void disk_id(const struct layout *l, char out[GUID_STR_LEN])
+{
+	if (l->table == LAYOUT_TABLE_MBR)
+		snprintf(out, GUID_STR_LEN, "0x%08x", l->mbr_signature);
+	else
+		guid_format(&l->disk_guid, out);
+}
+
 static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
@@ -279,9 +296,10 @@ static void plan_json(const struct write_job *job)
 	else
 		json_null(&j, "expected_sha256");
 	json_end_object(&j);
-	guid_format(&l->disk_guid, guid);
+	disk_id(l, guid);
 	json_begin_object(&j, "disk");
-	json_string(&j, "label", "gpt");
+	json_string(&j, "label", l->table == LAYOUT_TABLE_MBR ? "dos" : "gpt");
+	json_string(&j, "partition_table", layout_table_name(l->table));
 	json_uint(&j, "size", l->disk_bytes);
 	json_uint(&j, "min_size", job->min_disk_bytes);
 	json_uint(&j, "sector_size", l->sector_size);
@@ -292,12 +310,19 @@ static void plan_json(const struct write_job *job)
 		const struct layout_partition *p = &l->parts[i];
 
 		guid_format(&p->uuid, guid);
+		if (!p->sectors)
+			continue;  /* an MBR disk's MSR: it has none */
 		json_begin_object(&j, NULL);
-		json_uint(&j, "number", i + 1);
+		json_uint(&j, "number", l->table == LAYOUT_TABLE_MBR && i == PART_WINDOWS ? 2 : i + 1);
 		json_string(&j, "role", p->role);
 		json_string(&j, "name", p->name);
 		json_string(&j, "type", p->type_guid);
-		json_string(&j, "guid", guid);
+		if (l->table == LAYOUT_TABLE_MBR) {
+			json_null(&j, "guid");
+			json_bool(&j, "active", i == PART_ESP);
+		} else {
+			json_string(&j, "guid", guid);
+		}
 		json_string(&j, "filesystem", fs[i]);
 		json_uint(&j, "start_lba", p->start);
 		json_uint(&j, "sectors", p->sectors);
@@ -328,14 +353,23 @@ static void plan_text(const struct write_job *job)
 	       job->image.build, format_size(job->image.expanded_size, a));
 	if (job->check_source)
 		printf("  first: check that its SHA-256 is %s\n", sha256_hex(job->expected_sha256, hex));
-	guid_format(&l->disk_guid, guid);
-	printf("  onto %s: %s, GPT, %u-byte sectors, disk GUID %s\n", job->opt.target,
-	       format_size(l->disk_bytes, b), l->sector_size, guid);
-	printf("  %-2s %-8s %-6s %12s %12s  %s\n", "#", "ROLE", "FS", "START", "SIZE", "GUID");
-	for (int i = 0; i < PART_COUNT; i++) {
+	disk_id(l, guid);
+	if (l->table == LAYOUT_TABLE_MBR)
+		printf("  onto %s: %s, MBR (boots from BIOS and UEFI), %u-byte sectors, disk signature %s\n",
+		       job->opt.target, format_size(l->disk_bytes, b), l->sector_size, guid);
+	else
+		printf("  onto %s: %s, GPT, %u-byte sectors, disk GUID %s\n", job->opt.target,
+		       format_size(l->disk_bytes, b), l->sector_size, guid);
+	printf("  %-2s %-8s %-6s %12s %12s  %s\n", "#", "ROLE", "FS", "START", "SIZE",
+	       l->table == LAYOUT_TABLE_MBR ? "TYPE" : "GUID");
+	for (int i = 0, n = 1; i < PART_COUNT; i++) {
+		if (!l->parts[i].sectors)
+			continue;  /* an MBR disk's MSR: it has none */
 		guid_format(&l->parts[i].uuid, guid);
-		printf("  %-2d %-8s %-6s %12s %12s  %s\n", i + 1, l->parts[i].role, fs[i],
-		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b), guid);
+		printf("  %-2d %-8s %-6s %12s %12s  %s%s\n", n++, l->parts[i].role, fs[i],
+		       format_size(layout_offset(l, i), a), format_size(layout_bytes(l, i), b),
+		       l->table == LAYOUT_TABLE_MBR ? l->parts[i].type_guid : guid,
+		       l->table == LAYOUT_TABLE_MBR && i == PART_ESP ? " active (system: UEFI and BIOS)" : "");
 	}
 	if (l->vm.sectors) {
 		guid_format(&l->vm.uuid, guid);

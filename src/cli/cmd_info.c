@@ -368,54 +368,68 @@ static void loaders_text(const struct boot_facts *disk)
 	}
 }
 
-static void print_bcd_json(const char *path, const struct bcd_view *v, const struct boot_facts *disk)
+/* The store's "key_name" and "objects" members. */
+static void store_json(struct json *j, const struct bcd_view *v)
 {
-	struct json j;
 	char code[9];
 
-	json_init(&j, stdout, true);
-	json_begin_object(&j, NULL);
-	json_string(&j, "path", path);
-	loaders_json(&j, disk);
-	json_string(&j, "key_name", v->key_name);
-	json_begin_array(&j, "objects");
+	json_string(j, "key_name", v->key_name);
+	json_begin_array(j, "objects");
 	for (size_t i = 0; i < v->n_objects; i++) {
 		const struct bcd_view_object *o = &v->objects[i];
 
-		json_begin_object(&j, NULL);
-		json_string(&j, "guid", o->guid);
-		json_string(&j, "alias", o->alias);
-		json_uint(&j, "type", o->type);
-		json_string(&j, "type_name", o->type_name);
-		json_begin_array(&j, "elements");
+		json_begin_object(j, NULL);
+		json_string(j, "guid", o->guid);
+		json_string(j, "alias", o->alias);
+		json_uint(j, "type", o->type);
+		json_string(j, "type_name", o->type_name);
+		json_begin_array(j, "elements");
 		for (size_t k = 0; k < o->n_elements; k++) {
 			const struct bcd_view_element *e = &o->elements[k];
 			char *text = bcd_view_value_text(e);
 
 			snprintf(code, sizeof(code), "%08x", e->code);
-			json_begin_object(&j, NULL);
-			json_string(&j, "code", code);
-			json_string(&j, "name", e->name);
-			json_string(&j, "format", bcd_view_format_name(e->code));
-			json_uint(&j, "registry_type", (uint64_t)e->reg_type);
-			json_uint(&j, "length", e->len);
-			json_string(&j, "value", text);
-			json_end_object(&j);
+			json_begin_object(j, NULL);
+			json_string(j, "code", code);
+			json_string(j, "name", e->name);
+			json_string(j, "format", bcd_view_format_name(e->code));
+			json_uint(j, "registry_type", (uint64_t)e->reg_type);
+			json_uint(j, "length", e->len);
+			json_string(j, "value", text);
+			json_end_object(j);
 			free(text);
 		}
-		json_end_array(&j);
-		json_end_object(&j);
+		json_end_array(j);
+		json_end_object(j);
 	}
-	json_end_array(&j);
+	json_end_array(j);
+}
+
+/* bios: an MBR disk's \Boot\BCD, beside its UEFI store v; NULL: none. */
+static void print_bcd_json(const char *path, const struct bcd_view *v, const struct boot_facts *disk,
+			   const struct bcd_view *bios)
+{
+	struct json j;
+
+	json_init(&j, stdout, true);
+	json_begin_object(&j, NULL);
+	json_string(&j, "path", path);
+	loaders_json(&j, disk);
+	store_json(&j, v);
+	if (bios) {
+		json_begin_object(&j, "bios_store");
+		json_string(&j, "path", "\\Boot\\BCD");
+		store_json(&j, bios);
+		json_end_object(&j);
+	} else if (disk) {
+		json_null(&j, "bios_store");
+	}
 	json_end_object(&j);
 	json_finish(&j);
 }
 
-static void print_bcd_text(const char *path, const struct bcd_view *v, const struct boot_facts *disk)
+static void objects_text(const struct bcd_view *v)
 {
-	loaders_text(disk);
-	printf("%s: BCD store %s, %zu objects\n", path, v->key_name ? cli_text(v->key_name) : "(no KeyName)",
-	       v->n_objects);
 	for (size_t i = 0; i < v->n_objects; i++) {
 		const struct bcd_view_object *o = &v->objects[i];
 
@@ -435,12 +449,28 @@ static void print_bcd_text(const char *path, const struct bcd_view *v, const str
 	}
 }
 
+static void print_bcd_text(const char *path, const struct bcd_view *v, const struct boot_facts *disk,
+			   const struct bcd_view *bios)
+{
+	loaders_text(disk);
+	printf("%s: BCD store %s, %zu objects%s\n", path, v->key_name ? cli_text(v->key_name) : "(no KeyName)",
+	       v->n_objects, bios ? " (\\EFI\\Microsoft\\Boot\\BCD, for UEFI)" : "");
+	objects_text(v);
+	if (!bios)
+		return;
+	printf("\n%s: BCD store %s, %zu objects (\\Boot\\BCD, for BIOS)\n", path,
+	       bios->key_name ? cli_text(bios->key_name) : "(no KeyName)", bios->n_objects);
+	objects_text(bios);
+}
+
 /* A disk image: its ESP's \EFI\Microsoft\Boot\BCD, copied out to a
  * temporary file (*tmp_ret, to be removed by the caller). */
-static int bcd_from_disk(struct wtg_ctx *ctx, const char *disk, char **tmp_ret)
+static int bcd_from_disk(struct wtg_ctx *ctx, const char *disk, char **tmp_ret, char **bios_ret)
 {
 	char *tmp = xasprintf("%s/wintogo-bcd-XXXXXX", stage_default_parent(ctx));
+	char *bios = NULL;
 	uint64_t offset, size;
+	bool found = false;
 	int fd, ret;
 
 	ret = layout_find_esp(ctx, disk, &offset, &size);
@@ -456,13 +486,26 @@ static int bcd_from_disk(struct wtg_ctx *ctx, const char *disk, char **tmp_ret)
 	}
 	close(fd);
 	ret = esp_read_file(ctx, disk, offset, "::/EFI/Microsoft/Boot/BCD", tmp);
+	/* an MBR disk's system partition has the BIOS store too */
+	if (!ret) {
+		bios = xasprintf("%s.bios", tmp);
+		ret = esp_try_read_file(ctx, disk, offset, "::/Boot/BCD", bios, &found);
+	}
 	if (ret < 0) {
 		unlink(tmp);
 		goto fail;
 	}
+	if (!found) {
+		free(bios);
+		bios = NULL;
+	}
 	*tmp_ret = tmp;
+	*bios_ret = bios;
 	return 0;
 fail:
+	if (bios)
+		unlink(bios);
+	free(bios);
 	free(tmp);
 	return ret;
 }
@@ -482,16 +525,16 @@ static bool is_hive(const char *path)
 
 static int show_bcd(struct wtg_ctx *ctx, const struct info_options *opt, const char *path)
 {
-	struct bcd_view view;
+	struct bcd_view view, bios_view, *bios = NULL;
 	struct boot_facts facts, *disk = NULL;
-	char *tmp = NULL;
+	char *tmp = NULL, *bios_tmp = NULL;
 	int status = EXIT_FAILED;
 
 	if (access(path, R_OK) < 0) {
 		log_syserr(ctx, errno, "cannot open '%s'", path);
 		return EXIT_FAILED;
 	}
-	if (!is_hive(path) && bcd_from_disk(ctx, path, &tmp) < 0)
+	if (!is_hive(path) && bcd_from_disk(ctx, path, &tmp, &bios_tmp) < 0)
 		return EXIT_FAILED;
 	/* a disk: its loaders too, read as the probe reads them */
 	if (tmp) {
@@ -501,19 +544,28 @@ static int show_bcd(struct wtg_ctx *ctx, const struct info_options *opt, const c
 		disk = boot_facts_read(&quiet, path, 0, &facts) == 0 ? &facts : NULL;
 		wtg_ctx_release(&quiet);
 	}
+	if (bios_tmp && bcd_view_read(ctx, bios_tmp, &bios_view) < 0)
+		goto out;
+	bios = bios_tmp ? &bios_view : NULL;
 	if (bcd_view_read(ctx, tmp ? tmp : path, &view) == 0) {
 		if (opt->json)
-			print_bcd_json(path, &view, disk);
+			print_bcd_json(path, &view, disk, bios);
 		else
-			print_bcd_text(path, &view, disk);
+			print_bcd_text(path, &view, disk, bios);
 		bcd_view_release(&view);
 		status = EXIT_OK;
 	}
+out:
+	if (bios)
+		bcd_view_release(bios);
 	if (disk)
 		boot_facts_release(disk);
 	if (tmp)
 		unlink(tmp);
+	if (bios_tmp)
+		unlink(bios_tmp);
 	free(tmp);
+	free(bios_tmp);
 	return status;
 }
 

@@ -189,6 +189,17 @@ static void input_json(struct json *j, const struct boot_facts *in)
 		json_bool(j, "esp_fat", in->esp_fat);
 		loaders_json(j, in);
 		json_bool(j, "bcd", in->bcd);
+		/* an MBR disk's BIOS chain (write --partition-table mbr) */
+		if (in->bios_system) {
+			json_begin_object(j, "bios");
+			json_bool(j, "mbr_boot_code", in->mbr_code);
+			json_bool(j, "partition_boot_code", in->vbr_code);
+			json_bool(j, "bootmgr", in->bootmgr);
+			json_bool(j, "bcd", in->bios_bcd);
+			json_end_object(j);
+		} else {
+			json_null(j, "bios");
+		}
 		json_bool(j, "block_device", in->block_device);
 		json_tristate(j, "removable", in->removable);
 		if (in->vm_partition) {
@@ -300,7 +311,12 @@ static void print_input(const struct boot_facts *in)
 		printf(", no EFI system partition\n");
 		return;
 	}
-	printf(", EFI system partition%s", in->esp_fat ? "" : " (not FAT)");
+	if (in->bios_system)
+		printf(", active FAT system partition (BIOS: %sboot code in the MBR, %sin its boot sector, %s, %s; UEFI files",
+		       in->mbr_code ? "" : "no ", in->vbr_code ? "" : "none ", in->bootmgr ? "\\bootmgr" : "no \\bootmgr",
+		       in->bios_bcd ? "\\Boot\\BCD" : "no \\Boot\\BCD");
+	else
+		printf(", EFI system partition%s", in->esp_fat ? "" : " (not FAT)");
 	for (size_t i = 0; i < in->n_loaders; i++) {
 		const struct boot_loader *l = &in->loaders[i];
 
@@ -312,6 +328,8 @@ static void print_input(const struct boot_facts *in)
 		printf(", no \\EFI\\Boot\\boot*.efi");
 	if (in->esp_fat)
 		printf(", %s", in->bcd ? "BCD" : "no BCD");
+	if (in->bios_system)
+		putchar(')');
 	if (in->removable == 1)
 		printf(", removable");
 	if (in->vm_partition)
@@ -376,7 +394,7 @@ static void print_result(const struct host *h, const struct boot_facts *in,
 
 int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const struct host *host,
 			   struct wim_source *source, const struct wim_image *image,
-			   const char *image_path, bool json, bool force)
+			   const char *image_path, bool mbr, bool json, bool force)
 {
 	const char *on = host->detected ? "this machine" : host_name;
 	struct boot_facts facts;
@@ -385,6 +403,7 @@ int cli_probe_before_write(struct wtg_ctx *ctx, const char *host_name, const str
 	int ret = 0;
 
 	boot_facts_from_image(image_path, image, &facts);
+	facts.writes_mbr = mbr;
 	/* judged as `probe` judges it: with the loader the disk will have */
 	if (source) {
 		ret = boot_facts_read_loader(ctx, source, image->index, &facts);

@@ -47,6 +47,9 @@ static const char help[] =
 	"  -s, --size SIZE      size of the virtual disk, e.g. 64G (default: the\n"
 	"                       image + 20 %, ESP and MSR, in whole GiB)\n"
 	"      --esp-size SIZE  size of the EFI system partition (default 260M)\n"
+	"      --partition-table TABLE  gpt (default: UEFI) or mbr (BIOS and\n"
+	"                       UEFI): an active FAT32 system partition with both\n"
+	"                       boot managers, then Windows (up to 2 TiB)\n"
 	"      --seed N         derive GUIDs, UUIDs and the MAC address from N\n"
 	"      --tmpdir DIR     build the partitions in DIR (default $TMPDIR, else\n"
 	"                       /var/tmp)\n"
@@ -201,7 +204,7 @@ static bool image_options_given(const struct write_options *o)
 	const struct servicing_options *sv = &o->service;
 	const struct unattend_answers *a = &sv->answers;
 
-	return o->index || o->name || o->disk_bytes || o->esp_bytes || o->wim_path || o->locale ||
+	return o->index || o->name || o->disk_bytes || o->esp_bytes || o->partition_table || o->wim_path || o->locale ||
 	       o->bcd_from_scratch || o->sha256_given || o->sha256_file || sv->san_policy ||
 	       sv->portable_flag || sv->unattend_path || sv->drivers_path || a->user ||
 	       a->skip_oobe || a->bypass_nro || a->timezone || a->computer_name;

@@ -22,8 +22,10 @@ static const char help[] =
 	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
 	"TARGET, a disk (see 'wintogo list') or a disk image file, as a\n"
 	"UEFI-bootable Windows To Go disk: GPT with an EFI system partition\n"
-	"(FAT32), an MSR and a Windows partition (NTFS).  IMAGE can also be a\n"
-	"VHDX: the Windows installed on it is captured and applied.\n"
+	"(FAT32), an MSR and a Windows partition (NTFS); or, with\n"
+	"--partition-table mbr, an MBR disk that boots from BIOS and UEFI.\n"
+	"IMAGE can also be a VHDX: the Windows installed on it is captured and\n"
+	"applied.\n"
 	"\n"
 	"On a terminal, TARGET or both may be left out: wintogo asks for them\n"
 	"and for the Windows To Go choices, step by step, and prints the one\n"
@@ -35,6 +37,9 @@ static const char help[] =
 	"  -s, --size SIZE      size of the disk image, e.g. 32G or 64000M\n"
 	"                       (default: the image + 20 %, ESP and MSR, in whole GiB)\n"
 	"      --esp-size SIZE  size of the EFI system partition (default 260M)\n"
+	"      --partition-table TABLE  gpt (default: UEFI) or mbr (BIOS and\n"
+	"                       UEFI): an active FAT32 system partition with both\n"
+	"                       boot managers, then Windows (up to 2 TiB)\n"
 	"      --seed N         derive the disk and partition GUIDs from N, so that\n"
 	"                       every run gives the same disk\n"
 	"      --wim-path P     the Windows image inside an ISO IMAGE is P\n"
@@ -85,7 +90,8 @@ static const char help[] =
 	"      --speed-time SECONDS  how long the speed check takes (default 30)\n"
 	"  -H, --host HOST      probe first (see 'wintogo probe'): warn of what the\n"
 	"                       disk needs to boot on HOST, refuse one that cannot\n"
-	"                       boot there (on Apple Silicon; x64 on a pc-arm64)\n"
+	"                       boot there (on Apple Silicon; x64 on a pc-arm64);\n"
+	"                       pc-bios writes --partition-table mbr unless given\n"
 	"  -f, --force          replace TARGET if it exists; with --host, write even\n"
 	"                       a disk that cannot boot there\n"
 	"      --dry-run        print the plan and stop\n"
@@ -164,7 +170,8 @@ static int probe_first(struct wtg_ctx *ctx, struct write_job *job, void *user)
 	struct wim_source *source = job->input && source_fetch_bytes(job->input) ? NULL : job->source;
 
 	return cli->host_name ? cli_probe_before_write(ctx, cli->host_name, &cli->host, source,
-						       &job->image, cli->opt.image_path, cli->json,
+						       &job->image, cli->opt.image_path,
+						       cli->opt.partition_table == LAYOUT_TABLE_MBR, cli->json,
 						       cli->opt.force)
 			      : 0;
 }
@@ -323,7 +330,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	};
 	/* a Windows To Go keeps the PC's own disks offline and boots from USB */
 	struct cli_guided guided = { 0 };
-	bool san_policy_given = false;
+	bool san_policy_given = false, table_given = false;
 	struct write_cli cli = { .opt.tool = "wintogo " WINTOGO_VERSION, .opt.allow_device = true,
 				 .opt.service = { .san_policy = SAN_POLICY_OFFLINE_INTERNAL,
 						  .usb_boot_flags = true },
@@ -401,6 +408,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			return EXIT_OK;
 		default:
 			san_policy_given |= c == CLI_OPT_SAN_POLICY;
+			table_given |= c == CLI_OPT_PARTITION_TABLE;
 			ret = cli_write_option(ctx, c, optarg, "write", &cli.opt);
 			if (ret != 0)
 				return ret == 1 ? EXIT_USAGE : cli_usage_hint("write");
@@ -408,6 +416,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	}
 	if (cli_write_options_conflict("write", &cli.opt) || check_vm_options(&cli))
 		return EXIT_USAGE;
+	/* a disk for a BIOS PC is an MBR disk, unless the table was chosen */
+	if (cli.host_name && cli.host.kind == HOST_PC_BIOS && !table_given)
+		cli.opt.partition_table = LAYOUT_TABLE_MBR;
 	if (argc - optind > 2)
 		return cli_usage_error("write", "too many arguments");
 	cli_report_set(ctx, cli.json, cli.quiet);

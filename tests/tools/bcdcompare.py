@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-# bcdcompare.py OURS SAMPLE: compares a store we built for SAMPLE's disk
-# layout (same ESP, Windows partition and disk GUIDs) with SAMPLE, a store
-# Windows wrote, object by object and element by element: object types,
-# element sets, registry value types and lengths, device bytes, paths.
-# Differences are allowed only where listed in EXPLAINED; anything else is
-# printed and makes the exit status 1.
+# bcdcompare.py OURS SAMPLE [bios|uefi-mbr]: compares a store we built for
+# SAMPLE's disk layout (same ESP, Windows partition and disk GUIDs) with
+# SAMPLE, a store Windows wrote, object by object and element by element:
+# object types, element sets, registry value types and lengths, device
+# bytes, paths.  Differences are allowed only where listed in EXPLAINED;
+# anything else is printed and makes the exit status 1.
+#
+# bios: SAMPLE is windeploy-linux_BCD, a BIOS store of an MBR disk, and
+# OURS the \Boot\BCD we build for its layout (system and Windows partition
+# both at its offset and signature); uefi-mbr: OURS is the UEFI store of
+# such a disk, compared with the same sample.
 import sys, struct, hivex
 
 BOOTMGR = '{9dea862c-5cdd-4e70-acc1-f32b344d4795}'
@@ -29,6 +34,26 @@ EXPLAINED = {
 # Elements whose values legitimately differ (but not their types).
 VALUE_FREE = {'12000004': 'descriptions are free text',
               '16000009': 'recoveryenabled: the sample enables WinRE, a WTG disk has none'}
+
+# What the BIOS sample, an older Windows 10 store for a one-partition disk,
+# has otherwise than bcdboot's stores (Windows2Go_BCD) and ours.
+OLDER = 'the sample is an older Windows 10 store; bcdboot of Windows 11 writes it (Windows2Go_BCD has it)'
+EXPLAINED_MBR = {
+    ('loader', '16000009'): 'recoveryenabled no: a WTG disk has no WinRE (the sample leaves it unset)',
+    ('loader', '16000060'): 'isolatedcontext: ' + OLDER,
+    ('resume', '16000060'): 'isolatedcontext: ' + OLDER,
+    ('resume', '21000001'): 'filedevice: ' + OLDER,
+    ('resume', '21000026'): 'the resume device element: ' + OLDER,
+    ('resume', '26000006'): 'debugoptionenabled: ' + OLDER,
+}
+# The UEFI store on an MBR disk starts .efi applications under \EFI, and the
+# UEFI boot manager names its own path (as in Windows2Go_BCD).
+UEFI_PATHS = {
+    'bootmgr': '\\efi\\microsoft\\boot\\bootmgfw.efi',
+    'loader': '\\windows\\system32\\winload.efi',
+    'resume': '\\windows\\system32\\winresume.efi',
+    'memdiag': '\\efi\\microsoft\\boot\\memtest.efi',
+}
 
 def load(path):
     h = hivex.Hivex(path)
@@ -55,9 +80,25 @@ def roles(objs):
     r['resume'] = text(bm['23000006'][1])[0].lower()
     return r
 
-def main(ours_path, sample_path):
+def device_type(data):
+    return struct.unpack_from('<I', data, 0x10)[0] if len(data) >= 0x14 else None
+
+def main(ours_path, sample_path, mode=None):
     ours, sample = load(ours_path), load(sample_path)
     our_roles, sample_roles = roles(ours), roles(sample)
+    explained = dict(EXPLAINED)
+    if mode in ('bios', 'uefi-mbr'):
+        explained.update(EXPLAINED_MBR)
+    if mode == 'uefi-mbr':
+        explained[('bootmgr', '12000002')] = 'the UEFI boot manager names its path; the BIOS one is \\bootmgr'
+    # the sample's "boot" devices (type 5: the partition BOOTMGR came from,
+    # Windows on it too) must be, in ours, the partition device the sample
+    # itself gives its resume object: the same offset and signature
+    value_free = dict(VALUE_FREE)
+    partition_device = None
+    if mode:
+        value_free['12000005'] = 'locale: the sample mixes cs-cz and en-us; bcdboot gives every object one, the image\'s or /l\'s'
+        partition_device = sample[sample_roles['resume']][1]['11000001'][1]
     # object references compare by role, not by (random) GUID
     our_name = {g: r for r, g in our_roles.items()}
     sample_name = {g: r for r, g in sample_roles.items()}
@@ -72,11 +113,15 @@ def main(ours_path, sample_path):
             problems.append('%s: type 0x%08x, sample 0x%08x' % (role, ot, st))
         for code in sorted(set(sels) | set(oels)):
             if code not in oels:
-                if (role, code) not in EXPLAINED:
+                if (role, code) not in explained:
                     problems.append('%s %s: in the sample only' % (role, code))
                 continue
             if code not in sels:
-                problems.append('%s %s: in our store only' % (role, code))
+                if mode == 'uefi-mbr' and code == '12000002' and role == 'bootmgr' and \
+                        text(oels[code][1])[0].lower() == UEFI_PATHS[role]:
+                    continue
+                if (role, code) not in explained:
+                    problems.append('%s %s: in our store only' % (role, code))
                 continue
             compared += 1
             (stype, sdata), (otype, odata) = sels[code], oels[code]
@@ -85,8 +130,14 @@ def main(ours_path, sample_path):
                 problems.append('%s %s: registry type %d, sample %d' % (role, code, otype, stype))
             elif fmt in (1, 5, 6, 7) and len(sdata) != len(odata):
                 problems.append('%s %s: %d bytes, sample %d' % (role, code, len(odata), len(sdata)))
-            elif code in VALUE_FREE:
+            elif code in value_free:
                 pass
+            elif fmt == 1 and partition_device and device_type(sdata) == 5:
+                if odata != partition_device:
+                    problems.append('%s %s: not the partition device of the sample\'s disk' % (role, code))
+            elif mode == 'uefi-mbr' and code == '12000002' and role in UEFI_PATHS:
+                if text(odata)[0].lower() != UEFI_PATHS[role]:
+                    problems.append('%s %s: %r, not the UEFI path %r' % (role, code, text(odata), UEFI_PATHS[role]))
             elif fmt == 1 and sdata != odata:
                 problems.append('%s %s: device bytes differ' % (role, code))
             elif fmt in (3, 4):
@@ -105,4 +156,4 @@ def main(ours_path, sample_path):
     return 1 if problems or compared < 40 else 0
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))

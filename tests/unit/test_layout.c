@@ -44,6 +44,40 @@ static void test_plan(void)
 	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_TARGET_TOO_SMALL, "a disk without room for Windows is refused");
 }
 
+/* --partition-table mbr: system partition, Windows, no MSR; the signature
+ * from the seed; what an MBR cannot describe refused. */
+static void test_plan_mbr(void)
+{
+	struct layout_request req = { .disk_bytes = GIB, .sector_size = 512, .table = LAYOUT_TABLE_MBR,
+				      .seeded = true, .seed = 7 };
+	struct layout a, b;
+
+	is_int(layout_plan(ctx, &req, &a), 0, "an MBR plan for a 1 GiB disk");
+	is_int(a.table, LAYOUT_TABLE_MBR, "it is an MBR layout");
+	is_int((long long)a.parts[PART_ESP].start, 2048, "the system partition at 1 MiB");
+	is_str(a.parts[PART_ESP].type_guid, "0x0c", "FAT32 (LBA), type 0x0c");
+	is_int((long long)a.parts[PART_MSR].sectors, 0, "no MSR");
+	is_int((long long)layout_offset(&a, PART_WINDOWS), (long long)(261 * MIB), "Windows right after the system partition");
+	is_str(a.parts[PART_WINDOWS].type_guid, "0x07", "NTFS, type 0x07");
+	is_int((long long)(layout_offset(&a, PART_WINDOWS) + layout_bytes(&a, PART_WINDOWS)), (long long)GIB,
+	       "to the disk's last MiB (no backup table at the end)");
+	layout_plan(ctx, &req, &b);
+	ok(a.mbr_signature && a.mbr_signature == b.mbr_signature, "the seed gives the same non-zero signature");
+	req.seed = 8;
+	layout_plan(ctx, &req, &b);
+	ok(a.mbr_signature != b.mbr_signature, "another seed another one");
+	req.disk_bytes = LAYOUT_MBR_DISK_MAX;
+	is_int(layout_plan(ctx, &req, &b), 0, "a 2 TiB disk can be MBR");
+	req.disk_bytes = LAYOUT_MBR_DISK_MAX + MIB;
+	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_INVALID_ARGUMENT, "a larger one cannot");
+	req.disk_bytes = GIB;
+	req.vm_bytes = 64 * MIB;
+	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_INVALID_ARGUMENT, "nor can it have a VM partition");
+	req.vm_bytes = 0;
+	req.sector_size = 4096;
+	is_int(layout_plan(ctx, &req, &b), -WTG_ERR_UNSUPPORTED, "nor 4096-byte sectors");
+}
+
 static void test_sizes(void)
 {
 	is_int((long long)layout_windows_min_bytes(0), (long long)(64 * MIB), "small images get 64 MiB of headroom");
@@ -80,8 +114,9 @@ static void test_guid(void)
 
 int main(void)
 {
-	plan(33);
+	plan(47);
 	test_plan();
+	test_plan_mbr();
 	test_sizes();
 	test_guid();
 	return done_testing();

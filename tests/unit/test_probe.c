@@ -246,6 +246,28 @@ static void test_pc_details(void)
 	check(&h, &disk, PROBE_BOOTS_WITH_CONDITIONS, "bios-boot-unchecked", "BIOS, MBR with an active partition");
 	disk.mbr_active = false;
 	check(&h, &disk, PROBE_CANNOT_BOOT, "bios-no-active-partition", "BIOS, MBR without one");
+
+	/* write --partition-table mbr's disk: every link of the BIOS chain */
+	disk.mbr_active = disk.bios_system = true;
+	disk.mbr_code = disk.vbr_code = disk.bootmgr = disk.bios_bcd = true;
+	probe_run(&h, &disk, &r);
+	ok(r.verdict == PROBE_BOOTS && has_note(&r, "bios-boot"), "BIOS, wintogo's MBR disk: boots, with the bios-boot note");
+	probe_result_release(&r);
+	disk.mbr_code = false;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "bios-no-boot-code", "BIOS, MBR disk without MBR boot code");
+	disk.mbr_code = true;
+	disk.vbr_code = false;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "bios-no-boot-sector", "BIOS, MBR disk without boot sector code");
+	disk.vbr_code = true;
+	disk.bootmgr = disk.bios_bcd = false;
+	check(&h, &disk, PROBE_CANNOT_BOOT, "bios-no-bootmgr bios-no-bcd", "BIOS, MBR disk without bootmgr and BCD");
+
+	/* write --host pc-bios: the image, about to become an MBR disk */
+	disk = make_input(X64_IMAGE);
+	disk.writes_mbr = true;
+	probe_run(&h, &disk, &r);
+	ok(r.verdict == PROBE_BOOTS && has_note(&r, "bios-mbr"), "BIOS, an image written as MBR: boots");
+	probe_result_release(&r);
 }
 
 static const char *argv_line(const struct probe_vm *vm)

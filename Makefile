@@ -19,7 +19,7 @@ BUILD ?= build
 
 CC ?= gcc
 PKGS := wimlib blkid fdisk hivex openssl libudf libcdio libiso9660 libarchive zlib jansson \
-	libxml-2.0 icu-i18n libvhdi
+	libxml-2.0 icu-i18n libvhdi libntfs-3g
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 # Where `make install` puts data/ (the Mac model table); wintogo also looks

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wintogo/bcd_vhdx.h"
 #include "wintogo/hive.h"
 #include "wintogo/log.h"
 #include "wintogo/regf.h"
@@ -141,6 +142,27 @@ static void set_device(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, ui
 	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_BINARY, bytes, sizeof(bytes));
 }
 
+/* Where Windows is: its partition, or (write --vhdx) the partition inside
+ * the VHDX file on the host partition (bcd_vhdx.h). */
+static void set_windows_device(struct wtg_ctx *ctx, struct store *s, hive_node_h obj, uint32_t code,
+			       const struct bcd_request *req)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+
+	if (!req->vhdx_path) {
+		set_device(ctx, s, obj, code, &req->windows);
+		return;
+	}
+	if (bcd_vhdx_encode(&req->windows, &req->vhdx_host, req->vhdx_path, &bytes, &len) < 0) {
+		errno = EINVAL;
+		fail(ctx, s, req->vhdx_path);
+		return;
+	}
+	set_value(ctx, s, element(ctx, s, obj, code), "Element", hive_t_REG_BINARY, bytes, len);
+	free(bytes);
+}
+
 static void set_text(struct wtg_ctx *ctx, struct store *s, hive_node_h node, const char *key, const char *text)
 {
 	size_t len;
@@ -237,12 +259,15 @@ static void write_settings(struct wtg_ctx *ctx, struct store *s)
 /* What every boot application object starts with: where it is, what it is
  * called, its menu language and the settings object it inherits. */
 static hive_node_h application(struct wtg_ctx *ctx, struct store *s, const char *guid, uint32_t type,
-			       const struct bcd_device *device, const char *path,
+			       const struct bcd_request *req, bool on_windows, const char *path,
 			       const char *description, const char *locale, const char *inherit)
 {
 	hive_node_h o = object(ctx, s, guid, type);
 
-	set_device(ctx, s, o, EL_DEVICE, device);
+	if (on_windows)
+		set_windows_device(ctx, s, o, EL_DEVICE, req);
+	else
+		set_device(ctx, s, o, EL_DEVICE, &req->esp);
 	if (path)  /* a BIOS boot manager has none: it is \bootmgr */
 		set_string(ctx, s, o, EL_PATH, path);
 	set_string(ctx, s, o, EL_DESCRIPTION, description);
@@ -285,7 +310,7 @@ static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struc
 	const char *const tools[] = { BCD_MEMDIAG };
 	hive_node_h o;
 
-	o = application(ctx, s, BCD_BOOTMGR, TYPE_BOOTMGR, &req->esp, paths->bootmgr,
+	o = application(ctx, s, BCD_BOOTMGR, TYPE_BOOTMGR, req, false, paths->bootmgr,
 			"Windows Boot Manager", req->locale, BCD_GLOBALSETTINGS);
 	set_object(ctx, s, o, EL_BOOTMGR_DEFAULT, loader);
 	set_object(ctx, s, o, EL_BOOTMGR_RESUMEOBJECT, resume);
@@ -293,26 +318,26 @@ static void write_boot_objects(struct wtg_ctx *ctx, struct store *s, const struc
 	set_objects(ctx, s, o, EL_BOOTMGR_TOOLSDISPLAYORDER, tools, 1);
 	set_integer(ctx, s, o, EL_BOOTMGR_TIMEOUT, 30);
 
-	o = application(ctx, s, loader, TYPE_LOADER, &req->windows, paths->loader,
+	o = application(ctx, s, loader, TYPE_LOADER, req, true, paths->loader,
 			req->loader_description, req->locale, BCD_BOOTLOADERSETTINGS);
 	set_boolean(ctx, s, o, EL_RECOVERYENABLED, false);  /* no WinRE on a WTG disk */
 	set_isolation(ctx, s, o);
-	set_device(ctx, s, o, EL_OSDEVICE, &req->windows);
+	set_windows_device(ctx, s, o, EL_OSDEVICE, req);
 	set_string(ctx, s, o, EL_SYSTEMROOT, "\\Windows");
 	set_object(ctx, s, o, EL_LOADER_RESUMEOBJECT, resume);
 	set_integer(ctx, s, o, EL_NX, NX_OPTIN);
 	set_integer(ctx, s, o, EL_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 
-	o = application(ctx, s, resume, TYPE_RESUME, &req->windows, paths->resume,
+	o = application(ctx, s, resume, TYPE_RESUME, req, true, paths->resume,
 			"Windows Resume Application", req->locale, BCD_RESUMELOADERSETTINGS);
 	set_isolation(ctx, s, o);
-	set_device(ctx, s, o, EL_RESUME_FILEDEVICE, &req->windows);
-	set_device(ctx, s, o, EL_RESUME_CUSTOM_26, &req->windows);
+	set_windows_device(ctx, s, o, EL_RESUME_FILEDEVICE, req);
+	set_windows_device(ctx, s, o, EL_RESUME_CUSTOM_26, req);
 	set_string(ctx, s, o, EL_RESUME_FILEPATH, "\\hiberfil.sys");
 	set_integer(ctx, s, o, EL_RESUME_BOOTMENUPOLICY, BOOTMENUPOLICY_STANDARD);
 	set_boolean(ctx, s, o, EL_RESUME_DEBUGOPTIONENABLED, false);
 
-	o = application(ctx, s, BCD_MEMDIAG, TYPE_MEMDIAG, &req->esp, paths->memdiag,
+	o = application(ctx, s, BCD_MEMDIAG, TYPE_MEMDIAG, req, false, paths->memdiag,
 			"Windows Memory Diagnostic", req->locale, BCD_GLOBALSETTINGS);
 	set_boolean(ctx, s, o, EL_BADMEMORYACCESS, true);
 }

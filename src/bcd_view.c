@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wintogo/bcd.h"
+#include "wintogo/bcd_vhdx.h"
 #include "wintogo/guid.h"
 #include "wintogo/log.h"
 #include "wintogo/util.h"
@@ -349,21 +350,38 @@ static char *with_aliases(char *text)
 	return out;
 }
 
+static char *partition_text(const struct bcd_device *dev)
+{
+	char part[GUID_STR_LEN], disk[GUID_STR_LEN];
+
+	if (dev->style == BCD_STYLE_MBR)
+		return xasprintf("partition at byte %llu on MBR disk %08x",
+				 (unsigned long long)dev->mbr_offset, dev->mbr_signature);
+	guid_format(&dev->partition, part);
+	guid_format(&dev->disk, disk);
+	return xasprintf("partition {%s} on GPT disk {%s}", part, disk);
+}
+
 static char *device_text(const struct bcd_view_element *e)
 {
 	struct bcd_device dev;
-	char part[GUID_STR_LEN], disk[GUID_STR_LEN];
+	struct bcd_vhdx_device vhdx;
+	char *inner, *host, *text;
 
 	if (e->len == BCD_DEVICE_SIZE && e->data[16] == 5)
 		return xstrdup("boot");
+	if (bcd_vhdx_decode(e->data, e->len, &vhdx) == 0) {
+		inner = partition_text(&vhdx.inner);
+		host = partition_text(&vhdx.host);
+		text = xasprintf("vhdx %s on %s (inside it: %s)", vhdx.path, host, inner);
+		free(inner);
+		free(host);
+		bcd_vhdx_release(&vhdx);
+		return text;
+	}
 	if (bcd_device_decode(e->data, e->len, &dev) < 0)
 		return xasprintf("device type %u, %zu bytes", e->len > 16 ? e->data[16] : 0, e->len);
-	if (dev.style == BCD_STYLE_MBR)
-		return xasprintf("partition at byte %llu on MBR disk %08x",
-				 (unsigned long long)dev.mbr_offset, dev.mbr_signature);
-	guid_format(&dev.partition, part);
-	guid_format(&dev.disk, disk);
-	return xasprintf("partition {%s} on GPT disk {%s}", part, disk);
+	return partition_text(&dev);
 }
 
 char *bcd_view_value_text(const struct bcd_view_element *e)

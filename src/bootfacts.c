@@ -26,6 +26,7 @@
 #include "wintogo/iso.h"
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx_boot.h"
 #include "wintogo/vhdx_windows.h"
 
 static char *dup_or_null(const char *s)
@@ -301,6 +302,8 @@ static int read_esp(struct wtg_ctx *ctx, const char *path, uint64_t offset, stru
 		ret = esp_try_read_file(ctx, path, offset, "::/EFI/Microsoft/Boot/BCD", bcd, &found);
 	if (!ret)
 		f->bcd = found && starts_with(bcd, "regf", 4);
+	if (!ret && f->bcd)
+		f->vhdx_boot = vhdx_boot_in_store(ctx, bcd);
 	free(loaders);
 	free(bcd);
 	stage_remove(stage);

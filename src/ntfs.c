@@ -22,7 +22,7 @@ static int format_ntfs(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	char start[32], sector[16];
 	const char *argv[] = { "mkntfs", "-F", "-Q", "-q", "-p", start, "-H", "255", "-S", "63",
-			       "-s", sector, "-c", "4096", "-L", "Windows", RUN_FILE_PATH, NULL };
+			       "-s", sector, "-c", "4096", "-L", req->label ? req->label : "Windows", RUN_FILE_PATH, NULL };
 	int fd = open(req->path, O_RDWR | O_CLOEXEC), ret;
 
 	if (fd < 0)
@@ -71,14 +71,25 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight
 	return 0;
 }
 
+/* The sparse file of bytes, formatted. */
+static int make_empty_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes)
+{
+	int ret = stage_make_file(ctx, req->path, bytes);
+
+	return ret ? ret : format_ntfs(ctx, req);
+}
+
+int ntfs_make_empty(struct wtg_ctx *ctx, const struct ntfs_request *req)
+{
+	return make_empty_at(ctx, req, req->bytes);
+}
+
 /* Formats and applies at bytes; tight: a volume smaller than the
  * partition (see apply). */
 static int build_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes, bool tight)
 {
-	int ret = stage_make_file(ctx, req->path, bytes);
+	int ret = make_empty_at(ctx, req, bytes);
 
-	if (!ret)
-		ret = format_ntfs(ctx, req);
 	if (!ret)
 		ret = apply(ctx, req, tight);
 	return ret;

@@ -14,6 +14,7 @@
 #include "wintogo/bootfiles.h"
 #include "wintogo/layout.h"
 #include "wintogo/util.h"
+#include "wintogo/vhdx_boot.h"
 
 static const char *const verdict_names[] = { "boots", "boots with conditions", "cannot boot" };
 static const char *const severity_names[] = { "note", "condition", "blocker" };
@@ -308,6 +309,24 @@ static void check_windows(const struct boot_facts *in, struct probe_result *r)
 		    xstrdup(action));
 }
 
+/* Windows in a VHDX (write --vhdx): the edition must boot from one.  An
+ * image is only warned about (it may be written without --vhdx); a disk
+ * that boots from a VHDX is noted, as its edition is not read. */
+static void check_vhdx(const struct boot_facts *in, struct probe_result *r)
+{
+	if (!in)
+		return;
+	if (in->input == BOOT_INPUT_IMAGE && vhdx_boot_edition(in->edition, in->build) == VHDX_EDITION_NO)
+		add(r, "vhdx-boot-edition", PROBE_NOTE, VHDX_BOOT_EDITION_RULE,
+		    xasprintf("the image is edition %s", in->edition),
+		    xstrdup("write it without --vhdx, or use a Pro, Enterprise or Education image for --vhdx"));
+	else if (in->input == BOOT_INPUT_DISK && in->vhdx_boot)
+		add(r, "vhdx-boot", PROBE_NOTE, VHDX_BOOT_EDITION_RULE,
+		    xasprintf("'%s' boots Windows from \\wintogo\\windows.vhdx (its BCD's osdevice is a VHDX device); the edition inside is not read",
+			      in->path),
+		    NULL);
+}
+
 /* --- the machines --- */
 
 static void mac_unsupported(const struct host *h, struct probe_result *r)
@@ -545,6 +564,7 @@ void probe_run(const struct host *host, const struct boot_facts *input,
 		pc_bios(host, input, r);
 		break;
 	}
+	check_vhdx(input, r);
 }
 
 void probe_result_release(struct probe_result *r)

@@ -14,6 +14,10 @@
  *
  * So the file is the stored blocks plus about 4 MiB and the BAT, and with
  * small blocks (1 MiB by default) only a little larger than its data.
+ * With SINK_FIXED every block is stored, in order, from 3 MiB on, and the
+ * file parameters say LeaveBlocksAllocated: a fixed VHDX (what Windows
+ * boots natively without growing it); its blocks of zeros stay holes in
+ * the file, which write --vhdx puts into clusters of its own.
  * Written as TARGET.partial and renamed when complete. */
 #include <assert.h>
 #include <endian.h>
@@ -45,7 +49,16 @@ struct vhdx_out {
 	uint32_t *block_mib;       /* per block: its file offset in MiB, 0 if not stored */
 	uint64_t file_end;         /* where the next block goes */
 	uint8_t *chunk;
+	bool fixed;                /* every block stored, LeaveBlocksAllocated */
 };
+
+uint64_t sink_vhdx_file_bytes(uint64_t disk_bytes, uint32_t block_size, unsigned logical_sector)
+{
+	uint64_t blocks = (disk_bytes + block_size - 1) / block_size;
+	uint64_t entries = vhdx_bat_entries(blocks, vhdx_chunk_ratio(logical_sector, block_size));
+
+	return DATA_OFFSET + blocks * block_size + round_up(entries ? entries * 8 : 1, VHDX_ALIGN);
+}
 
 static int write_at(struct wtg_ctx *ctx, struct vhdx_out *v, const void *buf, size_t len, uint64_t offset)
 {
@@ -66,6 +79,11 @@ static int vhdx_open(struct sink *sink)
 	v->block_mib = xcalloc(v->blocks ? v->blocks : 1, sizeof(uint32_t));
 	v->file_end = DATA_OFFSET;
 	v->chunk = xmalloc(CHUNK);
+	v->fixed = sink->flags & SINK_FIXED;
+	for (uint64_t b = 0; v->fixed && b < v->blocks; b++) {
+		v->block_mib[b] = (uint32_t)(v->file_end / MIB);
+		v->file_end += v->block_size;
+	}
 	if (sink->size % sink->format.logical_sector || sink->size > VHDX_MAX_SIZE)
 		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "cannot write '%s': a VHDX disk is whole %u-byte sectors, at most 64 TiB",
 				 sink->target, sink->format.logical_sector);
@@ -162,7 +180,7 @@ static int write_metadata(struct vhdx_out *v, const struct sink *sink)
 	struct vhdx_metadata_table_header *h = (void *)region;
 	struct vhdx_metadata_entry *e = (void *)(region + sizeof(*h));
 	uint8_t *items = region + VHDX_METADATA_TABLE_SIZE;
-	struct vhdx_file_parameters params = { htole32(v->block_size), 0 };
+	struct vhdx_file_parameters params = { htole32(v->block_size), htole32(v->fixed ? VHDX_PARAM_LEAVE_BLOCKS_ALLOCATED : 0) };
 	uint64_t size = htole64(sink->size);
 	uint32_t logical = htole32(sink->format.logical_sector);
 	uint32_t physical = htole32(sink->format.physical_sector);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "wintogo/bcd.h"
+#include "wintogo/bcd_vhdx.h"
 #include "wintogo/biosboot.h"
 #include "wintogo/bootfiles.h"
 #include "wintogo/esp.h"
@@ -346,6 +347,7 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 	char have[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX], size[SIZE_TEXT_MAX], vm_text[SIZE_TEXT_MAX + 24] = "";
 	/* the VM partition comes on top of what Windows needs, never out of it */
 	uint64_t vm = job->vm ? vmpart_bytes(job->vm) : 0;
+	int ret;
 
 	if (vm && req.sector_size != 512)
 		return log_error(ctx, WTG_ERR_UNSUPPORTED, "--vm-partition is for disks with 512-byte sectors; %s has %u-byte sectors",
@@ -354,11 +356,15 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 	if (vm)
 		snprintf(vm_text, sizeof(vm_text), " + VM partition %s", format_size(vm, size));
 	job->min_disk_bytes = round_up(layout_disk_min_bytes(expanded, esp), MIB) + vm;
+	if (opt->vhdx.mode)
+		job->min_disk_bytes = vhdx_boot_disk_min(expanded, esp) + vm;
 	if (job->device)
 		req.disk_bytes = job->device->size;
+	else if (opt->disk_bytes)
+		req.disk_bytes = opt->disk_bytes;
 	else
-		req.disk_bytes = opt->disk_bytes ? opt->disk_bytes
-						 : round_up(layout_disk_default_bytes(expanded, esp) + vm, GIB);
+		req.disk_bytes = round_up((opt->vhdx.mode ? vhdx_boot_disk_default(&opt->vhdx, expanded, esp)
+							  : layout_disk_default_bytes(expanded, esp)) + vm, GIB);
 	if (req.disk_bytes % req.sector_size)
 		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "disk size %llu is not a multiple of %u-byte sectors",
 				 (unsigned long long)req.disk_bytes, req.sector_size);
@@ -372,7 +378,11 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 				 opt->target, format_size(req.disk_bytes, have), job->image.index,
 				 format_size(job->min_disk_bytes, need), format_size(expanded, size), vm_text,
 				 (unsigned long long)(job->min_disk_bytes / MIB));
-	return layout_plan(ctx, &req, &job->layout);
+	ret = layout_plan(ctx, &req, &job->layout);
+	if (!ret && opt->vhdx.mode)
+		ret = vhdx_boot_plan(ctx, &opt->vhdx, expanded, layout_bytes(&job->layout, PART_WINDOWS), opt->seeded,
+				     opt->seed, &job->vhdx);
+	return ret;
 }
 
 int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
@@ -454,6 +464,7 @@ void write_job_free(struct write_job *job)
 	if (!job)
 		return;
 	vmpart_free(job->vm);
+	vhdx_boot_result_release(&job->vhdx_result);
 	servicing_free(job->servicing);
 	wim_image_release(&job->image);
 	if (job->input)
@@ -507,14 +518,21 @@ static int make_bcd(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 		.out_path = s->bcd,
 		.esp = bcd_device_of(&job->layout, PART_ESP),
 		.windows = bcd_device_of(&job->layout, PART_WINDOWS),
+		/* with --vhdx, the partition inside the file on that partition */
+		.vhdx_path = job->opt.vhdx.mode ? BCD_VHDX_PATH : NULL,
+		.vhdx_host = bcd_device_of(&job->layout, PART_WINDOWS),
 		.loader_description = im->display_name && *im->display_name ? im->display_name : im->name,
 		.locale = job->opt.locale ? job->opt.locale
 			: im->default_language ? im->default_language : "en-US",
 		.seeded = job->opt.seeded,
 		.seed = job->opt.seed,
 	};
-	int ret = bcd_build(ctx, &req);
+	int ret;
 
+	if (job->opt.vhdx.mode)
+		req.windows = (struct bcd_device){ .style = BCD_STYLE_MBR, .mbr_offset = job->vhdx.inner_offset,
+						   .mbr_signature = job->vhdx.signature };
+	ret = bcd_build(ctx, &req);
 	if (!ret && job->layout.table == LAYOUT_TABLE_MBR) {
 		req.firmware = BCD_FIRMWARE_BIOS;
 		req.out_path = s->bios_bcd;
@@ -550,6 +568,25 @@ static int make_esp(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	return ret;
 }
 
+/* write --vhdx: the host partition holding the VHDX (vhdx_boot.h). */
+static int vhdx_build(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
+{
+	const struct layout *l = &job->layout;
+	struct vhdx_boot_request req = {
+		.plan = &job->vhdx,
+		.stage_dir = s->dir,
+		.host_path = s->ntfs,
+		.host_sector_size = l->sector_size,
+		.host_start_sector = l->parts[PART_WINDOWS].start,
+		.source = job->source,
+		.index = job->image.index,
+		.seeded = job->opt.seeded,
+		.seed = job->opt.seed,
+	};
+
+	return vhdx_boot_build(ctx, &req, &job->vhdx_result);
+}
+
 static int open_staged(struct wtg_ctx *ctx, const char *path, int *fd_ret)
 {
 	int fd = *fd_ret >= 0 ? *fd_ret : open(path, O_RDONLY | O_CLOEXEC);
@@ -578,6 +615,9 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	if (!ret)
 		ret = extents_add_file(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
 				       layout_bytes(l, PART_WINDOWS), "windows");
+	/* --vhdx: the file's clusters that are holes in the stage are zeros */
+	if (!ret && job->opt.vhdx.mode)
+		ret = vhdx_boot_add_zeros(ctx, &job->vhdx_result, s->ntfs_fd, layout_offset(l, PART_WINDOWS), list);
 	if (!ret && l->vm.sectors)
 		ret = open_staged(ctx, s->vm, &s->vm_fd);
 	if (!ret && l->vm.sectors)
@@ -922,6 +962,10 @@ static uint64_t space_needed(const struct write_job *job)
 	/* the VM partition's stage, and its QCOW2 until it is copied in */
 	uint64_t vm = job->layout.vm.sectors * job->layout.sector_size;
 
+	/* --vhdx: the inner NTFS, the VHDX made of it, and the host holding it */
+	if (job->opt.vhdx.mode)
+		return 3 * (job->image.expanded_size + job->image.expanded_size / 10) +
+		       layout_bytes(&job->layout, PART_ESP) + STAGE_SLACK;
 	return job->image.expanded_size + job->image.expanded_size / 10 + layout_bytes(&job->layout, PART_ESP) +
 	       2 * vm + STAGE_SLACK;
 }
@@ -1021,10 +1065,10 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 			.index = job->image.index,
 		};
 
-		if (!job->opt.full_stage)
+		if (!job->opt.full_stage && !job->opt.vhdx.mode)
 			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
 							   req.bytes);
-		ret = ntfs_build(ctx, &req);
+		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, &s) : ntfs_build(ctx, &req);
 	}
 	/* before the stream: it sends the disk in one increasing pass */
 	if (!ret && job->vm) {

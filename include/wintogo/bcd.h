@@ -54,6 +54,10 @@ struct bcd_request {
 	const char *out_path;            /* must not exist */
 	struct bcd_device esp;           /* boot manager, memory tester */
 	struct bcd_device windows;       /* loader, resume */
+	const char *vhdx_path;           /* write --vhdx: windows is the partition
+					    inside this VHDX file on vhdx_host
+					    (bcd_vhdx.h); NULL: on the disk */
+	struct bcd_device vhdx_host;
 	const char *loader_description;  /* shown in the boot menu */
 	const char *locale;              /* e.g. "en-US" */
 	bool seeded;                     /* loader and resume GUIDs from seed */

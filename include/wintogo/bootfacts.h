@@ -88,6 +88,8 @@ struct boot_facts {
 	struct boot_loader loaders[BOOT_LOADERS_MAX];
 	size_t n_loaders;
 	bool bcd;                /* \EFI\Microsoft\Boot\BCD, a registry hive */
+	bool vhdx_boot;          /* whose loader boots Windows from a VHDX
+				    (write --vhdx, vhdx_boot.h) */
 	bool mbr_active;         /* an MBR disk with an active partition */
 	/* an MBR disk whose active partition is FAT (write --partition-table
 	 * mbr: the system partition, read as its ESP): what BIOS starts */

@@ -28,7 +28,12 @@ struct ntfs_request {
 	int index;
 	uint64_t tight_bytes;      /* 0: formatted at bytes; else at tight_bytes, */
 	                           /* applied, then grown to bytes */
+	const char *label;         /* NULL: "Windows" */
 };
+
+/* Makes the sparse file and formats it, empty, at bytes (write --vhdx's
+ * host volume). */
+int ntfs_make_empty(struct wtg_ctx *ctx, const struct ntfs_request *req);
 
 /* The size to stage a Windows partition of bytes at for image (plus
  * added_bytes of files servicing puts in): its files, the clusters and

@@ -77,6 +77,11 @@ struct sink {
 enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE, SINK_VHDX, SINK_VMDK, SINK_PARALLELS };
 
 #define SINK_COMPRESS 0x1  /* QCOW2: zlib-compressed clusters */
+#define SINK_FIXED 0x2     /* VHDX: a fixed disk, every block stored (sink_vhdx.c) */
+
+/* The size of the VHDX file sink_vhdx writes for a disk of disk_bytes,
+ * every block stored: a fixed one, or a dynamic one fully expanded. */
+uint64_t sink_vhdx_file_bytes(uint64_t disk_bytes, uint32_t block_size, unsigned logical_sector);
 
 extern const struct sink_ops sink_raw_ops;
 extern const struct sink_ops sink_qcow2_ops;

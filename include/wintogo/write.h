@@ -35,6 +35,7 @@
 #include "wintogo/sink.h"
 #include "wintogo/source.h"
 #include "wintogo/servicing.h"
+#include "wintogo/vhdx_boot.h"
 #include "wintogo/vmpart.h"
 #include "wintogo/wim.h"
 
@@ -68,6 +69,7 @@ struct write_options {
 	uint64_t fill_gaps;      /* a disk or raw image: send holes shorter than this */
 	                         /* as zeros (extents_fill_gaps); 0: none */
 	enum layout_table_kind partition_table;  /* GPT, or MBR for BIOS and UEFI */
+	struct vhdx_boot_options vhdx;  /* write --vhdx: Windows in a VHDX (vhdx_boot.h) */
 };
 
 /* write --fill-gaps's default: chosen with bench/stick-model (see README,
@@ -95,6 +97,8 @@ struct write_job {
 	const struct speed_result *speed;  /* write --speed-check: the disk's figures
 					      (speed.h), for the manifest; NULL */
 	struct vmpart *vm;       /* NULL without --vm-partition */
+	struct vhdx_boot_plan vhdx;  /* with --vhdx: the file and the disk in it */
+	struct vhdx_boot_result vhdx_result;
 };
 
 struct write_result {

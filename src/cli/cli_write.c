@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "wintogo/authenticode.h"
+#include "wintogo/bcd_vhdx.h"
 #include "wintogo/cli.h"
 #include "wintogo/digest.h"
 #include "wintogo/json.h"
@@ -273,6 +274,60 @@ static void disk_id(const struct layout *l, char out[GUID_STR_LEN])
 		guid_format(&l->disk_guid, out);
 }
 
+/* write --vhdx: the file in the host partition and the disk inside it. */
+static void vhdx_json(struct json *j, const struct write_job *job)
+{
+	const struct vhdx_boot_plan *v = &job->vhdx;
+	char sig[16];
+
+	snprintf(sig, sizeof(sig), "%08x", v->signature);
+	json_begin_object(j, "vhdx");
+	json_string(j, "type", vhdx_boot_mode_name(v->mode));
+	json_string(j, "path", BCD_VHDX_PATH);
+	json_uint(j, "host_partition", PART_WINDOWS + 1);
+	json_uint(j, "virtual_size", v->virtual_bytes);
+	json_uint(j, "file_size", v->file_bytes);
+	switch (vhdx_boot_edition(job->image.edition, job->image.build)) {
+	case VHDX_EDITION_OK:
+		json_bool(j, "edition_boots_from_vhdx", true);
+		break;
+	case VHDX_EDITION_NO:
+		json_bool(j, "edition_boots_from_vhdx", false);
+		break;
+	default:
+		json_null(j, "edition_boots_from_vhdx");
+	}
+	json_begin_object(j, "disk");
+	json_string(j, "label", "dos");
+	json_string(j, "signature", sig);
+	json_begin_array(j, "partitions");
+	json_begin_object(j, NULL);
+	json_uint(j, "number", 1);
+	json_string(j, "role", "windows");
+	json_string(j, "filesystem", "ntfs");
+	json_uint(j, "offset", v->inner_offset);
+	json_uint(j, "size", v->inner_bytes);
+	json_end_object(j);
+	json_end_array(j);
+	json_end_object(j);
+	json_end_object(j);
+}
+
+static void vhdx_text(const struct write_job *job)
+{
+	const struct vhdx_boot_plan *v = &job->vhdx;
+	char a[SIZE_TEXT_MAX], b[SIZE_TEXT_MAX], c[SIZE_TEXT_MAX];
+
+	printf("     partition %d holds %s: a %s VHDX of %s (%s as a file%s)\n", PART_WINDOWS + 1, BCD_VHDX_PATH,
+	       vhdx_boot_mode_name(v->mode), format_size(v->virtual_bytes, a), format_size(v->file_bytes, b),
+	       v->mode == VHDX_BOOT_DYNAMIC ? " once Windows has expanded it" : ", allocated in full");
+	printf("     inside it: MBR disk %08x, partition 1 NTFS at %s, %s: Windows\n", v->signature,
+	       format_size(v->inner_offset, a), format_size(v->inner_bytes, c));
+	if (vhdx_boot_edition(job->image.edition, job->image.build) == VHDX_EDITION_NO)
+		printf("  warning (vhdx-boot-edition): this image is edition %s, which cannot boot from a VHDX: %s; write it without --vhdx, or use a Pro, Enterprise or Education image\n",
+		       cli_text(job->image.edition), VHDX_BOOT_EDITION_RULE);
+}
+
 static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
@@ -333,6 +388,8 @@ static void plan_json(const struct write_job *job)
 	if (l->vm.sectors)
 		vm_partition_json(&j, job);
 	json_end_array(&j);
+	if (job->opt.vhdx.mode)
+		vhdx_json(&j, job);
 	boot_manager_json(&j, job);
 	changes_json(&j, job->servicing);
 	json_bool(&j, "verify", !job->opt.no_verify);
@@ -381,6 +438,8 @@ static void plan_text(const struct write_job *job)
 		       job->opt.vm_partition.vmware ? " a VMware Fusion VM," : "",
 		       job->opt.vm_partition.parallels ? " a Parallels disk and its prlctl script," : "");
 	}
+	if (job->opt.vhdx.mode)
+		vhdx_text(job);
 	boot_manager_text(job);
 	changes_text(job->servicing);
 	if (job->manifest_path)

@@ -64,6 +64,13 @@ static const char help[] =
 	"                       SUMS, a SHA256SUMS file (sha256sum's format)\n"
 	"      --no-verify      do not read TARGET back after writing it\n"
 	"\n"
+	"Windows in a VHDX file on the stick (booted natively, as WinToUSB's VHDX mode):\n"
+	"      --vhdx[=fixed|dynamic]  put Windows in \\wintogo\\windows.vhdx on the\n"
+	"                       stick's NTFS partition, a fixed (default) or dynamic VHDX\n"
+	"      --vhdx-size SIZE the size of the disk inside the VHDX (default: all the\n"
+	"                       NTFS partition holds); a dynamic one must fit there\n"
+	"                       fully expanded, as Windows expands it when it boots\n"
+	"\n"
 	"For Apple Silicon Macs, which never boot a stick (needs root):\n"
 	"      --vm-partition[=SIZE]  add an exFAT partition WINTOGO-VM at the end\n"
 	"                       holding NAME.utm, a UTM VM of the same Windows\n"
@@ -288,6 +295,8 @@ enum {
 	OPT_SPEED_TIME,
 	OPT_STAGE,
 	OPT_FILL_GAPS,
+	OPT_VHDX,
+	OPT_VHDX_SIZE,
 };
 
 /* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
@@ -315,6 +324,8 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "speed-time", required_argument, NULL, OPT_SPEED_TIME },
 		{ "stage", required_argument, NULL, OPT_STAGE },
 		{ "fill-gaps", required_argument, NULL, OPT_FILL_GAPS },
+		{ "vhdx", optional_argument, NULL, OPT_VHDX },
+		{ "vhdx-size", required_argument, NULL, OPT_VHDX_SIZE },
 		{ "vm-partition", optional_argument, NULL, OPT_VM_PARTITION },
 		{ "vm-image", required_argument, NULL, OPT_VM_IMAGE },
 		{ "vm-index", required_argument, NULL, OPT_VM_INDEX },
@@ -365,6 +376,16 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		case OPT_FILL_GAPS:
 			if (parse_size(optarg, &cli.opt.fill_gaps) < 0 || cli.opt.fill_gaps > WRITE_FILL_GAPS_MAX)
 				return cli_bad_value("write", "--fill-gaps", optarg, "a size from 0 (off) to 64M, such as 1M or 256K");
+			break;
+		case OPT_VHDX:
+			cli.opt.vhdx.mode = VHDX_BOOT_FIXED;
+			if (optarg && vhdx_boot_mode_parse(optarg, &cli.opt.vhdx.mode) < 0)
+				return cli_bad_value("write", "--vhdx", optarg, "fixed or dynamic");
+			break;
+		case OPT_VHDX_SIZE:
+			if (parse_size(optarg, &cli.opt.vhdx.virtual_bytes) < 0 || !cli.opt.vhdx.virtual_bytes ||
+			    cli.opt.vhdx.virtual_bytes % MIB)
+				return cli_bad_value("write", "--vhdx-size", optarg, "a size in whole MiB such as 32G or 20000M");
 			break;
 		case OPT_VM_PARTITION:
 			cli.opt.vm_partition.enabled = true;
@@ -419,6 +440,10 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 	/* a disk for a BIOS PC is an MBR disk, unless the table was chosen */
 	if (cli.host_name && cli.host.kind == HOST_PC_BIOS && !table_given)
 		cli.opt.partition_table = LAYOUT_TABLE_MBR;
+	if (cli.opt.vhdx.virtual_bytes && !cli.opt.vhdx.mode)
+		return cli_usage_error("write", "--vhdx-size is for --vhdx: give it too");
+	if (cli.opt.vhdx.mode && cli.opt.vm_partition.enabled)
+		return cli_usage_error("write", "--vhdx and --vm-partition cannot be combined yet; write one of them");
 	if (argc - optind > 2)
 		return cli_usage_error("write", "too many arguments");
 	cli_report_set(ctx, cli.json, cli.quiet);

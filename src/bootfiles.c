@@ -107,7 +107,7 @@ int boot_files_check_pcat(struct wtg_ctx *ctx, struct wim_source *source, int in
 
 	if (err == WIMLIB_ERR_PATH_DOES_NOT_EXIST)
 		return log_error(ctx, WTG_ERR_IMAGE_UNSUPPORTED, "image %d of '%s' has no %s, the boot manager PCs start from BIOS: it cannot make an MBR disk; use --partition-table gpt",
-				 index, wim_path, BOOT_PCAT_BOOTMGR + 1);
+				 index, wim_path, &BOOT_PCAT_BOOTMGR[1]);
 	if (err)
 		return wim_error(ctx, err, wim_path, "read the BIOS boot manager of");
 	return 0;

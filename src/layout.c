@@ -82,6 +82,13 @@ static int make_guids(struct wtg_ctx *ctx, struct layout *l, const struct layout
 	return ret;
 }
 
+/* The bytes the partitions are laid out in: the disk, or its first
+ * used_bytes. */
+static uint64_t layout_span(const struct layout_request *req)
+{
+	return req->used_bytes && req->used_bytes < req->disk_bytes ? req->used_bytes : req->disk_bytes;
+}
+
 /* The MBR layout (layout.h): the system partition at 1 MiB, Windows from
  * its end to the last whole MiB of the disk.  The disk signature comes
  * from the seed like the GUIDs do (never 0: Windows rewrites a zero one). */
@@ -89,7 +96,7 @@ static int plan_mbr(struct wtg_ctx *ctx, const struct layout_request *req, uint6
 {
 	unsigned ss = req->sector_size;
 	uint64_t windows_start = LAYOUT_ALIGN + esp;
-	uint64_t windows_end = req->disk_bytes / LAYOUT_ALIGN * LAYOUT_ALIGN;
+	uint64_t windows_end = layout_span(req) / LAYOUT_ALIGN * LAYOUT_ALIGN;
 	char size[SIZE_TEXT_MAX];
 	struct guid sig;
 	int ret;
@@ -155,8 +162,8 @@ int layout_plan(struct wtg_ctx *ctx, const struct layout_request *req, struct la
 		(LAYOUT_ALIGN + esp) / ss, LAYOUT_MSR_SIZE / ss };
 	windows_start = LAYOUT_ALIGN + esp + LAYOUT_MSR_SIZE;
 	/* the Windows partition ends on the last whole MiB before the backup GPT */
-	windows_end = req->disk_bytes > GPT_TAIL_BYTES ?
-		(req->disk_bytes - GPT_TAIL_BYTES) / LAYOUT_ALIGN * LAYOUT_ALIGN : 0;
+	windows_end = layout_span(req) > GPT_TAIL_BYTES ?
+		(layout_span(req) - GPT_TAIL_BYTES) / LAYOUT_ALIGN * LAYOUT_ALIGN : 0;
 	/* the VM partition takes the end; Windows shrinks by its size */
 	if (req->vm_bytes && windows_end > req->vm_bytes) {
 		l.vm = (struct layout_partition){

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <linux/loop.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -92,23 +93,6 @@ static int choose_image(struct wtg_ctx *ctx, struct wim_source *source, const st
 }
 
 /* The code of a refusal for a disk's verdict. */
-static enum wtg_err verdict_error(enum device_verdict verdict)
-{
-	switch (verdict) {
-	case DEVICE_SYSTEM:
-	case DEVICE_MOUNTED:
-	case DEVICE_IN_USE:
-	case DEVICE_SOURCE:
-		return WTG_ERR_DISK_IN_USE;
-	case DEVICE_READ_ONLY:
-		return WTG_ERR_DISK_READ_ONLY;
-	case DEVICE_TOO_SMALL:
-		return WTG_ERR_TARGET_TOO_SMALL;
-	default:
-		return WTG_ERR_TARGET_INVALID;
-	}
-}
-
 /* A disk as target: it must be a whole disk whose verdict is ok.  Once
  * the disk is open (sink), the disk judged is the one the descriptor
  * names, whatever the name now points to. */
@@ -139,7 +123,7 @@ static int check_device(struct wtg_ctx *ctx, struct write_job *job, const struct
 	if (ret < 0)
 		return ret;
 	if (d->verdict != DEVICE_OK)
-		return log_error(ctx, verdict_error(d->verdict), "refusing to write %s: %s", d->path, d->reason);
+		return log_error(ctx, device_verdict_error(d->verdict), "refusing to write %s: %s", d->path, d->reason);
 	if (d->logical_sector != 512 && d->logical_sector != 4096)
 		return log_error(ctx, WTG_ERR_TARGET_INVALID, "%s has %u-byte sectors; wintogo writes 512-byte and 4Kn disks",
 				 d->path, d->logical_sector);
@@ -343,6 +327,7 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 		.table = opt->partition_table,
 		.seeded = opt->seeded,
 		.seed = opt->seed,
+		.used_bytes = job->used_bytes,
 	};
 	char have[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX], size[SIZE_TEXT_MAX], vm_text[SIZE_TEXT_MAX + 24] = "";
 	/* the VM partition comes on top of what Windows needs, never out of it */
@@ -459,29 +444,143 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	return 0;
 }
 
+int write_job_add_target(struct wtg_ctx *ctx, const struct write_job *first, const char *target, size_t number,
+			 struct write_job **job_ret)
+{
+	struct write_job *job = xcalloc(1, sizeof(*job));
+	int ret;
+
+	job->opt = first->opt;
+	job->opt.target = target;
+	/* --seed: every target its own GUIDs, and the same ones every run */
+	job->opt.seed += number;
+	job->first = first;
+	job->stage_parent = first->stage_parent;
+	job->input = first->input;
+	job->source = first->source;
+	job->image = first->image;
+	job->servicing = first->servicing;
+	job->boot_managers = first->boot_managers;
+	job->manifest_in_esp = first->manifest_in_esp;
+	ret = first->vm ? log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--vm-partition is for one target at a time; write the others without it")
+			: check_target(ctx, job);
+	if (!ret && job->manifest_in_esp && !job->device)
+		job->manifest_path = xasprintf("%s.manifest.json", target);
+	if (!ret && job->manifest_path && !job->opt.force && access(job->manifest_path, F_OK) == 0)
+		ret = log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it",
+				job->manifest_path);
+	if (!ret)
+		ret = plan(ctx, job);
+	if (ret < 0) {
+		write_job_free(job);
+		return ret;
+	}
+	*job_ret = job;
+	return 0;
+}
+
+/* path with its folder resolved (the file need not exist); NULL when the
+ * folder cannot be. */
+static char *canonical_name(const char *path)
+{
+	char *dir = dir_of(path), *real = realpath(dir, NULL), *name;
+	const char *base = strrchr(path, '/');
+
+	name = real ? xasprintf("%s/%s", real, base ? base + 1 : path) : NULL;
+	free(real);
+	free(dir);
+	return name;
+}
+
+/* Whether a and b name the same file or disk. */
+static bool same_target(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	char *ca, *cb;
+	bool same;
+
+	if (!strcmp(a, b))
+		return true;
+	if (stat(a, &sa) < 0 || stat(b, &sb) < 0) {
+		/* a file still to be made: its folder and name */
+		ca = canonical_name(a);
+		cb = canonical_name(b);
+		same = ca && cb && !strcmp(ca, cb);
+		free(ca);
+		free(cb);
+		return same;
+	}
+	if (S_ISBLK(sa.st_mode) || S_ISBLK(sb.st_mode))
+		return S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode) && sa.st_rdev == sb.st_rdev;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int write_targets_distinct(struct wtg_ctx *ctx, const char *const *targets, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = 0; k < i; k++)
+			if (same_target(targets[i], targets[k]))
+				return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' is given twice (also as '%s'); name each target once",
+						 targets[i], targets[k]);
+	return 0;
+}
+
+int write_batch_plan(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
+{
+	const struct layout *l0 = &targets[0].job->layout;
+	uint64_t smallest = l0->disk_bytes;
+	int ret = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		const struct layout *l = &targets[i].job->layout;
+
+		/* one Windows partition is staged for all: the same sectors on each */
+		if (l->sector_size != l0->sector_size)
+			return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "'%s' has %u-byte sectors and '%s' %u-byte ones; write targets with the same sector size together",
+					 targets[i].job->opt.target, l->sector_size, targets[0].job->opt.target,
+					 l0->sector_size);
+		if (l->disk_bytes < smallest)
+			smallest = l->disk_bytes;
+	}
+	/* the partitions as on the smallest disk; each table spans its own */
+	for (size_t i = 0; i < n && !ret && n > 1; i++) {
+		targets[i].job->used_bytes = smallest;
+		ret = plan(targets[i].ctx, targets[i].job);
+	}
+	return ret;
+}
+
 void write_job_free(struct write_job *job)
 {
 	if (!job)
 		return;
-	vmpart_free(job->vm);
-	vhdx_boot_result_release(&job->vhdx_result);
-	servicing_free(job->servicing);
-	wim_image_release(&job->image);
-	if (job->input)
-		source_free(job->input);  /* and the WIM in it */
-	else
-		wim_source_free(job->source);
+	/* a batch's other targets borrow the first's image and changes */
+	if (!job->first) {
+		vmpart_free(job->vm);
+		vhdx_boot_result_release(&job->vhdx_result);
+		servicing_free(job->servicing);
+		wim_image_release(&job->image);
+		if (job->input)
+			source_free(job->input);  /* and the WIM in it */
+		else
+			wim_source_free(job->source);
+	}
 	free(job->manifest_path);
 	device_list_release(&job->devices);
 	free(job);
 }
-
 /* The files built in the stage, and their descriptors for the sink. */
+/* The stage's files.  A batch's targets each have their own table, ESP,
+ * BCD and manifest scratch in the one stage folder, and share the rest
+ * (the NTFS, the VM partition, the boot files): a target's staged has
+ * shared set and owns only its own. */
 struct staged {
 	char *dir;
-	char *gpt, *esp, *ntfs, *bcd, *bios_bcd, *vm;
+	char *gpt, *esp, *ntfs, *bcd, *bios_bcd, *vm, *manifest_scratch;
 	int gpt_fd, esp_fd, ntfs_fd, vm_fd;
 	struct boot_files boot;
+	bool shared;
 };
 
 /* The partition table's stage: the GPT, or the MBR with its boot code. */
@@ -527,11 +626,13 @@ static int make_bcd(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 		.seeded = job->opt.seeded,
 		.seed = job->opt.seed,
 	};
+	/* the VHDX is the batch's first target's, on every target */
+	const struct write_job *base = job->first ? job->first : job;
 	int ret;
 
 	if (job->opt.vhdx.mode)
-		req.windows = (struct bcd_device){ .style = BCD_STYLE_MBR, .mbr_offset = job->vhdx.inner_offset,
-						   .mbr_signature = job->vhdx.signature };
+		req.windows = (struct bcd_device){ .style = BCD_STYLE_MBR, .mbr_offset = base->vhdx.inner_offset,
+						   .mbr_signature = base->vhdx.signature };
 	ret = bcd_build(ctx, &req);
 	if (!ret && job->layout.table == LAYOUT_TABLE_MBR) {
 		req.firmware = BCD_FIRMWARE_BIOS;
@@ -617,7 +718,7 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 				       layout_bytes(l, PART_WINDOWS), "windows");
 	/* --vhdx: the file's clusters that are holes in the stage are zeros */
 	if (!ret && job->opt.vhdx.mode)
-		ret = vhdx_boot_add_zeros(ctx, &job->vhdx_result, s->ntfs_fd, layout_offset(l, PART_WINDOWS), list);
+		ret = vhdx_boot_add_zeros(ctx, job->first ? &job->first->vhdx_result : &job->vhdx_result, s->ntfs_fd, layout_offset(l, PART_WINDOWS), list);
 	if (!ret && l->vm.sectors)
 		ret = open_staged(ctx, s->vm, &s->vm_fd);
 	if (!ret && l->vm.sectors)
@@ -803,7 +904,8 @@ static int reserve_manifest(struct wtg_ctx *ctx, struct write_job *job, struct s
 			    struct manifest *m, size_t *reserved_ret)
 {
 	uint64_t esp_offset = layout_offset(&job->layout, PART_ESP);
-	char *scratch = stage_path(s->dir, "manifest.json"), *text = NULL;
+	const char *scratch = s->manifest_scratch;
+	char *text = NULL;
 	size_t len = 0;
 	int ret;
 
@@ -824,7 +926,6 @@ static int reserve_manifest(struct wtg_ctx *ctx, struct write_job *job, struct s
 		ret = extents_mark_unhashed(ctx, list, m->excluded[i].offset, m->excluded[i].length);
 	}
 	free(text);
-	free(scratch);
 	return ret;
 }
 
@@ -973,7 +1074,7 @@ static uint64_t space_needed(const struct write_job *job)
 /* Before the first byte is staged: room for the stage (and an ISO's
  * install image, copied into it first) and for an image file's data, on
  * one file system or two. */
-static int check_space(struct wtg_ctx *ctx, const struct write_job *job)
+static int check_space(struct wtg_ctx *ctx, const struct write_job *job, bool with_stage)
 {
 	uint64_t fetch = job->input ? source_fetch_bytes(job->input) : 0, data = space_needed(job), avail;
 	char *dir = job->device ? NULL : dir_of(job->opt.target);
@@ -982,6 +1083,10 @@ static int check_space(struct wtg_ctx *ctx, const struct write_job *job)
 	struct statvfs vfs;
 	int ret = 0;
 
+	/* a batch's other targets: each image file on its own (the stage and
+	 * the first are the first's to check) */
+	if (!with_stage)
+		goto target;
 	if (dir && stat(dir, &target_sb) == 0 && stat(job->stage_parent, &stage_sb) == 0 &&
 	    target_sb.st_dev == stage_sb.st_dev) {
 		/* one file system holds both */
@@ -992,6 +1097,7 @@ static int check_space(struct wtg_ctx *ctx, const struct write_job *job)
 		goto out;
 	}
 	ret = stage_check_space(ctx, job->stage_parent, fetch + data);
+target:
 	if (!ret && dir && statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < data)
 		ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space for '%s' in '%s': %s needed, %s free; free some space, or write the image elsewhere",
 				job->opt.target, dir, format_size(data, need_text), format_size(avail, avail_text));
@@ -1000,64 +1106,64 @@ out:
 	return ret;
 }
 
-int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
-		  struct write_result *result_ret)
-{
-	const struct layout *l = &job->layout;
-	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1 };
-	struct extent_list list = { 0 };
-	struct extent_list table = { 0 };  /* the partition table, written last */
-	struct block_list check = { 0 };   /* every block written, the manifest's too */
-	struct outfile manifest_out = { .fd = -1 };
-	struct manifest man = { 0 };
-	char *text = NULL;
-	size_t text_len = 0, reserved = 0;
-	struct sink *sink = NULL;
-	struct sink_format format;
+/* One target of a run: its sink, its share of the stage, and what the
+ * stream to it needs (see run_target). */
+struct target_run {
+	struct write_target *t;
+	struct staged s;
+	struct sink *sink;
 	struct timespec t0;
+	bool done;               /* its stream thread has ended */
+};
+
+/* The target's own stage files; for the batch's first target the names
+ * of a single write. */
+static void target_staged_init(struct staged *s, const struct staged *shared, size_t number)
+{
+	char suffix[24] = "";
+
+	if (number)
+		snprintf(suffix, sizeof(suffix), "-%zu", number + 1);
+	*s = (struct staged){ .dir = shared->dir, .ntfs = shared->ntfs, .vm = shared->vm, .boot = shared->boot,
+			      .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1, .shared = true };
+	s->gpt = xasprintf("%s/gpt%s.img", shared->dir, suffix);
+	s->esp = xasprintf("%s/esp%s.img", shared->dir, suffix);
+	s->bcd = xasprintf("%s/BCD%s", shared->dir, suffix);
+	s->bios_bcd = xasprintf("%s/BCD-BIOS%s", shared->dir, suffix);
+	s->manifest_scratch = xasprintf("%s/manifest%s.json", shared->dir, suffix);
+}
+
+/* Opens the target (a disk: O_EXCL, and judged again: things may have
+ * changed since the plan). */
+static int open_target(struct target_run *r)
+{
+	struct wtg_ctx *ctx = r->t->ctx;
+	struct write_job *job = r->t->job;
+	struct sink_format format = job->opt.sink_format;
 	int ret;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = job->check_source ? check_source(ctx, job) : 0;
-	if (!ret)
-		ret = check_space(ctx, job);
-	if (!ret && job->input)
-		ret = source_fetch(ctx, job->input);
-	if (!ret)
-		ret = stage_create(ctx, job->stage_parent, &s.dir);
-	if (ret < 0)
-		goto out;
-	s.gpt = stage_path(s.dir, "gpt.img");
-	s.esp = stage_path(s.dir, "esp.img");
-	s.ntfs = stage_path(s.dir, "windows.img");
-	s.bcd = stage_path(s.dir, "BCD");
-	s.bios_bcd = stage_path(s.dir, "BCD-BIOS");
-	s.vm = stage_path(s.dir, "vm.img");
-
-	format = job->opt.sink_format;
-	format.logical_sector = l->sector_size;
+	format.logical_sector = job->layout.sector_size;
 	format.seeded = job->opt.seeded;
 	format.seed = job->opt.seed;
 	ret = sink_open_format(ctx, job->device ? SINK_BLOCK_DEVICE : job->opt.sink_kind, job->opt.target,
-			       l->disk_bytes, job->opt.force, job->opt.sink_flags, &format, &sink);
-	/* the disk is ours now (O_EXCL): judge it again, things may have changed */
+			       job->layout.disk_bytes, job->opt.force, job->opt.sink_flags, &format, &r->sink);
 	if (!ret && job->device)
-		ret = check_device(ctx, job, sink);
-	if (!ret)
-		ret = boot_files_extract(ctx, job->source, job->image.index, job->image.arch, s.dir, &s.boot);
-	if (!ret && job->boot_managers.use_ex)
-		ret = boot_files_use_ex(ctx, &s.boot);
-	if (!ret)
-		ret = make_table(ctx, job, &s);
-	if (!ret)
-		ret = make_esp(ctx, job, &s);
-	if (!ret && wtg_ctx_aborted(ctx))
-		ret = -WTG_ERR_INTERRUPTED;
+		ret = check_device(ctx, job, r->sink);
+	return ret;
+}
+
+/* The partitions every target shares: the Windows partition (or the
+ * VHDX's host) and the VM partition, built once. */
+static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
+{
+	const struct layout *l = &job->layout;
+	int ret = wtg_ctx_aborted(ctx) ? -WTG_ERR_INTERRUPTED : 0;
+
 	if (!ret)
 		ret = servicing_apply(ctx, job->servicing);
 	if (!ret) {
 		struct ntfs_request req = {
-			.path = s.ntfs,
+			.path = s->ntfs,
 			.bytes = layout_bytes(l, PART_WINDOWS),
 			.sector_size = l->sector_size,
 			.start_sector = l->parts[PART_WINDOWS].start,
@@ -1068,19 +1174,40 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		if (!job->opt.full_stage && !job->opt.vhdx.mode)
 			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
 							   req.bytes);
-		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, &s) : ntfs_build(ctx, &req);
+		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, s) : ntfs_build(ctx, &req);
 	}
 	/* before the stream: it sends the disk in one increasing pass */
 	if (!ret && job->vm) {
 		const uint8_t *id = l->vm.uuid.bytes;
 
-		ret = vmpart_build(ctx, job->vm, s.dir, s.vm, l->vm.sectors * l->sector_size,
+		ret = vmpart_build(ctx, job->vm, s->dir, s->vm, l->vm.sectors * l->sector_size,
 				   job->opt.seeded ? (uint32_t)id[0] << 24 | id[1] << 16 | id[2] << 8 | id[3] : 0);
 	}
-	if (!ret)
-		ret = assemble(ctx, job, &s, &list);
+	return ret;
+}
+
+/* The target's stream, from the stage to its read-back and manifest:
+ * everything that is the target's own. */
+static int stream_target(struct target_run *r)
+{
+	struct wtg_ctx *ctx = r->t->ctx;
+	struct write_job *job = r->t->job;
+	struct staged *s = &r->s;
+	struct sink *sink = r->sink;
+	const struct layout *l = &job->layout;
+	struct extent_list list = { 0 };
+	struct extent_list table = { 0 };  /* the partition table, written last */
+	struct block_list check = { 0 };   /* every block written, the manifest's too */
+	struct outfile manifest_out = { .fd = -1 };
+	struct manifest man = { 0 };
+	struct write_result *result = &r->t->result;
+	char *text = NULL;
+	size_t text_len = 0, reserved = 0;
+	int ret;
+
+	ret = assemble(ctx, job, s, &list);
 	if (!ret && job->manifest_in_esp)
-		ret = reserve_manifest(ctx, job, &s, &list, &man, &reserved);
+		ret = reserve_manifest(ctx, job, s, &list, &man, &reserved);
 	/* a container (QCOW2, VHDX) is whole only when finished: the order of
 	 * the disk's bytes in it protects nothing */
 	if (!ret && sink->ops->in_place)
@@ -1095,7 +1222,7 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		*blocks_add(&check, man.blocks.items[i].offset, man.blocks.items[i].length,
 			    man.blocks.items[i].what) = man.blocks.items[i];
 	if (!ret && job->manifest_in_esp)
-		ret = write_manifest(job, &s, sink, &man, reserved, &check, &text, &text_len);
+		ret = write_manifest(job, s, sink, &man, reserved, &check, &text, &text_len);
 	if (!ret && table.count)
 		ret = write_table(sink, &table);
 	if (!ret && !job->opt.no_verify)
@@ -1108,21 +1235,185 @@ int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 	if (!ret && job->manifest_path)
 		ret = outfile_commit(ctx, &manifest_out);
 	if (!ret) {
-		write_result_set(result_ret, &list, &t0);
-		result_ret->bytes_written += table.bytes;
-		result_ret->extents += table.count;
-		result_ret->blocks = man.blocks.count;
-		result_ret->verified = !job->opt.no_verify;
-		result_ret->manifest = job->manifest_path;
+		write_result_set(result, &list, &r->t0);
+		result->bytes_written += table.bytes;
+		result->extents += table.count;
+		result->blocks = man.blocks.count;
+		result->verified = !job->opt.no_verify;
+		result->manifest = job->manifest_path;
 	}
-out:
 	outfile_abort(&manifest_out);
-	sink_free(sink);
 	extents_release(&list);
 	extents_release(&table);
 	blocks_release(&check);
 	manifest_release(&man);
 	free(text);
+	return ret;
+}
+
+static void *stream_thread(void *arg)
+{
+	struct target_run *r = arg;
+
+	r->t->ret = stream_target(r);
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A target's own stage files go as soon as it is done with them. */
+static void target_release(struct target_run *r)
+{
+	struct staged *s = &r->s;
+
+	sink_free(r->sink);
+	r->sink = NULL;
+	close_fd(&s->gpt_fd);
+	close_fd(&s->esp_fd);
+	close_fd(&s->ntfs_fd);
+	close_fd(&s->vm_fd);
+	if (!s->gpt)
+		return;
+	unlink(s->gpt);
+	unlink(s->esp);
+	unlink(s->bcd);
+	unlink(s->bios_bcd);
+	unlink(s->manifest_scratch);
+	free(s->gpt);
+	free(s->esp);
+	free(s->bcd);
+	free(s->bios_bcd);
+	free(s->manifest_scratch);
+	s->gpt = NULL;
+}
+
+/* The streams run at once, one thread each (a single target in this
+ * thread): each has its own context and pipeline, so a slow stick holds
+ * back only itself.  An abort asked of the batch's context (a signal) is
+ * passed on to every target's. */
+static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
+{
+	pthread_t *threads = xcalloc(n, sizeof(*threads));
+	bool *started = xcalloc(n, sizeof(*started));
+	const struct timespec poll = { 0, 50 * 1000 * 1000 };
+	size_t live = 0, running;
+
+	for (size_t i = 0; i < n; i++)
+		live += !runs[i].t->ret;
+	for (size_t i = 0; i < n; i++) {
+		if (runs[i].t->ret)
+			continue;
+		if (live > 1 && pthread_create(&threads[i], NULL, stream_thread, &runs[i]) == 0)
+			started[i] = true;
+		else
+			stream_thread(&runs[i]);  /* no thread to be had: one after the other */
+	}
+	do {
+		running = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!started[i] || __atomic_load_n(&runs[i].done, __ATOMIC_ACQUIRE))
+				continue;
+			running++;
+			if (ctx->abort_requested && runs[i].t->ctx != ctx)
+				wtg_ctx_request_abort(runs[i].t->ctx);
+		}
+		if (running)
+			nanosleep(&poll, NULL);
+	} while (running);
+	for (size_t i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
+	free(started);
+	free(threads);
+}
+
+int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
+{
+	struct write_job *first = targets[0].job;
+	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1 };
+	struct target_run *runs = xcalloc(n, sizeof(*runs));
+	struct timespec t0;
+	size_t open = 0;
+	int ret, failed = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < n; i++)
+		targets[i].ret = 0;
+	ret = first->check_source ? check_source(ctx, first) : 0;
+	if (!ret)
+		ret = check_space(targets[0].ctx, first, true);
+	for (size_t i = 1; i < n && !ret; i++)
+		targets[i].ret = check_space(targets[i].ctx, targets[i].job, false);
+	if (!ret && first->input)
+		ret = source_fetch(ctx, first->input);
+	if (!ret)
+		ret = stage_create(ctx, first->stage_parent, &s.dir);
+	if (ret < 0)
+		goto out;
+	s.ntfs = stage_path(s.dir, "windows.img");
+	s.vm = stage_path(s.dir, "vm.img");
+	/* every disk is ours (O_EXCL) before the long work; one that cannot
+	 * be had fails alone */
+	for (size_t i = 0; i < n; i++) {
+		runs[i].t = &targets[i];
+		runs[i].t0 = t0;
+		if (!targets[i].ret)
+			targets[i].ret = open_target(&runs[i]);
+		open += !targets[i].ret;
+	}
+	if (!open) {
+		ret = targets[0].ret;
+		goto out;
+	}
+	ret = boot_files_extract(ctx, first->source, first->image.index, first->image.arch, s.dir, &s.boot);
+	if (!ret && first->boot_managers.use_ex)
+		ret = boot_files_use_ex(ctx, &s.boot);
+	/* each target's table and ESP: its own GUIDs, named in its BCD */
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (targets[i].ret)
+			continue;
+		target_staged_init(&runs[i].s, &s, i);
+		targets[i].ret = make_table(targets[i].ctx, targets[i].job, &runs[i].s);
+		if (!targets[i].ret)
+			targets[i].ret = make_esp(targets[i].ctx, targets[i].job, &runs[i].s);
+		/* the context's own failure; the batch's is the first's */
+		if (targets[i].ret == -WTG_ERR_INTERRUPTED)
+			ret = targets[i].ret;
+	}
+	open = 0;
+	for (size_t i = 0; i < n; i++)
+		open += !targets[i].ret;
+	if (!ret && !open)
+		ret = targets[0].ret;
+	if (!ret) {
+		if (open > 1)
+			log_info(ctx, "staging Windows once for the %zu targets", open);
+		ret = stage_shared(ctx, first, &s);
+	}
+	if (!ret)
+		stream_all(ctx, runs, n);
+out:
+	for (size_t i = 0; i < n; i++) {
+		/* the batch failed before the streams: every target with it */
+		if (ret < 0 && !targets[i].ret)
+			targets[i].ret = ret;
+		if (targets[i].ret < 0 && !failed)
+			failed = targets[i].ret;
+		if (runs[i].t)
+			target_release(&runs[i]);
+	}
+	free(runs);
+	s.gpt = s.esp = s.bcd = s.bios_bcd = s.manifest_scratch = NULL;
 	staged_release(&s);
+	return failed;
+}
+
+int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
+		  struct write_result *result_ret)
+{
+	struct write_target t = { .ctx = ctx, .job = job };
+	int ret = write_batch_run(ctx, &t, 1);
+
+	if (!ret)
+		*result_ret = t.result;
 	return ret;
 }

@@ -229,6 +229,11 @@ struct json;
 void cli_signature_json(struct json *j, const struct authenticode *sig);
 const char *cli_signature_text(const struct authenticode *sig);
 
+/* A disk about to be erased, on stderr: its size, vendor, model, serial
+ * and transport, and what it holds, one line each. */
+struct device;
+void cli_print_disk(const struct device *d);
+
 /* The plan before writing, as a table or a {"plan":...} JSON line. */
 void cli_print_plan(const struct write_job *job, bool json);
 /* The result after writing, as a line or a {"result":...} JSON line. */
@@ -253,6 +258,24 @@ struct cli_job_steps {
 };
 int cli_run_job(struct wtg_ctx *ctx, const struct write_options *opt,
 		const struct cli_job_steps *steps);
+
+/* write IMAGE TARGET... (cli_batch.c): as cli_run_job, for several
+ * targets from one stage (write.h): one plan each, one confirm() for all,
+ * then all written at once, each target's messages with its name in
+ * front and its progress on a line of its own; every result shown, one
+ * JSON result line per target ({"result": {"target": ..., "ok": false,
+ * "error": {...}}} for one that failed).  A target refused at the plan is
+ * left out and the others written; the exit status is 0 only when every
+ * target was written. */
+struct write_target;
+struct cli_batch_steps {
+	bool json, quiet, dry_run;
+	int (*planned)(struct wtg_ctx *ctx, struct write_job *first, void *user);
+	int (*confirm)(struct wtg_ctx *ctx, struct write_target *targets, size_t n, void *user);
+	void *user;
+};
+int cli_run_batch(struct wtg_ctx *ctx, const struct write_options *opt, const char *const *names, size_t n,
+		  const struct cli_batch_steps *steps);
 
 /* A speed measurement (speed.h) as a table: each figure against its
  * threshold, the verdict, each reason on its own line (cli_speed.c). */

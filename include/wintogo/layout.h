@@ -76,6 +76,9 @@ struct layout {
 
 struct layout_request {
 	uint64_t disk_bytes;
+	uint64_t used_bytes;    /* 0: the whole disk; else the partitions end where */
+	                        /* they would on a disk of this size (a write to */
+	                        /* several disks: sized for the smallest) */
 	unsigned sector_size;   /* 512 or 4096 */
 	uint64_t esp_bytes;     /* 0: LAYOUT_ESP_DEFAULT */
 	uint64_t vm_bytes;      /* 0: no WINTOGO-VM partition; else whole MiB */

@@ -99,6 +99,9 @@ struct write_job {
 	struct vmpart *vm;       /* NULL without --vm-partition */
 	struct vhdx_boot_plan vhdx;  /* with --vhdx: the file and the disk in it */
 	struct vhdx_boot_result vhdx_result;
+	uint64_t used_bytes;     /* a batch: the partitions sized for its smallest disk */
+	const struct write_job *first;  /* a batch's other targets: the job whose image,
+					   changes and stage they share; NULL */
 };
 
 struct write_result {
@@ -126,5 +129,41 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret);
 void write_job_free(struct write_job *job);
+
+/* Several targets from one stage (write IMAGE TARGET...): the image is
+ * opened, changed and applied once, by the first target's job; each
+ * other target is a job made by write_job_add_target(), number 1, 2, ...,
+ * that borrows the first's image and changes (free them before it), has
+ * its own plan, GUIDs (with --seed, from seed + number), partition table,
+ * ESP and BCD, and is written, read back and given its manifest on its
+ * own. */
+struct write_target {
+	struct wtg_ctx *ctx;       /* its messages and progress, its own */
+	struct write_job *job;
+	struct write_result result;  /* when ret is 0 */
+	int ret;                   /* 0, or how this target failed */
+};
+
+int write_job_add_target(struct wtg_ctx *ctx, const struct write_job *first, const char *target, size_t number,
+			 struct write_job **job_ret);
+
+/* Refuses a target named twice (the same name, file or disk): before
+ * anything is prepared. */
+int write_targets_distinct(struct wtg_ctx *ctx, const char *const *targets, size_t n);
+
+/* Plans the partitions of every target as on the smallest disk (each
+ * partition table spans its own disk), so that one staged Windows
+ * partition fits them all; refuses disks of different sector sizes. */
+int write_batch_plan(struct wtg_ctx *ctx, struct write_target *targets, size_t n);
+
+/* Writes every target: the checks, the stage and the shared partitions
+ * on ctx (the batch's context: an abort asked of it stops every target),
+ * then all streams at once, each in a thread of its own with its own
+ * context and pipeline, so a slow stick holds back no other.  A target
+ * that fails (refused when opened, an I/O error, a read-back mismatch)
+ * fails alone; a failure of what they share fails them all.  Returns 0
+ * when every target succeeded, else the first failure; each target's
+ * outcome is in its ret. */
+int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n);
 
 #endif

@@ -480,6 +480,18 @@ void cli_print_plan(const struct write_job *job, bool json)
 		plan_text(job);
 }
 
+void cli_print_disk(const struct device *d)
+{
+	char size[SIZE_TEXT_MAX], *contents = device_contents_text(d, true);
+
+	fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
+		d->vendor ? cli_text(d->vendor) : "", d->vendor ? " " : "", d->model ? cli_text(d->model) : "(no model)",
+		d->serial ? cli_text(d->serial) : "unknown", d->transport);
+	/* what is erased, as Rufus and Etcher show it; labels are the disk's */
+	fprintf(stderr, "It holds: %s\n", cli_text(contents));
+	free(contents);
+}
+
 void cli_print_result(const struct write_job *job, const struct write_result *r, bool json)
 {
 	char size[SIZE_TEXT_MAX];

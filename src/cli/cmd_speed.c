@@ -52,7 +52,7 @@ static int confirm(struct wtg_ctx *ctx, const struct speed_cli *cli, const struc
 {
 	const struct device *d = t->device;
 	const char *name = d ? d->path : t->path;
-	char size[SIZE_TEXT_MAX], answer[256], *contents;
+	char answer[256];
 	size_t len;
 
 	if (cli->yes)
@@ -60,15 +60,8 @@ static int confirm(struct wtg_ctx *ctx, const struct speed_cli *cli, const struc
 	if (!isatty(STDIN_FILENO))
 		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "the write tests erase %s; confirm on a terminal, give --yes, or measure with --read-only",
 				 cli_text(name));
-	if (d) {
-		fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
-			d->vendor ? cli_text(d->vendor) : "", d->vendor ? " " : "",
-			d->model ? cli_text(d->model) : "(no model)", d->serial ? cli_text(d->serial) : "unknown",
-			d->transport);
-		contents = device_contents_text(d, true);
-		fprintf(stderr, "It holds: %s\n", cli_text(contents));
-		free(contents);
-	}
+	if (d)
+		cli_print_disk(d);
 	fprintf(stderr, "The write tests overwrite %s with random data; everything on it is lost. Type its name (%s) to go on: ",
 		cli_text(name), cli_text(name));
 	fflush(stderr);

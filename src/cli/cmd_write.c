@@ -16,7 +16,7 @@
 #include "wintogo/write.h"
 
 static const char help[] =
-	"Usage: wintogo write [OPTIONS] IMAGE TARGET\n"
+	"Usage: wintogo write [OPTIONS] IMAGE TARGET...\n"
 	"       wintogo write [OPTIONS] [IMAGE]      (on a terminal: asks)\n"
 	"\n"
 	"Write image IMAGE (a WIM, ESD or split SWM set, or a Windows ISO) to\n"
@@ -26,6 +26,10 @@ static const char help[] =
 	"--partition-table mbr, an MBR disk that boots from BIOS and UEFI.\n"
 	"IMAGE can also be a VHDX: the Windows installed on it is captured and\n"
 	"applied.\n"
+	"\n"
+	"Several TARGETs (disks, image files or both) are written at once from\n"
+	"one stage: the image is applied once, every target gets its own GUIDs,\n"
+	"read-back and manifest, and one that fails leaves the others going.\n"
 	"\n"
 	"On a terminal, TARGET or both may be left out: wintogo asks for them\n"
 	"and for the Windows To Go choices, step by step, and prints the one\n"
@@ -119,6 +123,7 @@ struct write_cli {
 	bool require_speed;
 	double speed_seconds;
 	struct speed_result speed;
+	struct speed_result *speeds;  /* several targets: one each */
 };
 
 /* One line typed at a confirmation prompt.  Ctrl-C there: the read is
@@ -140,7 +145,7 @@ static int read_answer(struct wtg_ctx *ctx, char *answer, size_t size)
  * only, unless --yes. */
 static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struct device *d)
 {
-	char size[SIZE_TEXT_MAX], answer[256], *contents;
+	char answer[256];
 	size_t len;
 
 	if (cli->yes)
@@ -148,13 +153,7 @@ static int confirm(struct wtg_ctx *ctx, const struct write_cli *cli, const struc
 	if (!isatty(STDIN_FILENO))
 		return log_error(ctx, WTG_ERR_NOT_CONFIRMED, "writing %s erases everything on it; confirm on a terminal, or give --yes",
 				 d->path);
-	fprintf(stderr, "\n%s: %s %s%s%s, serial %s, %s\n", d->path, format_size(d->size, size),
-		d->vendor ? cli_text(d->vendor) : "", d->vendor ? " " : "", d->model ? cli_text(d->model) : "(no model)",
-		d->serial ? cli_text(d->serial) : "unknown", d->transport);
-	/* what is erased, as Rufus and Etcher show it; labels are the disk's */
-	contents = device_contents_text(d, true);
-	fprintf(stderr, "It holds: %s\n", cli_text(contents));
-	free(contents);
+	cli_print_disk(d);
 	fprintf(stderr, "Everything on %s will be erased. Type its name (%s) to go on: ", d->path,
 		d->path);
 	if (read_answer(ctx, answer, sizeof(answer)) < 0)
@@ -221,7 +220,8 @@ static int refuse_slow(struct wtg_ctx *ctx, const char *path, const struct speed
 
 /* write --speed-check: the disk the user has just agreed to erase is
  * measured, write tests and all, before the first byte of Windows. */
-static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_cli *cli)
+static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_cli *cli,
+		       struct speed_result *result)
 {
 	struct speed_options opt = { .seconds = cli->speed_seconds, .allow_write = true,
 				     .seed = SPEED_DEFAULT_SEED };
@@ -233,14 +233,14 @@ static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_
 
 	if (!job->device) {
 		log_info(ctx, "--speed-check: %s is an image file, not a disk; its speed is not measured",
-			 cli->opt.target);
+			 job->opt.target);
 		return 0;
 	}
-	ret = speed_open(ctx, cli->opt.target, true, cli->opt.image_path, &t);
+	ret = speed_open(ctx, job->opt.target, true, cli->opt.image_path, &t);
 	if (ret < 0)
 		return ret;
 	progress_ui_init(&ui, ctx, cli->json, cli->quiet);
-	ret = speed_run(ctx, t, &opt, &cli->speed);
+	ret = speed_run(ctx, t, &opt, result);
 	if (ret < 0)
 		progress_ui_abort(&ui);
 	else
@@ -248,18 +248,19 @@ static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_
 	speed_close(t);
 	if (ret < 0)
 		return ret;
-	job->speed = &cli->speed;
+	job->speed = result;
 	if (cli->json) {
 		json_init(&j, stdout, false);
 		json_begin_object(&j, NULL);
-		speed_json(&j, &cli->speed);
+		json_string(&j, "target", job->opt.target);
+		speed_json(&j, result);
 		json_end_object(&j);
 		json_finish(&j);
 	} else if (!cli->quiet) {
-		cli_print_speed(cli->opt.target, false, opt.seconds, &cli->speed);
+		cli_print_speed(job->opt.target, false, opt.seconds, result);
 	}
 	fflush(stdout);
-	speed_judge(&cli->speed, &v);
+	speed_judge(result, &v);
 	return cli->require_speed && v.verdict != SPEED_WELL ? refuse_slow(ctx, job->device->path, &v) : 0;
 }
 
@@ -268,8 +269,64 @@ static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 	struct write_cli *cli = user;
 	int ret = job->device ? confirm(ctx, cli, job->device) : cli->guided ? confirm_file(ctx, cli) : 0;
 
-	return !ret && cli->speed_check ? check_speed(ctx, job, cli) : ret;
+	return !ret && cli->speed_check ? check_speed(ctx, job, cli, &cli->speed) : ret;
 }
+
+/* Several disks: each shown as for one, then one answer for all, their
+ * names as given, in order and separated by spaces. */
+static int confirm_disks(struct wtg_ctx *ctx, struct write_target *targets, size_t n, struct write_cli *cli)
+{
+	char answer[4096], *names = NULL;
+	size_t disks = 0, len = 0;
+	FILE *list = open_memstream(&names, &len);
+	int ret = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct device *d = targets[i].job->device;
+
+		if (!d)
+			continue;
+		fprintf(list, "%s%s", disks++ ? " " : "", targets[i].job->opt.target);
+		if (cli->yes || !isatty(STDIN_FILENO))
+			continue;
+		cli_print_disk(d);
+	}
+	fclose(list);
+	if (!disks || cli->yes)
+		goto out;
+	if (!isatty(STDIN_FILENO)) {
+		ret = log_error(ctx, WTG_ERR_NOT_CONFIRMED, "writing %s erases everything on them; confirm on a terminal, or give --yes",
+				names);
+		goto out;
+	}
+	fprintf(stderr, "Everything on these %zu disks will be erased. Type their names (%s) to go on: ", disks,
+		names);
+	ret = read_answer(ctx, answer, sizeof(answer));
+	len = strlen(answer);
+	while (!ret && len && (answer[len - 1] == '\n' || answer[len - 1] == '\r' || answer[len - 1] == ' '))
+		answer[--len] = '\0';
+	if (!ret && strcmp(answer, names))
+		ret = log_error(ctx, WTG_ERR_NOT_CONFIRMED, "not confirmed ('%s' is not '%s'); nothing was written",
+				answer, names);
+out:
+	free(names);
+	return ret;
+}
+
+static int confirm_batch(struct wtg_ctx *ctx, struct write_target *targets, size_t n, void *user)
+{
+	struct write_cli *cli = user;
+	int ret = confirm_disks(ctx, targets, n, cli);
+
+	/* each disk measured in turn: the tests would slow each other down */
+	for (size_t i = 0; i < n && !ret && cli->speed_check; i++) {
+		if (!cli->speeds)
+			cli->speeds = xcalloc(n, sizeof(*cli->speeds));
+		ret = check_speed(targets[i].ctx, targets[i].job, cli, &cli->speeds[i]);
+	}
+	return ret;
+}
+
 
 static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 {
@@ -279,6 +336,18 @@ static int run(struct wtg_ctx *ctx, struct write_cli *cli)
 	};
 
 	return cli_run_job(ctx, &cli->opt, &steps);
+}
+
+static int run_batch(struct wtg_ctx *ctx, struct write_cli *cli, const char *const *targets, size_t n)
+{
+	struct cli_batch_steps steps = {
+		.json = cli->json, .quiet = cli->quiet, .dry_run = cli->dry_run,
+		.planned = probe_first, .confirm = confirm_batch, .user = cli,
+	};
+	int ret = cli_run_batch(ctx, &cli->opt, targets, n, &steps);
+
+	free(cli->speeds);
+	return ret;
 }
 
 
@@ -444,13 +513,15 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("write", "--vhdx-size is for --vhdx: give it too");
 	if (cli.opt.vhdx.mode && cli.opt.vm_partition.enabled)
 		return cli_usage_error("write", "--vhdx and --vm-partition cannot be combined yet; write one of them");
-	if (argc - optind > 2)
-		return cli_usage_error("write", "too many arguments");
 	cli_report_set(ctx, cli.json, cli.quiet);
 	if (argc - optind == 2) {
 		cli.opt.image_path = argv[optind];
 		cli.opt.target = argv[optind + 1];
 		return run(ctx, &cli);
+	}
+	if (argc - optind > 2) {
+		cli.opt.image_path = argv[optind];
+		return run_batch(ctx, &cli, (const char *const *)argv + optind + 1, (size_t)(argc - optind - 1));
 	}
 	/* a script gets the usage error; a person at a terminal, questions */
 	if (!cli_guided_possible())

@@ -494,10 +494,11 @@ static void set_verdict(struct device *d, enum device_verdict v, char *reason)
  * it makes the disk the system disk; the source image on it makes it the
  * source; anything else is in use.  In that order of precedence (the
  * first verdict set is the one reported). */
-static void judge_holders(const struct device_roots *roots, const struct usage *u, const struct stat *image,
+static bool judge_holders(const struct device_roots *roots, const struct usage *u, const struct stat *image,
 			  const char *sysfs_dir, struct device *d)
 {
 	struct holder_list h = { 0 };
+	bool held;
 
 	collect_holders(roots, sysfs_dir, d->name, &h, 0);
 	for (size_t i = 0; i < d->n_parts; i++) {
@@ -530,7 +531,28 @@ static void judge_holders(const struct device_roots *roots, const struct usage *
 							d->path, what, h.items[0].on));
 		free(what);
 	}
+	held = h.count > 0;
 	release_holders(&h);
+	return held;
+}
+
+/* "/dev/sdb1 is mounted at /media/u/A, /dev/sdb2 at /media/u/B; unmount
+ * them first, or ...": every mounted file system of an unmountable disk. */
+static char *mounted_reason(const struct device_roots *roots, const struct device *d)
+{
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	if (d->mountpoint)
+		fprintf(out, "%s is mounted at %s", d->path, d->mountpoint), n++;
+	for (size_t i = 0; i < d->n_parts; i++)
+		if (d->parts[i].mountpoint)
+			fprintf(out, n++ ? ", %s/%s at %s" : "%s/%s is mounted at %s", roots->dev, d->parts[i].name,
+				d->parts[i].mountpoint);
+	fprintf(out, "; unmount %s first, or let `wintogo write --unmount` do it", n > 1 ? "them" : "it");
+	fclose(out);
+	return text;
 }
 
 static void judge(const struct device_roots *roots, const struct usage *u,
@@ -539,7 +561,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	struct stat image;
 	bool image_known = dc->image && stat(dc->image, &image) == 0;
 	char size[SIZE_TEXT_MAX], need[SIZE_TEXT_MAX];
-	bool system = false;
+	bool system = false, held;
 	const char *mp;
 
 	if (!strcmp(d->transport, "ram") || !strcmp(d->transport, "zram"))
@@ -557,6 +579,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 		dev_t devno = attr_devno(part_dir);
 
 		free(part_dir);
+		p->devno = devno;
 		mp = mountpoint_of(roots, u, devno, p->name, &system);
 		if (mp)
 			p->mountpoint = xstrdup(mp);
@@ -573,7 +596,7 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 	if (system)
 		set_verdict(d, DEVICE_SYSTEM, xasprintf("%s holds the running system (its root, /boot, /usr or swap)",
 							d->path));
-	judge_holders(roots, u, image_known ? &image : NULL, sysfs_dir, d);
+	held = judge_holders(roots, u, image_known ? &image : NULL, sysfs_dir, d);
 	if (image_known && !strcmp(d->transport, "loop") && S_ISREG(image.st_mode) &&
 	    loop_backed_by(d, &image))
 		set_verdict(d, DEVICE_SOURCE, xasprintf("%s is a loop device that reads the source image '%s'",
@@ -604,6 +627,15 @@ static void judge(const struct device_roots *roots, const struct usage *u,
 		set_verdict(d, DEVICE_TOO_SMALL, xasprintf("%s has %s but the image needs %s", d->path,
 							   format_size(d->size, size),
 							   format_size(dc->min_size, need)));
+	/* only its own file systems stand in the way: unmounting them would
+	 * make it ok (nothing of the system, the source or a LUKS/LVM/md is
+	 * on it, and it is neither read-only nor too small) */
+	d->unmountable = d->verdict == DEVICE_MOUNTED && !held && !d->read_only &&
+			 !(dc->min_size && d->size < dc->min_size);
+	if (d->unmountable) {
+		free(d->reason);
+		d->reason = mounted_reason(roots, d);
+	}
 }
 
 static void read_device(const struct device_roots *roots, const struct usage *u,

@@ -28,6 +28,7 @@
 #include "wintogo/outfile.h"
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
+#include "wintogo/unmount.h"
 #include "wintogo/util.h"
 #include "wintogo/verify.h"
 #include "wintogo/vhdx_windows.h"
@@ -122,7 +123,9 @@ static int check_device(struct wtg_ctx *ctx, struct write_job *job, const struct
 	free(before.serial);
 	if (ret < 0)
 		return ret;
-	if (d->verdict != DEVICE_OK)
+	/* its own file systems, to be unmounted once confirmed (write_job_unmount) */
+	job->unmount_first = !sink && d->verdict == DEVICE_MOUNTED && d->unmountable && job->opt.unmount;
+	if (d->verdict != DEVICE_OK && !job->unmount_first)
 		return log_error(ctx, device_verdict_error(d->verdict), "refusing to write %s: %s", d->path, d->reason);
 	if (d->logical_sector != 512 && d->logical_sector != 4096)
 		return log_error(ctx, WTG_ERR_TARGET_INVALID, "%s has %u-byte sectors; wintogo writes 512-byte and 4Kn disks",
@@ -1133,6 +1136,24 @@ static void target_staged_init(struct staged *s, const struct staged *shared, si
 	s->manifest_scratch = xasprintf("%s/manifest%s.json", shared->dir, suffix);
 }
 
+int write_job_unmount(struct wtg_ctx *ctx, struct write_job *job)
+{
+	struct device_roots roots;
+	int ret;
+
+	if (!job->unmount_first)
+		return 0;
+	device_roots_default(ctx, &roots);
+	ret = device_unmount(ctx, &roots, job->device);
+	/* judged again: now it must be ok, and still the disk planned for */
+	if (!ret)
+		ret = check_device(ctx, job, NULL);
+	if (!ret && job->unmount_first)
+		ret = log_error(ctx, WTG_ERR_DISK_IN_USE, "%s is still mounted after unmounting it (an automounter?); nothing was written, start again",
+				job->device->path);
+	return ret;
+}
+
 /* Opens the target (a disk: O_EXCL, and judged again: things may have
  * changed since the plan). */
 static int open_target(struct target_run *r)
@@ -1140,8 +1161,10 @@ static int open_target(struct target_run *r)
 	struct wtg_ctx *ctx = r->t->ctx;
 	struct write_job *job = r->t->job;
 	struct sink_format format = job->opt.sink_format;
-	int ret;
+	int ret = write_job_unmount(ctx, job);
 
+	if (ret < 0)
+		return ret;
 	format.logical_sector = job->layout.sector_size;
 	format.seeded = job->opt.seeded;
 	format.seed = job->opt.seed;

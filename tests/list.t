@@ -83,6 +83,10 @@ is "$(verdict sdc)" ok "a USB SSD without the removable bit is ok (Rufus and oth
 is "$(field sdc '.transport')" usb "and is seen as USB by its bus, not by the removable bit"
 is "$(verdict sdd)" mounted "a stick with a mounted partition is refused"
 like "$(field sdd '.reason')" "/dev/sdd1 is mounted at /media/user/CRUZER BLADE; unmount it first" "saying where"
+like "$(field sdd '.reason')" 'unmount it first, or let `wintogo write --unmount` do it$' "and how wintogo can do it"
+is "$(field sdd '.unmountable')" true "only its own file system stands in the way: unmountable"
+is "$(field nvme0n1 '.unmountable')" false "the system disk is never offered for unmounting"
+is "$(field sdb '.unmountable')" false "nor a disk with nothing mounted"
 is "$(verdict nvme0n1)" system "the NVMe disk with / and /boot/efi is refused as the system disk"
 is "$(field nvme0n1 '[.partitions[] | .mountpoint // (if .swap then "swap" else "-" end)] | join(",")')" \
 	"/boot/efi,/,swap" "its partitions show their mount points and swap"

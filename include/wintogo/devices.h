@@ -79,6 +79,8 @@ struct device {
 	bool swap;
 	enum device_verdict verdict;
 	char *reason;        /* one line: why, for a refusal */
+	bool unmountable;    /* mounted, and only its own file systems stand in */
+	                     /* the way (device_unmount in unmount.h) */
 };
 
 struct device_list {

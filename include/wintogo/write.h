@@ -70,6 +70,8 @@ struct write_options {
 	                         /* as zeros (extents_fill_gaps); 0: none */
 	enum layout_table_kind partition_table;  /* GPT, or MBR for BIOS and UEFI */
 	struct vhdx_boot_options vhdx;  /* write --vhdx: Windows in a VHDX (vhdx_boot.h) */
+	bool unmount;            /* a disk whose own file systems are mounted may be */
+	                         /* planned for; they are unmounted before it is written */
 };
 
 /* write --fill-gaps's default: chosen with bench/stick-model (see README,
@@ -99,6 +101,7 @@ struct write_job {
 	struct vmpart *vm;       /* NULL without --vm-partition */
 	struct vhdx_boot_plan vhdx;  /* with --vhdx: the file and the disk in it */
 	struct vhdx_boot_result vhdx_result;
+	bool unmount_first;      /* opt.unmount: the disk's file systems are still mounted */
 	uint64_t used_bytes;     /* a batch: the partitions sized for its smallest disk */
 	const struct write_job *first;  /* a batch's other targets: the job whose image,
 					   changes and stage they share; NULL */
@@ -129,6 +132,13 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 int write_job_run(struct wtg_ctx *ctx, struct write_job *job,
 		  struct write_result *result_ret);
 void write_job_free(struct write_job *job);
+
+/* With opt.unmount, a disk whose own file systems are mounted is planned
+ * for (unmount_first; the plan lists them): this unmounts them
+ * (unmount.h), once the user has confirmed, and judges the disk again.
+ * write_job_run does it too, first; nothing when there is nothing to
+ * unmount. */
+int write_job_unmount(struct wtg_ctx *ctx, struct write_job *job);
 
 /* Several targets from one stage (write IMAGE TARGET...): the image is
  * opened, changed and applied once, by the first target's job; each

@@ -328,6 +328,48 @@ static void vhdx_text(const struct write_job *job)
 		       cli_text(job->image.edition), VHDX_BOOT_EDITION_RULE);
 }
 
+/* write --unmount (or confirmed on a terminal): the disk's own mounted
+ * file systems, unmounted before it is written. */
+static void unmount_json(struct json *j, const struct write_job *job)
+{
+	const struct device *d = job->device;
+
+	if (!job->unmount_first)
+		return;
+	json_begin_array(j, "unmount");
+	for (size_t i = 0; i <= d->n_parts; i++) {
+		const char *mp = i < d->n_parts ? d->parts[i].mountpoint : d->mountpoint;
+		char *dev = i < d->n_parts ? xasprintf("/dev/%s", d->parts[i].name) : xstrdup(d->path);
+
+		if (mp) {
+			json_begin_object(j, NULL);
+			json_string(j, "device", dev);
+			json_string(j, "mountpoint", mp);
+			json_end_object(j);
+		}
+		free(dev);
+	}
+	json_end_array(j);
+}
+
+static void unmount_text(const struct write_job *job)
+{
+	const struct device *d = job->device;
+	size_t n = 0;
+
+	if (!job->unmount_first)
+		return;
+	printf("  first: unmount");
+	for (size_t i = 0; i <= d->n_parts; i++) {
+		const char *mp = i < d->n_parts ? d->parts[i].mountpoint : d->mountpoint;
+
+		if (mp)
+			printf("%s %s%s (at %s)", n++ ? "," : "", i < d->n_parts ? "/dev/" : "",
+			       i < d->n_parts ? d->parts[i].name : d->path, cli_text(mp));
+	}
+	printf("%s\n", d->n_parts > 1 ? " (and any other mount of them)" : "");
+}
+
 static void plan_json(const struct write_job *job)
 {
 	const struct layout *l = &job->layout;
@@ -360,6 +402,7 @@ static void plan_json(const struct write_job *job)
 	json_uint(&j, "sector_size", l->sector_size);
 	json_string(&j, "guid", guid);
 	json_end_object(&j);
+	unmount_json(&j, job);
 	json_begin_array(&j, "partitions");
 	for (int i = 0; i < PART_COUNT; i++) {
 		const struct layout_partition *p = &l->parts[i];
@@ -410,6 +453,7 @@ static void plan_text(const struct write_job *job)
 	       job->image.build, format_size(job->image.expanded_size, a));
 	if (job->check_source)
 		printf("  first: check that its SHA-256 is %s\n", sha256_hex(job->expected_sha256, hex));
+	unmount_text(job);
 	disk_id(l, guid);
 	if (l->table == LAYOUT_TABLE_MBR)
 		printf("  onto %s: %s, MBR (boots from BIOS and UEFI), %u-byte sectors, disk signature %s\n",

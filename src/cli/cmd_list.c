@@ -92,6 +92,8 @@ static void print_json(const struct device_list *list, bool all)
 		json_end_array(&j);
 		json_string(&j, "verdict", device_verdict_name(d->verdict));
 		json_string(&j, "reason", d->reason);
+		/* only its own file systems stand in the way: write --unmount */
+		json_bool(&j, "unmountable", d->unmountable);
 		json_begin_array(&j, "notes");
 		if (removable_flash(d))
 			json_string(&j, NULL, REMOVABLE_NOTE);

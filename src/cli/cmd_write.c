@@ -92,6 +92,9 @@ static const char help[] =
 	"\n"
 	"Output:\n"
 	"  -y, --yes            write a disk without asking for its name to be typed\n"
+	"      --unmount        unmount the disk's own mounted file systems first (a\n"
+	"                       desktop mounts a stick when it is plugged in); on a\n"
+	"                       terminal the confirmation offers it without the option\n"
 	"      --speed-check    measure the disk first, as 'wintogo speed' does (its\n"
 	"                       write tests included), and print its figures; they\n"
 	"                       go into the manifest too (nothing for an image file)\n"
@@ -269,6 +272,8 @@ static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 	struct write_cli *cli = user;
 	int ret = job->device ? confirm(ctx, cli, job->device) : cli->guided ? confirm_file(ctx, cli) : 0;
 
+	if (!ret)
+		ret = write_job_unmount(ctx, job);
 	return !ret && cli->speed_check ? check_speed(ctx, job, cli, &cli->speed) : ret;
 }
 
@@ -318,6 +323,9 @@ static int confirm_batch(struct wtg_ctx *ctx, struct write_target *targets, size
 	struct write_cli *cli = user;
 	int ret = confirm_disks(ctx, targets, n, cli);
 
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = write_job_unmount(targets[i].ctx, targets[i].job);
+
 	/* each disk measured in turn: the tests would slow each other down */
 	for (size_t i = 0; i < n && !ret && cli->speed_check; i++) {
 		if (!cli->speeds)
@@ -366,6 +374,7 @@ enum {
 	OPT_FILL_GAPS,
 	OPT_VHDX,
 	OPT_VHDX_SIZE,
+	OPT_UNMOUNT,
 };
 
 /* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
@@ -395,6 +404,7 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "fill-gaps", required_argument, NULL, OPT_FILL_GAPS },
 		{ "vhdx", optional_argument, NULL, OPT_VHDX },
 		{ "vhdx-size", required_argument, NULL, OPT_VHDX_SIZE },
+		{ "unmount", no_argument, NULL, OPT_UNMOUNT },
 		{ "vm-partition", optional_argument, NULL, OPT_VM_PARTITION },
 		{ "vm-image", required_argument, NULL, OPT_VM_IMAGE },
 		{ "vm-index", required_argument, NULL, OPT_VM_INDEX },
@@ -482,6 +492,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		case 'y':
 			cli.yes = true;
 			break;
+		case OPT_UNMOUNT:
+			cli.opt.unmount = true;
+			break;
 		case 'H':
 			if (cli_parse_host(ctx, "write", optarg, &cli.host) != 0)
 				return EXIT_USAGE;
@@ -513,6 +526,9 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		return cli_usage_error("write", "--vhdx-size is for --vhdx: give it too");
 	if (cli.opt.vhdx.mode && cli.opt.vm_partition.enabled)
 		return cli_usage_error("write", "--vhdx and --vm-partition cannot be combined yet; write one of them");
+	/* on a terminal, typing the disk's name confirms the unmount too */
+	if (!cli.yes && isatty(STDIN_FILENO))
+		cli.opt.unmount = true;
 	cli_report_set(ctx, cli.json, cli.quiet);
 	if (argc - optind == 2) {
 		cli.opt.image_path = argv[optind];

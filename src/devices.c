@@ -245,8 +245,7 @@ struct usage {
 	size_t n_swaps;
 };
 
-/* mountinfo escapes spaces and such as \040 */
-static char *unescape(const char *s)
+char *mountinfo_unescape(const char *s)
 {
 	char *out = xstrdup(s), *o = out;
 
@@ -283,8 +282,8 @@ static void read_usage(const struct device_roots *roots, struct usage *u)
 		u->mountpoints = xrealloc(u->mountpoints, (u->n_mounted + 1) * sizeof(char *));
 		u->sources = xrealloc(u->sources, (u->n_mounted + 1) * sizeof(char *));
 		u->mounted[u->n_mounted] = makedev(maj, min);
-		u->sources[u->n_mounted] = unescape(source);
-		u->mountpoints[u->n_mounted++] = unescape(mnt);
+		u->sources[u->n_mounted] = mountinfo_unescape(source);
+		u->mountpoints[u->n_mounted++] = mountinfo_unescape(mnt);
 	}
 	if (f)
 		fclose(f);
@@ -297,7 +296,7 @@ static void read_usage(const struct device_roots *roots, struct usage *u)
 		if (line[0] != '/' || sscanf(line, "%4095s", name) != 1)
 			continue;
 		u->swaps = xrealloc(u->swaps, (u->n_swaps + 1) * sizeof(char *));
-		u->swaps[u->n_swaps++] = unescape(name);
+		u->swaps[u->n_swaps++] = mountinfo_unescape(name);
 	}
 	if (f)
 		fclose(f);

@@ -18,24 +18,6 @@
 
 #define USERS_SHOWN 5
 
-/* mountinfo escapes spaces and such as \040 */
-static char *unescape(const char *s)
-{
-	char *out = xstrdup(s), *o = out;
-
-	for (const char *p = s; *p; p++) {
-		if (p[0] == '\\' && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
-		    isdigit((unsigned char)p[3])) {
-			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-			p += 3;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static bool of_device(const struct device *d, dev_t devno)
 {
 	if (devno == d->devno)
@@ -72,7 +54,7 @@ void mounted_list_of(const struct device_roots *roots, const struct device *d, s
 		if (dash)
 			sscanf(dash + 3, "%*s %4095s", source);
 		l.items = xrealloc(l.items, (l.count + 1) * sizeof(*l.items));
-		l.items[l.count++] = (struct mounted_fs){ unescape(source), unescape(mnt), makedev(maj, min) };
+		l.items[l.count++] = (struct mounted_fs){ mountinfo_unescape(source), mountinfo_unescape(mnt), makedev(maj, min) };
 	}
 	if (f)
 		fclose(f);

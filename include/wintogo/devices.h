@@ -133,6 +133,10 @@ enum wtg_err device_verdict_error(enum device_verdict verdict);
  * safe to print.  The caller frees it. */
 char *device_contents_text(const struct device *d, bool each_partition);
 
+/* A field of /proc/self/mountinfo as it is meant: the kernel escapes
+ * spaces and such as \040.  Allocated. */
+char *mountinfo_unescape(const char *s);
+
 /* Whether `list` shows the disk without --all: USB, MMC or removable. */
 bool device_is_portable(const struct device *d);
 

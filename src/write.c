@@ -28,6 +28,7 @@
 #include "wintogo/outfile.h"
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
+#include "wintogo/automount.h"
 #include "wintogo/unmount.h"
 #include "wintogo/util.h"
 #include "wintogo/verify.h"
@@ -1116,6 +1117,7 @@ struct target_run {
 	struct staged s;
 	struct sink *sink;
 	struct timespec t0;
+	struct automount_hold *automount;  /* a disk's partitions hidden meanwhile */
 	bool done;               /* its stream thread has ended */
 };
 
@@ -1165,6 +1167,10 @@ static int open_target(struct target_run *r)
 
 	if (ret < 0)
 		return ret;
+	/* before the disk is opened: its partitions are reread, at the
+	 * latest, when it is written */
+	if (job->device)
+		automount_hold(ctx, job->device, &r->automount);
 	format.logical_sector = job->layout.sector_size;
 	format.seeded = job->opt.seeded;
 	format.seed = job->opt.seed;
@@ -1290,6 +1296,9 @@ static void target_release(struct target_run *r)
 
 	sink_free(r->sink);
 	r->sink = NULL;
+	/* the disk closed: the desktop may see it now */
+	automount_release(r->t->ctx, r->automount);
+	r->automount = NULL;
 	close_fd(&s->gpt_fd);
 	close_fd(&s->esp_fd);
 	close_fd(&s->ntfs_fd);

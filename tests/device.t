@@ -6,22 +6,13 @@
 . "$(dirname "$0")/lib.sh"
 need_fixtures
 
-if [ "$(id -u)" -ne 0 ] || ! command -v losetup >/dev/null; then
-	skip "needs root for loop devices"
-	done_testing
-	exit 0
-fi
+need_root_loop
 backing=$TMP/disk.img
 truncate -s 512M "$backing"
 # an old disk: a GPT (whose backup header stays at the end) under an ext4
 sgdisk -o -n1:0:+100M "$backing" >/dev/null
 mkfs.ext4 -q -F "$backing"
-loop=$(losetup -f --show "$backing" 2>/dev/null)
-if [ -z "$loop" ]; then
-	skip "no loop device available"
-	done_testing
-	exit 0
-fi
+attach_loop "$backing"
 MNT=$TMP/mnt
 mkdir -p "$MNT"
 cleanup() {

@@ -53,19 +53,10 @@ run_wintogo probe "$TMP/new.img"
 is "$RC" 4 "a new, all-zero disk image: probe says cannot boot (not: not an image)"
 rm -rf "${STAGE:?}"/* "${OUTDIR:?}"/*
 
-if [ "$(id -u)" -ne 0 ] || ! command -v losetup >/dev/null; then
-	skip "needs root for loop devices"
-	done_testing
-	exit 0
-fi
+need_root_loop
 backing=$TMP/disk.img
 truncate -s 512M "$backing"
-loop=$(losetup -f --show "$backing" 2>/dev/null)
-if [ -z "$loop" ]; then
-	skip "no loop device available"
-	done_testing
-	exit 0
-fi
+attach_loop "$backing"
 cleanup() {
 	losetup -d "$loop" 2>/dev/null
 	rm -rf "$TMP"

@@ -135,6 +135,26 @@ done_testing() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
 
+# skip_all REASON: what is left of the test cannot run on this machine;
+# it ends here, with what it did so far.
+skip_all() {
+	skip "$1"
+	done_testing
+	exit
+}
+
+# need_root_loop: the rest of the test needs root and losetup.
+need_root_loop() {
+	[ "$(id -u)" -eq 0 ] && command -v losetup >/dev/null || skip_all "needs root for loop devices"
+}
+
+# attach_loop FILE: $loop is a new loop device over FILE (the test detaches
+# it); without one the rest is skipped.
+attach_loop() {
+	loop=$(losetup -f --show "$1" 2>/dev/null)
+	[ -n "$loop" ] || skip_all "no loop device available"
+}
+
 # boot_disk DISK.img ATTACH LOG: boots DISK under OVMF (TCG: KVM cannot run
 # OVMF on these machines) with the disk attached as ATTACH (ide, usb,
 # nvme), serial console into LOG.  The fixture's boot manager prints its

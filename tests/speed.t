@@ -93,22 +93,13 @@ like "$ERR" "the write tests erase .*file.img; confirm on a terminal, give --yes
 	"saying how to confirm"
 is "$(hash_of "$FILE")" "$before" "and the file is unchanged"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v losetup >/dev/null; then
-	skip "needs root for loop devices"
-	done_testing
-	exit 0
-fi
+need_root_loop
 
 # --- a loop device over a sparse file with data in it ---
 backing=$TMP/disk.img
 truncate -s 256M "$backing"
 head -c $((16 * 1024 * 1024)) /dev/urandom | dd of="$backing" bs=1M seek=100 conv=notrunc status=none
-loop=$(losetup -f --show "$backing" 2>/dev/null)
-if [ -z "$loop" ]; then
-	skip "no loop device available"
-	done_testing
-	exit 0
-fi
+attach_loop "$backing"
 loops=("$loop")
 MNT=$TMP/mnt
 mkdir -p "$MNT"

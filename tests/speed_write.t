@@ -20,19 +20,10 @@ run_wintogo write --speed-time 0 "$FIXTURES/x64.wim" "$OUTDIR/x.img"
 is "$RC" 2 "--speed-time 0 is a usage error"
 like "$ERR" "^wintogo write: --speed-time wants whole seconds from 1 to 3600, not '0'" "in one line naming the option"
 
-if [ "$(id -u)" -ne 0 ] || ! command -v losetup >/dev/null; then
-	skip "needs root for loop devices"
-	done_testing
-	exit 0
-fi
+need_root_loop
 backing=$TMP/disk.img
 truncate -s 1G "$backing"
-loop=$(losetup -f --show "$backing" 2>/dev/null)
-if [ -z "$loop" ]; then
-	skip "no loop device available"
-	done_testing
-	exit 0
-fi
+attach_loop "$backing"
 cleanup() {
 	losetup -d "$loop" 2>/dev/null
 	rm -rf "$TMP"

@@ -8,15 +8,11 @@
 . "$(dirname "$0")/lib.sh"
 need_fixtures
 write_dirs
-if [ "$(id -u)" -ne 0 ] || ! command -v losetup >/dev/null; then
-	skip "needs root for loop devices"
-	done_testing
-	exit 0
-fi
+need_root_loop
 backing=$TMP/disk.img
 truncate -s 1G "$backing"
 printf 'label: gpt\n,100M\n,200M\n' | sfdisk -q "$backing"
-loop=$(losetup -f --show "$backing" 2>/dev/null)
+attach_loop "$backing"
 sleeper=
 cleanup() {
 	[ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null
@@ -25,11 +21,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-if [ -z "$loop" ] || ! partx -a "$loop" 2>/dev/null || ! [ -b "${loop}p2" ]; then
-	skip "no loop device with partition nodes here"
-	done_testing
-	exit 0
-fi
+partx -a "$loop" 2>/dev/null && [ -b "${loop}p2" ] || skip_all "no loop device with partition nodes here"
 mkdir -p "$TMP/a" "$TMP/b"
 mkfs.ext4 -q -F "${loop}p1" && mkfs.ext4 -q -F "${loop}p2"
 mount "${loop}p1" "$TMP/a" && mount "${loop}p2" "$TMP/b"

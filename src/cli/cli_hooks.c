@@ -18,6 +18,7 @@ void cli_test_hooks(struct wtg_ctx *ctx)
 		.dev_root = getenv("WINTOGO_DEV_ROOT"),
 		.proc_root = getenv("WINTOGO_PROC_ROOT"),
 		.write_trace = getenv("WINTOGO_WRITE_TRACE"),
+		.udev_rules_dir = getenv("WINTOGO_UDEV_RULES_DIR"),
 	};
 	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
 	const char *headroom = getenv("WINTOGO_TEST_STAGE_HEADROOM");

@@ -81,50 +81,56 @@ bool udisks_running(void)
 	       (access("/usr/bin/udisksctl", X_OK) == 0 || access("/bin/udisksctl", X_OK) == 0);
 }
 
-/* Whether the file the proc link names lies on one of the file systems. */
-static bool link_on(const char *link, const struct mounted_list *l)
+#define NOT_USED ((size_t)-1)
+
+/* Which of the file systems the file the proc link names lies on, or
+ * NOT_USED. */
+static size_t link_on(const char *link, const struct mounted_list *l)
 {
 	struct stat sb;
 
 	if (stat(link, &sb) < 0)
-		return false;
+		return NOT_USED;
 	for (size_t i = 0; i < l->count; i++)
 		if (sb.st_dev == l->items[i].devno)
-			return true;
-	return false;
+			return i;
+	return NOT_USED;
 }
 
-static bool process_uses(const char *pid_dir, const struct mounted_list *l)
+/* Which of the file systems the process uses (the first found), or
+ * NOT_USED. */
+static size_t process_uses(const char *pid_dir, const struct mounted_list *l)
 {
 	static const char *const links[] = { "cwd", "root", "exe" };
+	size_t used = NOT_USED;
 	char *fd_dir, *link;
-	bool uses = false;
 	struct dirent *e;
 	DIR *d;
 
-	for (size_t i = 0; i < ARRAY_SIZE(links) && !uses; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(links) && used == NOT_USED; i++) {
 		link = xasprintf("%s/%s", pid_dir, links[i]);
-		uses = link_on(link, l);
+		used = link_on(link, l);
 		free(link);
 	}
 	fd_dir = xasprintf("%s/fd", pid_dir);
-	d = uses ? NULL : opendir(fd_dir);
-	while (d && !uses && (e = readdir(d))) {
+	d = used != NOT_USED ? NULL : opendir(fd_dir);
+	while (d && used == NOT_USED && (e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
 		link = xasprintf("%s/%s", fd_dir, e->d_name);
-		uses = link_on(link, l);
+		used = link_on(link, l);
 		free(link);
 	}
 	if (d)
 		closedir(d);
 	free(fd_dir);
-	return uses;
+	return used;
 }
 
 /* "1234 (sleep), 1240 (bash)": the processes that use the file systems,
- * as fuser -m finds them; NULL when none. */
-static char *users_of(const struct device_roots *roots, const struct mounted_list *l)
+ * as fuser -m finds them, and in *busy_ret the one the first of them
+ * uses; NULL when none. */
+static char *users_of(const struct device_roots *roots, const struct mounted_list *l, size_t *busy_ret)
 {
 	DIR *d = opendir(roots->proc);
 	char *text = NULL, comm[64];
@@ -134,12 +140,16 @@ static char *users_of(const struct device_roots *roots, const struct mounted_lis
 
 	while (d && (e = readdir(d))) {
 		char *pid_dir, *comm_path;
+		size_t used;
 		FILE *cf;
 
 		if (!isdigit((unsigned char)e->d_name[0]) || atol(e->d_name) == (long)getpid())
 			continue;
 		pid_dir = xasprintf("%s/%s", roots->proc, e->d_name);
-		if (process_uses(pid_dir, l)) {
+		used = process_uses(pid_dir, l);
+		if (used != NOT_USED) {
+			if (!n)
+				*busy_ret = used;
 			comm_path = xasprintf("%s/comm", pid_dir);
 			cf = fopen(comm_path, "re");
 			if (!cf || !fgets(comm, sizeof(comm), cf))
@@ -188,14 +198,15 @@ static int unmount_with_udisks(struct wtg_ctx *ctx, const struct mounted_list *l
 int device_unmount(struct wtg_ctx *ctx, const struct device_roots *roots, const struct device *d)
 {
 	struct mounted_list l;
+	size_t busy = 0;
 	char *users;
 	int ret = 0;
 
 	mounted_list_of(roots, d, &l);
-	users = l.count ? users_of(roots, &l) : NULL;
+	users = l.count ? users_of(roots, &l, &busy) : NULL;
 	if (users) {
-		ret = log_error(ctx, WTG_ERR_DISK_IN_USE, "cannot unmount %s (mounted at %s%s): in use by process %s; close what uses it, then write again; nothing was written",
-				l.items[0].source, l.items[0].mountpoint, l.count > 1 ? " and more" : "", users);
+		ret = log_error(ctx, WTG_ERR_DISK_IN_USE, "cannot unmount %s (mounted at %s): in use by process %s; close what uses it, then write again; nothing was written",
+				l.items[busy].source, l.items[busy].mountpoint, users);
 		free(users);
 		mounted_list_release(&l);
 		return ret;

@@ -42,9 +42,15 @@ sleeper=$!
 sleep 0.5
 run_wintogo write --yes --unmount --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop" </dev/null
 is "$RC" 1 "a mount a process uses is refused"
-like "$ERR" "in use by process $sleeper \\(sleep\\)" "naming the process"
+like "$ERR" "cannot unmount ${loop}p2 \\(mounted at $TMP/b\\): in use by process $sleeper \\(sleep\\)" "naming the process and the mount it holds"
 check "and nothing was unmounted" sh -c 'findmnt -n -S "$1" >/dev/null && findmnt -n -S "$2" >/dev/null' _ "${loop}p1" "${loop}p2"
 is "$(hash_of)" "$before" "the disk is unchanged"
+kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=
+(cd "$TMP/a" && exec sleep 60) &
+sleeper=$!
+sleep 0.5
+run_wintogo write --yes --unmount --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop" </dev/null
+like "$ERR" "cannot unmount ${loop}p1 \\(mounted at $TMP/a\\): in use by process $sleeper " "the other mount held: that one is named"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=
 
 cp "$FIXTURES/x64.wim" "$TMP/b/x64.wim"

@@ -22,24 +22,23 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-hash_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 like "$(wipefs -n "$loop")" "ext4" "the loop device starts with an old ext4 on it"
 
 # --- refusals, each leaving the disk as it was ---
-before=$(hash_of "$loop")
+before=$(digest_of "$loop")
 run_wintogo write "$FIXTURES/x64.wim" "$loop" </dev/null
 is "$RC" 1 "without --yes and without a terminal, writing a disk is refused"
 like "$ERR" "erases everything on it; confirm on a terminal, or give --yes" "saying how to confirm"
 refuses "a device node that does not exist is refused" "does not exist; to write a disk" \
 	write --yes "$FIXTURES/x64.wim" "${loop}p9"
 check "and no file was made in its place" test ! -e "${loop}p9"
-is "$(hash_of "$loop")" "$before" "the disk is unchanged"
+is "$(digest_of "$loop")" "$before" "the disk is unchanged"
 
 run_wintogo vm --format raw "$FIXTURES/x64.wim" "$loop"
 is "$RC" 1 "vm refuses a disk as OUT (only write asks to confirm a disk)"
 like "$ERR" "is a disk; write disks with .wintogo write." "saying so"
-is "$(hash_of "$loop")" "$before" "the disk is unchanged"
+is "$(digest_of "$loop")" "$before" "the disk is unchanged"
 
 # --- the write ---
 run_wintogo write --yes --seed 9 "$FIXTURES/x64.wim" "$loop"
@@ -61,7 +60,7 @@ check "no manifest is put beside a device node" test ! -e "$loop.manifest.json"
 
 # --- a mounted partition, and the disk that holds the image ---
 # what the refusals would have overwritten first: the GPT and the ESP
-head_hash() { head -c $((277 * 1024 * 1024)) "$1" | sha256sum | cut -d' ' -f1; }
+head_hash() { head -c $((277 * 1024 * 1024)) "$1" | cksum; }
 if partx -a "$loop" 2>/dev/null && [ -b "${loop}p1" ]; then
 	refuses "a partition instead of a disk is refused" "is a partition, not a disk; give the whole disk, $loop" \
 		write --yes "$FIXTURES/x64.wim" "${loop}p1"
@@ -86,16 +85,16 @@ partx -d "$loop" 2>/dev/null
 
 # --- the typed confirmation, answered on a terminal (script gives a pty) ---
 if command -v script >/dev/null; then
-	before=$(hash_of "$loop")
+	before=$(digest_of "$loop")
 	printf 'sdz\n' | script -qec "'$WINTOGO' write --quiet --seed 10 '$FIXTURES/x64.wim' '$loop'" /dev/null \
 		>"$TMP/wrong.log" 2>&1
 	like "$(cat "$TMP/wrong.log")" "Type its name \($loop\) to go on" "on a terminal, the disk's name is asked for"
 	like "$(cat "$TMP/wrong.log")" "not confirmed .*nothing was written" "a wrong name stops it"
-	is "$(hash_of "$loop")" "$before" "and nothing was written"
+	is "$(digest_of "$loop")" "$before" "and nothing was written"
 	printf '%s\n' "$loop" | script -qec "'$WINTOGO' write --quiet --seed 10 '$FIXTURES/x64.wim' '$loop'" /dev/null \
 		>"$TMP/right.log" 2>&1
 	check "the right name goes on" bash -c "! grep -q 'not confirmed' '$TMP/right.log'"
-	check "and writes the disk" test "$(hash_of "$loop")" != "$before"
+	check "and writes the disk" test "$(digest_of "$loop")" != "$before"
 else
 	skip "script (util-linux) is not installed"
 fi

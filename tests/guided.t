@@ -202,7 +202,7 @@ fi
 truncate -s 1G "$TMP/disk.raw"
 LOOP=$(losetup -f --show "$TMP/disk.raw")
 trap 'tm kill-server 2>/dev/null; losetup -d "$LOOP"; rm -rf "$TMP"' EXIT
-before=$(sha256sum <"$LOOP")
+before=$(digest_of "$LOOP")
 tm_start "$OUTDIR" "$WINTOGO" write --tmpdir "$STAGE" "$FIXTURES/x64.wim"
 answer 'Target: ' "$LOOP"
 for q in 'first boot\): ' 'first-boot questions' 'internal disks offline' 'Drivers to add'; do
@@ -214,6 +214,6 @@ is "$(the_command)" "wintogo write --tmpdir $STAGE $FIXTURES/x64.wim $LOOP" "the
 keys C-c
 finished
 is "$GRC" 130 "Ctrl-C at the confirmation: 130"
-is "$(sha256sum <"$LOOP")" "$before" "the disk is unchanged"
+is "$(digest_of "$LOOP")" "$before" "the disk is unchanged"
 
 done_testing

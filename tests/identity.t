@@ -10,7 +10,6 @@ need_fixtures
 write_dirs
 export MTOOLS_SKIP_CHECK=1
 wim=$FIXTURES/x64.wim
-hash_of() { sha256sum "$1" | cut -d' ' -f1; }
 
 # --- names a shell would run: every command that reads an ESP or a stage ---
 evil='d$(touch PWNED)`touch PWNED2`'
@@ -47,7 +46,7 @@ like "$OUT" 'by evil\\x1B\]0;TITLE\\x07\\xC2\\x9B31m' "they are shown as \\xNN"
 
 # --- the target is the input, under its own or another name ---
 cp "$wim" "$TMP/src.wim"
-before=$(hash_of "$TMP/src.wim")
+before=$(digest_of "$TMP/src.wim")
 refuses "write --force SRC SRC is refused" "is the input .*choose another target" \
 	write --force --yes --tmpdir "$STAGE" "$TMP/src.wim" "$TMP/src.wim"
 refuses "without --force it is refused as the input, not 'use --force'" "is the input" \
@@ -63,7 +62,7 @@ refuses "a source named TARGET.partial is not removed as a stale .partial" \
 	"would replace '$TMP/t.img.partial', which is the input" \
 	write --yes --tmpdir "$STAGE" "$TMP/t.img.partial" "$TMP/t.img"
 check "that source is still there" cmp -s "$wim" "$TMP/t.img.partial"
-is "$(hash_of "$TMP/src.wim")" "$before" "the source is unchanged after every refusal"
+is "$(digest_of "$TMP/src.wim")" "$before" "the source is unchanged after every refusal"
 check "no stage or output is left" no_leftovers "$STAGE"
 
 # --- disks (root: loop devices) ---
@@ -87,7 +86,7 @@ else
 		"$(stat -c '%T' "$loop_a" | xargs printf '%d')"
 	refuses "a node named ${loop_b#/dev/} is judged by its number: the source's loop device" \
 		"reads the source image" write --yes --tmpdir "$STAGE" "$TMP/src.wim" "$TMP/nodes/${loop_b#/dev/}"
-	is "$(hash_of "$TMP/src.wim")" "$before" "the source is unchanged"
+	is "$(digest_of "$TMP/src.wim")" "$before" "the source is unchanged"
 	rm -f "$TMP/nodes/x"
 	mknod "$TMP/nodes/x" b "$(stat -c '%t' "$loop_b" | xargs printf '%d')" \
 		"$(stat -c '%T' "$loop_b" | xargs printf '%d')"

@@ -10,7 +10,6 @@
 use_asan
 need_fixtures
 write_dirs
-hash_of() { sha256sum "$1" | cut -d' ' -f1; }
 # like_text TEXT REGEX DESCRIPTION: as like, but REGEX may span lines
 like_text() {
 	if [[ $1 =~ $2 ]]; then
@@ -25,7 +24,7 @@ WIM=$FIXTURES/x64.wim
 # --- IMAGE and TARGET swapped: never "use --force" ---
 cp "$WIM" "$OUTDIR/victim.wim"
 truncate -s 64M "$OUTDIR/src.img"
-before=$(hash_of "$OUTDIR/victim.wim")
+before=$(digest_of "$OUTDIR/victim.wim")
 swap="'$OUTDIR/victim.wim' is a Windows image, not a target; did you swap IMAGE and TARGET\\? \\(wintogo write IMAGE TARGET\\)\$"
 refuses "write src.img victim.wim: a WIM as target is a swap" "$swap" \
 	write --tmpdir "$STAGE" "$OUTDIR/src.img" "$OUTDIR/victim.wim"
@@ -38,13 +37,13 @@ is "$(jq -r '.error.code' <<<"$OUT")" target-invalid "its code is target-invalid
 refuses "vm SOURCE WIM is the same swap" \
 	"'$OUTDIR/victim.wim' is a Windows image, not a target; did you swap IMAGE and TARGET\\? \\(wintogo vm SOURCE OUT\\)" \
 	vm --force --format raw --tmpdir "$STAGE" "$WIM" "$OUTDIR/victim.wim"
-is "$(hash_of "$OUTDIR/victim.wim")" "$before" "the WIM is unchanged"
+is "$(digest_of "$OUTDIR/victim.wim")" "$before" "the WIM is unchanged"
 for kind in esd swm; do
 	case $kind in esd) src=$FIXTURES/x64.esd ;; swm) src=$FIXTURES/split.swm ;; esac
 	cp "$src" "$OUTDIR/victim.$kind"
 	refuses "an ${kind^^} as target is a swap, with --force" "victim.$kind' is a Windows image, not a target" \
 		write --force --tmpdir "$STAGE" "$WIM" "$OUTDIR/victim.$kind"
-	is "$(hash_of "$OUTDIR/victim.$kind")" "$(hash_of "$src")" "the ${kind^^} is unchanged"
+	is "$(digest_of "$OUTDIR/victim.$kind")" "$(digest_of "$src")" "the ${kind^^} is unchanged"
 done
 # an ISO and a VHDX by content, whatever their names
 truncate -s 64K "$OUTDIR/disc.bin"
@@ -184,14 +183,14 @@ loops+=("$gpt")
 ext4=$(losetup -f --show "$TMP/ext4.img") && loops+=("$ext4")
 blank=$(losetup -f --show "$TMP/blank.img") && loops+=("$blank")
 
-before=$(hash_of "$gpt")
+before=$(digest_of "$gpt")
 nobody_refuses "nobody writing a disk is told to run it as root, before the plan" \
 	"^wintogo: writing $gpt needs root: run it as root \\(sudo wintogo write \\.\\.\\.\\)\$" \
 	write --yes --tmpdir "$PUB/stage" "$PUB/x.wim" "$gpt"
 nobody_refuses "with --json, no plan" "writing $gpt needs root" \
 	write --json --yes --tmpdir "$PUB/stage" "$PUB/x.wim" "$gpt"
 is "$(jq -r '.error.code' <<<"$OUT")" permission-denied "its code is permission-denied"
-is "$(hash_of "$gpt")" "$before" "the disk is unchanged"
+is "$(digest_of "$gpt")" "$before" "the disk is unchanged"
 
 if partx -a "$gpt" 2>/dev/null && [ -b "${gpt}p1" ] && mkfs.vfat -n KINGSTON "${gpt}p1" >/dev/null; then
 	p1=$(basename "${gpt}p1") p2=$(basename "${gpt}p2")
@@ -223,7 +222,7 @@ if partx -a "$gpt" 2>/dev/null && [ -b "${gpt}p1" ] && mkfs.vfat -n KINGSTON "${
 
 	if command -v script >/dev/null; then
 		for l in "$gpt" "$ext4" "$blank"; do
-			before=$(hash_of "$l")
+			before=$(digest_of "$l")
 			printf 'sdz\n' | script -qec "'$WINTOGO' write --quiet --seed 3 --tmpdir '$STAGE' '$WIM' '$l'" /dev/null \
 				>"$TMP/prompt.log" 2>&1
 			prompt=$(tr -d '\r' <"$TMP/prompt.log")
@@ -238,7 +237,7 @@ if partx -a "$gpt" 2>/dev/null && [ -b "${gpt}p1" ] && mkfs.vfat -n KINGSTON "${
 $want
 Everything on $l will be erased" "the prompt for $l says what it holds, before the question"
 			like "$prompt" "not confirmed .*nothing was written" "a wrong name stops it"
-			is "$(hash_of "$l")" "$before" "and $l is unchanged"
+			is "$(digest_of "$l")" "$before" "and $l is unchanged"
 		done
 	else
 		skip "script (util-linux) is not installed"

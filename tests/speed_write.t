@@ -32,7 +32,7 @@ trap cleanup EXIT
 esp_manifest() { mtype -i "$backing@@1M" ::/wintogo/manifest.json; }
 
 # --- text: the figures after the plan, then Windows ---
-run_wintogo write --yes --speed-check --speed-time 4 --seed 7 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
+run_wintogo write --yes --speed-check --speed-time 2 --seed 7 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
 is "$RC" 0 "write --speed-check --yes to $loop"
 [ "$RC" -eq 0 ] || diag "$ERR"
 like "$OUT" "Speed of $loop: disk of 1.0 GiB" "the speed is printed"
@@ -50,7 +50,7 @@ check "and the verdict" jq -e '.speed.verdict | IN("well", "slowly", "painfully"
 is "$(jq -r .speed.size "$TMP/manifest.json")" "$(blockdev --getsize64 "$loop")" "of this disk (its size)"
 
 # --- JSON: a {"speed"} line, and the figures in the result ---
-run_wintogo write --yes --speed-check --speed-time 4 --seed 7 --json --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
+run_wintogo write --yes --speed-check --speed-time 2 --seed 7 --json --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
 is "$RC" 0 "write --speed-check --json"
 printf '%s\n' "$OUT" >"$TMP/out.jsonl"
 check "every line is JSON" jq -e . "$TMP/out.jsonl"
@@ -66,14 +66,14 @@ check "the manifest's figures are the result's" bash -c \
 	"[ \"\$(jq -c .speed '$TMP/manifest2.json')\" = \"\$(jq -sc '[.[] | select(has(\"result\"))][0].result.speed' '$TMP/out.jsonl')\" ]"
 
 # --- without --yes and no terminal: refused before anything, the speed test included ---
-before=$(sha256sum "$backing" | cut -d' ' -f1)
+before=$(digest_of "$backing")
 run_wintogo write --speed-check --speed-time 2 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop" </dev/null
 is "$RC" 1 "write --speed-check without --yes and no terminal: refused"
 check "and the speed test did not run" bash -c "! grep -q 'Speed of' '$TMP/stdout'"
-is "$(sha256sum "$backing" | cut -d' ' -f1)" "$before" "the disk is unchanged"
+is "$(digest_of "$backing")" "$before" "the disk is unchanged"
 
 # --- --require-speed: a fast disk is written ---
-run_wintogo write --yes --require-speed --speed-time 4 --seed 7 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
+run_wintogo write --yes --require-speed --speed-time 2 --seed 7 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
 verdict=$(printf '%s\n' "$OUT" | sed -n 's/^verdict: Windows will run \([a-z]*\) on this stick.*/\1/p')
 if [ "$verdict" = well ]; then
 	is "$RC" 0 "--require-speed writes a disk on which Windows runs well"

@@ -25,9 +25,8 @@ partx -a "$loop" 2>/dev/null && [ -b "${loop}p2" ] || skip_all "no loop device w
 mkdir -p "$TMP/a" "$TMP/b"
 mkfs.ext4 -q -F "${loop}p1" && mkfs.ext4 -q -F "${loop}p2"
 mount "${loop}p1" "$TMP/a" && mount "${loop}p2" "$TMP/b"
-hash_of() { sha256sum "$loop" | cut -d' ' -f1; }
 mounted() { findmnt -n -o TARGET -S "$1" >/dev/null; }
-before=$(hash_of)
+before=$(digest_of "$loop")
 
 run_wintogo write --yes --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop" </dev/null
 is "$RC" 1 "without --unmount a disk with mounted partitions is refused"
@@ -44,7 +43,7 @@ run_wintogo write --yes --unmount --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop" 
 is "$RC" 1 "a mount a process uses is refused"
 like "$ERR" "cannot unmount ${loop}p2 \\(mounted at $TMP/b\\): in use by process $sleeper \\(sleep\\)" "naming the process and the mount it holds"
 check "and nothing was unmounted" sh -c 'findmnt -n -S "$1" >/dev/null && findmnt -n -S "$2" >/dev/null' _ "${loop}p1" "${loop}p2"
-is "$(hash_of)" "$before" "the disk is unchanged"
+is "$(digest_of "$loop")" "$before" "the disk is unchanged"
 kill "$sleeper"; wait "$sleeper" 2>/dev/null; sleeper=
 (cd "$TMP/a" && exec sleep 60) &
 sleeper=$!

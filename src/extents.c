@@ -2,6 +2,7 @@
 #include "wintogo/extents.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,12 +25,15 @@ void extents_append(struct extent_list *list, const struct extent *e)
 	list->bytes += e->length;
 }
 
-int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
-		     const char *what)
+int extents_add_file_from(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t src_offset,
+			  uint64_t target_offset, uint64_t length, const char *what)
 {
-	off_t pos = 0;
+	uint64_t end;
+	off_t pos = (off_t)src_offset;
 
-	while ((uint64_t)pos < length) {
+	if (__builtin_add_overflow(src_offset, length, &end) || end > INT64_MAX)
+		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: the %s stage's range ends past any file", what);
+	while ((uint64_t)pos < end) {
 		off_t data = lseek(fd, pos, SEEK_DATA);
 		off_t hole;
 
@@ -37,18 +41,24 @@ int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint
 			break;  /* only holes from here on */
 		if (data < 0)
 			return log_syserr(ctx, errno, "cannot find the data of the %s stage", what);
-		if ((uint64_t)data >= length)
+		if ((uint64_t)data >= end)
 			break;
 		hole = lseek(fd, data, SEEK_HOLE);
 		if (hole < 0)
 			return log_syserr(ctx, errno, "cannot find the holes of the %s stage", what);
-		if ((uint64_t)hole > length)
-			hole = (off_t)length;
-		extents_append(list, &(struct extent){ target_offset + (uint64_t)data, (uint64_t)(hole - data),
-						       fd, (uint64_t)data, what, false });
+		if ((uint64_t)hole > end)
+			hole = (off_t)end;
+		extents_append(list, &(struct extent){ target_offset + ((uint64_t)data - src_offset),
+						       (uint64_t)(hole - data), fd, (uint64_t)data, what, false, false });
 		pos = hole;
 	}
 	return 0;
+}
+
+int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
+		     const char *what)
+{
+	return extents_add_file_from(ctx, list, fd, 0, target_offset, length, what);
 }
 
 static int by_offset(const void *a, const void *b)
@@ -84,7 +94,7 @@ void extents_release(struct extent_list *list)
 /* Whether next continues e in the same stage file, hole between them. */
 static bool same_run(const struct extent *e, const struct extent *next)
 {
-	return e->fd >= 0 && e->fd == next->fd && e->unhashed == next->unhashed &&
+	return e->fd >= 0 && e->fd == next->fd && e->unhashed == next->unhashed && e->in_place == next->in_place &&
 	       next->offset > e->offset && next->src_offset > e->src_offset &&
 	       next->offset - e->offset == next->src_offset - e->src_offset;
 }

@@ -67,14 +67,27 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight
 	if (err && tight && (err == WIMLIB_ERR_NTFS_3G || err == WIMLIB_ERR_WRITE))
 		return APPLY_NO_ROOM;
 	if (err)
-		return wim_apply_error(ctx, err, errnum, wim_path, req->path, req->bytes);
+		return wim_apply_error(ctx, err, errnum, wim_path, req->path, req->bytes, req->in_target);
 	return 0;
+}
+
+/* The target's own file, emptied and made bytes long (sparse). */
+static int resize_target(struct wtg_ctx *ctx, const char *path, uint64_t bytes)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
+
+	if (fd < 0)
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)bytes) < 0)
+		ret = log_syserr(ctx, errno, "cannot make '%s' %llu bytes long", path, (unsigned long long)bytes);
+	close(fd);
+	return ret;
 }
 
 /* The sparse file of bytes, formatted. */
 static int make_empty_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes)
 {
-	int ret = stage_make_file(ctx, req->path, bytes);
+	int ret = req->in_target ? resize_target(ctx, req->path, bytes) : stage_make_file(ctx, req->path, bytes);
 
 	return ret ? ret : format_ntfs(ctx, req);
 }
@@ -106,7 +119,7 @@ int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 	if (ret == APPLY_NO_ROOM) {
 		log_info(ctx, "the image did not fit the Windows partition's tight stage (%s); staging it at its full size (%s) instead",
 			 format_size(req->tight_bytes, tight), format_size(req->bytes, full));
-		if (unlink(req->path) < 0)
+		if (!req->in_target && unlink(req->path) < 0)
 			return log_syserr(ctx, errno, "cannot remove '%s'", req->path);
 		return build_at(ctx, req, req->bytes, false);
 	}

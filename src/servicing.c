@@ -5,11 +5,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <wimlib.h>
 
 #include "wintogo/drivers.h"
@@ -574,8 +576,37 @@ uint64_t servicing_added_bytes(const struct servicing *sv)
 	return sv ? sv->added_bytes : 0;
 }
 
+/* Gives path, and what a folder holds, the times t (not following links). */
+static int set_times(struct wtg_ctx *ctx, const char *path, const struct timespec t[2])
+{
+	struct stat st;
+	struct dirent *e;
+	DIR *d;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0 || utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) < 0)
+		return log_syserr(ctx, errno, "cannot set the times of '%s'", path);
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return log_syserr(ctx, errno, "cannot open '%s'", path);
+	while (!ret && (e = readdir(d))) {
+		char *child;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		child = xasprintf("%s/%s", path, e->d_name);
+		ret = set_times(ctx, child, t);
+		free(child);
+	}
+	closedir(d);
+	return ret;
+}
+
 int servicing_apply(struct wtg_ctx *ctx, struct servicing *sv)
 {
+	struct timespec now[2];
 	struct wimlib_update_command cmds[ARRAY_SIZE(sv->files)] = { 0 };
 	int err, ret = 0;
 
@@ -588,6 +619,16 @@ int servicing_apply(struct wtg_ctx *ctx, struct servicing *sv)
 		if (ret < 0)
 			return ret;
 	}
+	/* the files added take one time, this process's clock's (the stage's
+	 * own are the kernel's): a Windows serviced under a fixed clock
+	 * (faketime) comes out the same bytes every time */
+	clock_gettime(CLOCK_REALTIME, &now[0]);
+	now[0].tv_nsec = 0;
+	now[1] = now[0];
+	for (size_t i = 0; i < sv->n_files && !ret; i++)
+		ret = set_times(ctx, sv->files[i].fs_path, now);
+	if (ret < 0)
+		return ret;
 	for (size_t i = 0; i < sv->n_files; i++) {
 		cmds[i].op = WIMLIB_UPDATE_OP_ADD;
 		cmds[i].add.fs_source_path = sv->files[i].fs_path;

@@ -1,8 +1,13 @@
 /* sink_raw.c - a raw disk image file.  It is written as TARGET.partial,
  * sparse (holes stay holes: only the extents are written), and renamed to
- * TARGET only when complete and on disk (outfile.h). */
+ * TARGET only when complete and on disk (outfile.h).  A partition may be
+ * built in the .partial itself (sink_raw_build_in_place), where a file
+ * system can insert room before it. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "wintogo/log.h"
@@ -59,6 +64,41 @@ static void raw_abort(struct sink *sink)
 	outfile_abort(out);
 	free(out);
 	sink->priv = NULL;
+}
+
+const char *sink_raw_build_in_place(struct sink *sink, uint64_t offset)
+{
+	struct outfile *out = sink->priv;
+	bool ok;
+	int fd;
+
+	if (sink->ops != &sink_raw_ops || !out || !offset)
+		return NULL;
+	fd = out->fd;
+	/* tried on the .partial itself, still all holes: one block, the room
+	 * inserted before it, then holes of the disk's size again */
+	ok = ftruncate(fd, 0) == 0 && ftruncate(fd, 4096) == 0 &&
+	     fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)offset) == 0;
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)sink->size) < 0) {
+		log_syserr(sink->ctx, errno, "cannot make '%s' %llu bytes long", out->partial,
+			   (unsigned long long)sink->size);
+		return NULL;
+	}
+	return ok ? out->partial : NULL;
+}
+
+int sink_raw_place(struct sink *sink, uint64_t offset)
+{
+	struct wtg_ctx *ctx = sink->ctx;
+	struct outfile *out = sink->priv;
+
+	if (fallocate(out->fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)offset) < 0)
+		return log_syserr(ctx, errno, "cannot make room for the partitions before the Windows partition in '%s'",
+				  out->partial);
+	if (ftruncate(out->fd, (off_t)sink->size) < 0)
+		return log_syserr(ctx, errno, "cannot make '%s' %llu bytes long", out->partial,
+				  (unsigned long long)sink->size);
+	return 0;
 }
 
 const struct sink_ops sink_raw_ops = {

@@ -479,7 +479,7 @@ static int add_block(struct wtg_ctx *ctx, struct vhdx *v, uint64_t block, struct
 			hole = (off_t)end;
 		add_run(list, &(struct extent){ guest + ((uint64_t)data - start),
 						(uint64_t)(hole - data), v->fd, (uint64_t)data,
-						"vhdx block", false });
+						"vhdx block", false, false });
 		pos = hole;
 	}
 	return 0;

@@ -106,7 +106,7 @@ int wim_error(struct wtg_ctx *ctx, int code, const char *path, const char *actio
 }
 
 int wim_apply_error(struct wtg_ctx *ctx, int code, int errnum, const char *path,
-		    const char *target, uint64_t target_bytes)
+		    const char *target, uint64_t target_bytes, bool in_target)
 {
 	char need[SIZE_TEXT_MAX];
 	struct statvfs vfs;
@@ -120,6 +120,13 @@ int wim_apply_error(struct wtg_ctx *ctx, int code, int errnum, const char *path,
 	 * (EBUSY): a stage file system with (almost) nothing left is full */
 	full = errnum == ENOSPC ||
 	       (statvfs(target, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 1024 * 1024);
+	if (full && in_target)
+		return log_error(ctx, WTG_ERR_NO_SPACE, "cannot apply the image from '%s': the file system of '%s' has no room left for the %s Windows partition; free space there or write the image elsewhere",
+				 path, target, format_size(target_bytes, need));
+	if (in_target)
+		return log_error(ctx, errnum == EIO ? WTG_ERR_IO : wtg_err_from_errno(errnum),
+				 "cannot apply the image from '%s': NTFS-3G failed to write '%s' (the last system error: %s); check the file system it is on",
+				 path, target, strerror(errnum));
 	if (full)
 		return log_error(ctx, WTG_ERR_NO_SPACE, "cannot apply the image from '%s': the stage '%s' is full (its file system has no room left for the %s Windows partition); free space there or give another directory with --tmpdir",
 				 path, target, format_size(target_bytes, need));

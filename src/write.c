@@ -585,6 +585,7 @@ struct staged {
 	int gpt_fd, esp_fd, ntfs_fd, vm_fd;
 	struct boot_files boot;
 	bool shared;
+	bool ntfs_in_target;     /* ntfs is the target's .partial (sink_raw.h) */
 };
 
 /* The partition table's stage: the GPT, or the MBR with its boot code. */
@@ -717,9 +718,17 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	if (!ret)
 		ret = extents_add_file(ctx, list, s->esp_fd, layout_offset(l, PART_ESP),
 				       layout_bytes(l, PART_ESP), "esp");
-	if (!ret)
+	if (!ret && s->ntfs_in_target) {
+		size_t first = list->count;
+
+		ret = extents_add_file_from(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
+					    layout_offset(l, PART_WINDOWS), layout_bytes(l, PART_WINDOWS), "windows");
+		for (size_t i = first; i < list->count; i++)
+			list->items[i].in_place = true;
+	} else if (!ret) {
 		ret = extents_add_file(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
 				       layout_bytes(l, PART_WINDOWS), "windows");
+	}
 	/* --vhdx: the file's clusters that are holes in the stage are zeros */
 	if (!ret && job->opt.vhdx.mode)
 		ret = vhdx_boot_add_zeros(ctx, job->first ? &job->first->vhdx_result : &job->vhdx_result, s->ntfs_fd, layout_offset(l, PART_WINDOWS), list);
@@ -1130,7 +1139,8 @@ static void target_staged_init(struct staged *s, const struct staged *shared, si
 	if (number)
 		snprintf(suffix, sizeof(suffix), "-%zu", number + 1);
 	*s = (struct staged){ .dir = shared->dir, .ntfs = shared->ntfs, .vm = shared->vm, .boot = shared->boot,
-			      .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1, .shared = true };
+			      .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1, .shared = true,
+			      .ntfs_in_target = shared->ntfs_in_target };
 	s->gpt = xasprintf("%s/gpt%s.img", shared->dir, suffix);
 	s->esp = xasprintf("%s/esp%s.img", shared->dir, suffix);
 	s->bcd = xasprintf("%s/BCD%s", shared->dir, suffix);
@@ -1183,7 +1193,7 @@ static int open_target(struct target_run *r)
 
 /* The partitions every target shares: the Windows partition (or the
  * VHDX's host) and the VM partition, built once. */
-static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct staged *s)
+static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct staged *s, struct sink *in_target)
 {
 	const struct layout *l = &job->layout;
 	int ret = wtg_ctx_aborted(ctx) ? -WTG_ERR_INTERRUPTED : 0;
@@ -1198,12 +1208,15 @@ static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct stage
 			.start_sector = l->parts[PART_WINDOWS].start,
 			.source = job->source,
 			.index = job->image.index,
+			.in_target = s->ntfs_in_target,
 		};
 
 		if (!job->opt.full_stage && !job->opt.vhdx.mode)
 			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
 							   req.bytes);
 		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, s) : ntfs_build(ctx, &req);
+		if (!ret && s->ntfs_in_target)
+			ret = sink_raw_place(in_target, layout_offset(l, PART_WINDOWS));
 	}
 	/* before the stream: it sends the disk in one increasing pass */
 	if (!ret && job->vm) {
@@ -1358,6 +1371,28 @@ static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
 	free(threads);
 }
 
+/* An image file's Windows partition is built in the file itself where its
+ * file system can insert the room before it (sink_raw_build_in_place):
+ * nothing is staged, copied, or deleted afterwards, and the stream only
+ * reads it to hash it.  Not for --vhdx (the host holds a file built
+ * elsewhere), a VM partition (built after Windows) or several targets
+ * (they share one stage); a test build can turn it off. */
+static void build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct staged *s)
+{
+	const struct write_job *job = r->t->job;
+	const char *path;
+
+	if (job->device || job->opt.sink_kind != SINK_RAW_FILE || job->opt.vhdx.mode || job->layout.vm.sectors ||
+	    ctx->hooks.no_build_in_place)
+		return;
+	path = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS));
+	if (!path)
+		return;
+	free(s->ntfs);
+	s->ntfs = xstrdup(path);
+	s->ntfs_in_target = true;
+}
+
 int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 {
 	struct write_job *first = targets[0].job;
@@ -1396,6 +1431,9 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 		ret = targets[0].ret;
 		goto out;
 	}
+	/* before the targets' stage names are made: they share s.ntfs */
+	if (n == 1)
+		build_in_target(ctx, &runs[0], &s);
 	ret = boot_files_extract(ctx, first->source, first->image.index, first->image.arch, s.dir, &s.boot);
 	if (!ret && first->boot_managers.use_ex)
 		ret = boot_files_use_ex(ctx, &s.boot);
@@ -1419,7 +1457,7 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 	if (!ret) {
 		if (open > 1)
 			log_info(ctx, "staging Windows once for the %zu targets", open);
-		ret = stage_shared(ctx, first, &s);
+		ret = stage_shared(ctx, first, &s, s.ntfs_in_target ? runs[0].sink : NULL);
 	}
 	if (!ret)
 		stream_all(ctx, runs, n);

@@ -69,6 +69,25 @@ write_args=(write --quiet --seed 7 --tmpdir "$STAGE" "$wim" "$img")
 nospace='No space left on device$'
 eio='Input/output error$'
 
+# --- an image file's Windows partition built in it (tests/inplace.t) ---
+# the test build: its hook turns building in place off for the sections
+# after this, whose faults are those of the stream into the target
+WINTOGO=$WINTOGO_TEST
+faulty FAULT_CALL=fallocate FAULT_PATH="$img.partial" FAULT_ERRNO=EOPNOTSUPP -- "${write_args[@]}"
+is "$RC" 0 "a file system without FALLOC_FL_INSERT_RANGE: the write stages and copies instead"
+[ "$RC" -eq 0 ] || diag "$ERR"
+check "the fault was made" test -s "$TMP/fault.log"
+run_wintogo verify "$img"
+is "$RC" 0 "and the image verifies"
+clean
+fails_cleanly "fallocate ENOSPC when Windows is moved to its place" \
+	"^wintogo: cannot make room for the partitions before the Windows partition in '$img\\.partial': $nospace" \
+	FAULT_CALL=fallocate FAULT_PATH="$img.partial" FAULT_ERRNO=ENOSPC FAULT_NTH=2 -- "${write_args[@]}"
+fails_cleanly "pwrite EIO on the target while Windows is applied in it" \
+	"^wintogo: cannot apply the image from '$wim': NTFS-3G failed to write '$img\\.partial' \\(the last system error: .*\\); check the file system it is on" \
+	FAULT_CALL=pwrite FAULT_PATH="$img.partial" FAULT_ERRNO=EIO -- "${write_args[@]}"
+export WINTOGO_TEST_NO_BUILD_IN_PLACE=1
+
 # --- the target's .partial ---
 fails_cleanly "pwrite EIO on the target" "^wintogo: cannot write '$img\\.partial': $eio" \
 	FAULT_CALL=pwrite FAULT_PATH="$img.partial" FAULT_ERRNO=EIO -- "${write_args[@]}"

@@ -9,6 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 need_fixtures
 write_dirs
+# The image files here stand for sticks: their Windows partition is staged
+# and streamed as a disk's is, not built in the file (tests/inplace.t).
+export WINTOGO_TEST_NO_BUILD_IN_PLACE=1
 MIB=1048576
 THRESHOLD=$MIB   # write --fill-gaps's default (WRITE_FILL_GAPS_DEFAULT)
 

@@ -83,7 +83,8 @@ is "$RC" 0 "a NAME.utm.partial that is a symlink does not stop vm"
 is "$(ls "$TMP/elsewhere"):$(cat "$TMP/elsewhere/victim")" "victim:keep me" "and the folder it points to is untouched"
 check "the bundle is a new folder, not the symlink" test -d "$TMP/utm/Link.utm" -a ! -L "$TMP/utm/Link.utm"
 mkdir "$TMP/utm/Busy.utm.partial"
-flock "$TMP/utm/Busy.utm.partial" sleep 60 &
+# (its output elsewhere: prove waits for whatever holds the test's stdout)
+flock "$TMP/utm/Busy.utm.partial" sleep 60 </dev/null >/dev/null 2>&1 &
 holder=$!
 for _ in $(seq 50); do
 	grep -q FLOCK /proc/locks && flock -n "$TMP/utm/Busy.utm.partial" true || break
@@ -94,7 +95,8 @@ refuses "a NAME.utm.partial another run holds is refused" \
 	vm --utm "$TMP/utm" --vm-name Busy "$TMP/x64.img" "$TMP/busy.qcow2"
 check "before the disk is written" test ! -e "$TMP/busy.qcow2"
 check "and the held .partial is left alone" test -d "$TMP/utm/Busy.utm.partial"
-kill "$holder"
+pkill -P "$holder" sleep  # flock's child holds the lock
+kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
 
 # --- another file system: no hard link, a copy ---

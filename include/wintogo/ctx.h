@@ -48,6 +48,7 @@ struct wtg_test_hooks {
 	const char *proc_root;     /* instead of /proc */
 	const char *write_trace;   /* a file that gets "offset length what" per write */
 	const char *udev_rules_dir; /* automount.h's rule goes here, udisks or not */
+	bool no_build_in_place;    /* an image file's Windows staged and copied */
 	bool corrupt;              /* flip byte corrupt_offset of the disk on its */
 	uint64_t corrupt_offset;   /* way to the target, after it is hashed */
 	bool stage_headroom_set;   /* the tight stage is the image's file bytes */

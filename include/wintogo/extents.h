@@ -33,6 +33,8 @@ struct extent {
 	uint64_t src_offset;   /* in that file */
 	const char *what;      /* "gpt", "esp", "windows": for messages */
 	bool unhashed;         /* sent, then overwritten after the stream */
+	bool in_place;         /* already where it goes: its file is the target */
+	                       /* (built there, write.c); hashed, not written */
 };
 
 struct extent_list {
@@ -46,6 +48,10 @@ struct extent_list {
  * target_offset.  The file stays owned by the caller. */
 int extents_add_file(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t target_offset, uint64_t length,
 		     const char *what);
+
+/* The same for fd's bytes [src_offset, src_offset + length). */
+int extents_add_file_from(struct wtg_ctx *ctx, struct extent_list *list, int fd, uint64_t src_offset,
+			  uint64_t target_offset, uint64_t length, const char *what);
 
 /* Adds one extent as it is. */
 void extents_append(struct extent_list *list, const struct extent *e);

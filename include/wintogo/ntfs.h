@@ -14,6 +14,7 @@
 
 #include "wintogo/ctx.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "wintogo/progress.h"
@@ -29,6 +30,8 @@ struct ntfs_request {
 	uint64_t tight_bytes;      /* 0: formatted at bytes; else at tight_bytes, */
 	                           /* applied, then grown to bytes */
 	const char *label;         /* NULL: "Windows" */
+	bool in_target;            /* path is the target's own file (locked, ours): */
+	                           /* emptied and sized, never created nor removed */
 };
 
 /* Makes the sparse file and formats it, empty, at bytes (write --vhdx's

@@ -84,6 +84,17 @@ enum sink_kind { SINK_RAW_FILE, SINK_QCOW2, SINK_BLOCK_DEVICE, SINK_VHDX, SINK_V
 uint64_t sink_vhdx_file_bytes(uint64_t disk_bytes, uint32_t block_size, unsigned logical_sector);
 
 extern const struct sink_ops sink_raw_ops;
+
+/* A raw image file's partition built in the file itself, not staged and
+ * copied: where the file system can insert room at a file's start
+ * (fallocate FALLOC_FL_INSERT_RANGE: ext4, XFS; offset a multiple of its
+ * block size), returns the .partial's name (still all holes), for the
+ * partition to be built in at its start; else (another sink, tmpfs,
+ * btrfs, NFS) NULL.  sink_raw_place then moves what was built
+ * to offset, inserting the room before it, and gives the file the disk's
+ * size; the partition's extents are then in_place (extents.h). */
+const char *sink_raw_build_in_place(struct sink *sink, uint64_t offset);
+int sink_raw_place(struct sink *sink, uint64_t offset);
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;
 extern const struct sink_ops sink_vhdx_ops;

@@ -110,11 +110,11 @@ struct WIMStruct *wim_source_handle(struct wim_source *source);
 int wim_error(struct wtg_ctx *ctx, int wimlib_code, const char *path, const char *action);
 
 /* wim_error for applying the image from path onto target, a file of
- * target_bytes (the Windows partition in the stage), with errnum the errno
- * of the failed wimlib call: wimlib says only "NTFS-3G encountered an
- * error (check errno)", so the errno decides (ENOSPC: -WTG_ERR_NO_SPACE,
- * "the stage is full"). */
+ * target_bytes (the Windows partition in the stage, or in_target the image
+ * file being written), with errnum the errno of the failed wimlib call:
+ * wimlib says only "NTFS-3G encountered an error (check errno)", so the
+ * errno decides (ENOSPC: -WTG_ERR_NO_SPACE, "the stage is full"). */
 int wim_apply_error(struct wtg_ctx *ctx, int wimlib_code, int errnum, const char *path,
-		    const char *target, uint64_t target_bytes);
+		    const char *target, uint64_t target_bytes, bool in_target);
 
 #endif

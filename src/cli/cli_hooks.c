@@ -19,6 +19,7 @@ void cli_test_hooks(struct wtg_ctx *ctx)
 		.proc_root = getenv("WINTOGO_PROC_ROOT"),
 		.write_trace = getenv("WINTOGO_WRITE_TRACE"),
 		.udev_rules_dir = getenv("WINTOGO_UDEV_RULES_DIR"),
+		.no_build_in_place = getenv("WINTOGO_TEST_NO_BUILD_IN_PLACE") != NULL,
 	};
 	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
 	const char *headroom = getenv("WINTOGO_TEST_STAGE_HEADROOM");

@@ -210,6 +210,7 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 		const struct stream_block *sb = &job.blocks[pb->index];
 		const struct extent *e = &list->items[sb->extent];
 		uint64_t offset = e->offset + sb->pos;
+		bool write;
 
 		extents_started(sink, list, &next_extent, sb->extent);
 		if (pb->ret < 0) {
@@ -218,8 +219,7 @@ int sink_write_all(struct sink *sink, const struct extent_list *list,
 		}
 		if (pb->hashed)
 			memcpy(blocks_add(blocks, offset, pb->length, e->what)->sha256, pb->sha256, SHA256_BYTES);
-		bool write = !e->in_place;
-
+		write = !e->in_place;
 		if (sink->corrupt && sink->corrupt_at >= offset && sink->corrupt_at - offset < pb->length) {
 			pb->data[sink->corrupt_at - offset] ^= 0xff;
 			sink->corrupt = false;

@@ -66,25 +66,26 @@ static void raw_abort(struct sink *sink)
 	sink->priv = NULL;
 }
 
-const char *sink_raw_build_in_place(struct sink *sink, uint64_t offset)
+int sink_raw_build_in_place(struct sink *sink, uint64_t offset, const char **path_ret)
 {
 	struct outfile *out = sink->priv;
 	bool ok;
 	int fd;
 
+	*path_ret = NULL;
 	if (sink->ops != &sink_raw_ops || !out || !offset)
-		return NULL;
+		return 0;
 	fd = out->fd;
 	/* tried on the .partial itself, still all holes: one block, the room
 	 * inserted before it, then holes of the disk's size again */
 	ok = ftruncate(fd, 0) == 0 && ftruncate(fd, 4096) == 0 &&
 	     fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)offset) == 0;
-	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)sink->size) < 0) {
-		log_syserr(sink->ctx, errno, "cannot make '%s' %llu bytes long", out->partial,
-			   (unsigned long long)sink->size);
-		return NULL;
-	}
-	return ok ? out->partial : NULL;
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)sink->size) < 0)
+		return log_syserr(sink->ctx, errno, "cannot make '%s' %llu bytes long", out->partial,
+				  (unsigned long long)sink->size);
+	if (ok)
+		*path_ret = out->partial;
+	return 0;
 }
 
 int sink_raw_place(struct sink *sink, uint64_t offset)

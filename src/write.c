@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wintogo/automount.h"
 #include "wintogo/bcd.h"
 #include "wintogo/bcd_vhdx.h"
 #include "wintogo/biosboot.h"
@@ -28,7 +29,6 @@
 #include "wintogo/outfile.h"
 #include "wintogo/sink.h"
 #include "wintogo/stage.h"
-#include "wintogo/automount.h"
 #include "wintogo/unmount.h"
 #include "wintogo/util.h"
 #include "wintogo/verify.h"
@@ -1377,20 +1377,22 @@ static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
  * reads it to hash it.  Not for --vhdx (the host holds a file built
  * elsewhere), a VM partition (built after Windows) or several targets
  * (they share one stage); a test build can turn it off. */
-static void build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct staged *s)
+static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct staged *s)
 {
 	const struct write_job *job = r->t->job;
 	const char *path;
+	int ret;
 
 	if (job->device || job->opt.sink_kind != SINK_RAW_FILE || job->opt.vhdx.mode || job->layout.vm.sectors ||
 	    ctx->hooks.no_build_in_place)
-		return;
-	path = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS));
-	if (!path)
-		return;
+		return 0;
+	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS), &path);
+	if (ret < 0 || !path)
+		return ret;
 	free(s->ntfs);
 	s->ntfs = xstrdup(path);
 	s->ntfs_in_target = true;
+	return 0;
 }
 
 int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
@@ -1432,9 +1434,9 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 		goto out;
 	}
 	/* before the targets' stage names are made: they share s.ntfs */
-	if (n == 1)
-		build_in_target(ctx, &runs[0], &s);
-	ret = boot_files_extract(ctx, first->source, first->image.index, first->image.arch, s.dir, &s.boot);
+	ret = n == 1 ? build_in_target(ctx, &runs[0], &s) : 0;
+	if (!ret)
+		ret = boot_files_extract(ctx, first->source, first->image.index, first->image.arch, s.dir, &s.boot);
 	if (!ret && first->boot_managers.use_ex)
 		ret = boot_files_use_ex(ctx, &s.boot);
 	/* each target's table and ESP: its own GUIDs, named in its BCD */

@@ -88,12 +88,13 @@ extern const struct sink_ops sink_raw_ops;
 /* A raw image file's partition built in the file itself, not staged and
  * copied: where the file system can insert room at a file's start
  * (fallocate FALLOC_FL_INSERT_RANGE: ext4, XFS; offset a multiple of its
- * block size), returns the .partial's name (still all holes), for the
- * partition to be built in at its start; else (another sink, tmpfs,
- * btrfs, NFS) NULL.  sink_raw_place then moves what was built
+ * block size), *path_ret is the .partial's name (still all holes), for
+ * the partition to be built in at its start; else (another sink, tmpfs,
+ * btrfs, NFS) NULL.  Fails (logged) only when the .partial cannot be
+ * given its size again.  sink_raw_place then moves what was built
  * to offset, inserting the room before it, and gives the file the disk's
  * size; the partition's extents are then in_place (extents.h). */
-const char *sink_raw_build_in_place(struct sink *sink, uint64_t offset);
+int sink_raw_build_in_place(struct sink *sink, uint64_t offset, const char **path_ret);
 int sink_raw_place(struct sink *sink, uint64_t offset);
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;

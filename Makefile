@@ -60,7 +60,7 @@ DEPS_TEST := perl fdisk gdisk wimtools libhivex-bin python3-hivex \
 	osslsigncode genisoimage libarchive-tools jq file \
 	groff-base man-db util-linux libwin-hivex-perl openssl strace chntpw \
 	libxml2-utils zip libvhdi-utils e2fsprogs mount bsdutils clang libclang-rt-14-dev \
-	zsh bash-completion tmux sbsigntool osslsigncode nasm seabios faketime
+	zsh bash-completion tmux sbsigntool osslsigncode nasm seabios faketime btrfs-progs xfsprogs
 DEPS := $(DEPS_BUILD) $(DEPS_RUN) $(DEPS_TEST)
 
 # libFuzzer targets, one per parser of untrusted bytes (tests/fuzz/README):

@@ -74,7 +74,7 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight
 /* The target's own file, emptied and made bytes long (sparse). */
 static int resize_target(struct wtg_ctx *ctx, const char *path, uint64_t bytes)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), ret = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;  /* may be /proc/self/fd/N */
 
 	if (fd < 0)
 		return log_syserr(ctx, errno, "cannot open '%s'", path);

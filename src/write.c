@@ -586,6 +586,7 @@ struct staged {
 	struct boot_files boot;
 	bool shared;
 	bool ntfs_in_target;     /* ntfs is the target's .partial (sink_raw.h) */
+	char *ntfs_built_at;     /* where it is built, if not there: beside it */
 };
 
 /* The partition table's stage: the GPT, or the MBR with its boot code. */
@@ -1039,6 +1040,7 @@ static void staged_release(struct staged *s)
 	free(s->gpt);
 	free(s->esp);
 	free(s->ntfs);
+	free(s->ntfs_built_at);
 	free(s->bcd);
 	free(s->bios_bcd);
 	free(s->vm);
@@ -1211,7 +1213,12 @@ static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct stage
 			.in_target = s->ntfs_in_target,
 		};
 
-		if (!job->opt.full_stage && !job->opt.vhdx.mode)
+		if (s->ntfs_built_at)
+			req.path = s->ntfs_built_at;
+
+		/* not in the unnamed file beside an image (sink_raw.h): ntfsresize
+		 * checks a volume's mount state by its name, and refuses */
+		if (!job->opt.full_stage && !job->opt.vhdx.mode && !s->ntfs_built_at)
 			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
 							   req.bytes);
 		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, s) : ntfs_build(ctx, &req);
@@ -1372,25 +1379,28 @@ static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
 }
 
 /* An image file's Windows partition is built in the file itself where its
- * file system can insert the room before it (sink_raw_build_in_place):
- * nothing is staged, copied, or deleted afterwards, and the stream only
- * reads it to hash it.  Not for --vhdx (the host holds a file built
+ * file system can insert the room before it, or beside it where it can
+ * share the blocks into it (sink_raw_build_in_place): nothing is staged,
+ * copied, or deleted afterwards, and the stream only reads it to hash it.  Not for --vhdx (the host holds a file built
  * elsewhere), a VM partition (built after Windows) or several targets
  * (they share one stage); a test build can turn it off. */
 static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct staged *s)
 {
 	const struct write_job *job = r->t->job;
-	const char *path;
+	const char *path, *partial;
 	int ret;
 
 	if (job->device || job->opt.sink_kind != SINK_RAW_FILE || job->opt.vhdx.mode || job->layout.vm.sectors ||
 	    ctx->hooks.no_build_in_place)
 		return 0;
-	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS), &path);
+	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS),
+				      layout_bytes(&job->layout, PART_WINDOWS), &path, &partial);
 	if (ret < 0 || !path)
 		return ret;
+	/* the extents are read from the .partial, once it is in place */
 	free(s->ntfs);
-	s->ntfs = xstrdup(path);
+	s->ntfs = xstrdup(partial);
+	s->ntfs_built_at = strcmp(path, partial) ? xstrdup(path) : NULL;
 	s->ntfs_in_target = true;
 	return 0;
 }

@@ -4,7 +4,7 @@
 # to its offset: sink_raw.c), where the file system can insert ranges
 # (ext4, XFS), instead of being staged and copied.  Under one fixed clock
 # (faketime) the image built in place is the copied one byte for byte
-# (cmp), GPT and MBR; the trace shows the Windows partition's extents as
+# (cmp), GPT and MBR, on ext4, XFS and btrfs (reflinked there); the trace shows the Windows partition's extents as
 # in place, one increasing sequence with the rest; nothing of Windows goes
 # through the stage; and on tmpfs, which cannot insert ranges, the copy is
 # what runs.  sfdisk, sgdisk, fsck.fat, ntfs-3g against wimapply and
@@ -73,13 +73,42 @@ else
 fi
 check "nothing is left in the stage" no_leftovers "$STAGE"
 
-# tmpfs cannot insert ranges: the Windows partition is staged and copied
+# as root, other file systems: tmpfs cannot insert ranges nor share
+# blocks (staged and copied); btrfs cannot insert but shares (built in an
+# unnamed file beside the image, FICLONERANGE, at full size: ntfsresize
+# needs a name); XFS inserts
 SHM=$TMP/tmpfs
-mkdir -p "$SHM"
+mkdir -p "$SHM" "$TMP/btrfs" "$TMP/xfs"
 if [ "$(id -u)" -ne 0 ] || ! mount -t tmpfs -o size=1g tmpfs "$SHM" 2>/dev/null; then
 	skip_all "needs root to mount a tmpfs"
 fi
-trap 'umount "$SHM"; rm -rf "$TMP"' EXIT
+trap 'umount "$SHM" "$TMP/btrfs" "$TMP/xfs" 2>/dev/null; rm -rf "$TMP"' EXIT
+# on_fs KIND MKFS...: a file system of KIND in a loop-mounted file at
+# $TMP/KIND, an image written to it in place and staged, compared
+on_fs() {
+	local kind=$1 mnt=$TMP/$1
+	shift
+	truncate -s 2G "$TMP/$kind.fs"
+	if ! command -v "$1" >/dev/null || ! "$@" "$TMP/$kind.fs" >/dev/null 2>&1 ||
+		! mount -o loop "$TMP/$kind.fs" "$mnt" 2>/dev/null; then
+		skip "no $kind here"; skip "-"; skip "-"; skip "-"
+		return
+	fi
+	WINTOGO_WRITE_TRACE=$TMP/$kind.trace faketime -f '@2026-01-01 00:00:00 x0' "$WINTOGO" write --quiet --seed 13 \
+		--tmpdir "$STAGE" "$FIXTURES/x64.wim" "$mnt/place.img"
+	is "$?" 0 "$kind: the write succeeds"
+	check "$kind: its Windows partition is in place" test "$(awk '$4 == "in-place"' "$TMP/$kind.trace" | grep -c '')" -gt 0
+	WINTOGO_TEST_NO_BUILD_IN_PLACE=1 faketime -f '@2026-01-01 00:00:00 x0' "$WINTOGO" write --quiet --seed 13 \
+		--tmpdir "$STAGE" "${stage_args[@]}" "$FIXTURES/x64.wim" "$mnt/copy.img"
+	check "$kind: the same bytes as staged and copied (cmp)" cmp "$mnt/place.img" "$mnt/copy.img"
+	run_wintogo verify "$mnt/place.img"
+	is "$RC" 0 "$kind: and it verifies"
+	umount "$mnt"
+}
+stage_args=(--stage full)
+on_fs btrfs mkfs.btrfs -q
+stage_args=()
+on_fs xfs mkfs.xfs -q
 WINTOGO_WRITE_TRACE=$TMP/shm.trace run_wintogo write --quiet --seed 13 --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$SHM/shm.img"
 is "$RC" 0 "a write onto tmpfs succeeds"
 [ "$RC" -eq 0 ] || diag "$ERR"

@@ -85,16 +85,21 @@ uint64_t sink_vhdx_file_bytes(uint64_t disk_bytes, uint32_t block_size, unsigned
 
 extern const struct sink_ops sink_raw_ops;
 
-/* A raw image file's partition built in the file itself, not staged and
- * copied: where the file system can insert room at a file's start
- * (fallocate FALLOC_FL_INSERT_RANGE: ext4, XFS; offset a multiple of its
- * block size), *path_ret is the .partial's name (still all holes), for
- * the partition to be built in at its start; else (another sink, tmpfs,
- * btrfs, NFS) NULL.  Fails (logged) only when the .partial cannot be
- * given its size again.  sink_raw_place then moves what was built
- * to offset, inserting the room before it, and gives the file the disk's
- * size; the partition's extents are then in_place (extents.h). */
-int sink_raw_build_in_place(struct sink *sink, uint64_t offset, const char **path_ret);
+/* A raw image file's partition built for the file without a stage and
+ * a copy of it.  Where the file system can insert room at a file's start
+ * (fallocate FALLOC_FL_INSERT_RANGE: ext4, XFS), *path_ret is the
+ * .partial's name (still all holes), the partition to be built at its
+ * start; else where it shares blocks between files (FICLONERANGE: btrfs,
+ * XFS; offset and length multiples of 64 KiB), it names an unnamed file
+ * of the same file system (/proc/self/fd/N, gone with the sink) to build
+ * it in; else (tmpfs, NFS, another sink) NULL.  Fails (logged) only when
+ * the .partial cannot be given its size again.  *partial_ret names the
+ * .partial.  sink_raw_place then puts what was built at offset (inserting
+ * the room before it, or sharing its blocks there) and gives the file the
+ * disk's size: the partition's extents are then read from the .partial,
+ * in_place (extents.h). */
+int sink_raw_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, const char **path_ret,
+			    const char **partial_ret);
 int sink_raw_place(struct sink *sink, uint64_t offset);
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;

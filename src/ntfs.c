@@ -16,6 +16,12 @@
 /* apply(): NTFS-3G could not write the tight volume; nothing logged */
 #define APPLY_NO_ROOM 1
 
+/* The file as messages name it. */
+static const char *shown(const struct ntfs_request *req)
+{
+	return req->shown_as ? req->shown_as : req->path;
+}
+
 /* -p/-H/-S: a file has no geometry, and without them the boot sector says
  * "hidden sectors 0", which Windows cannot boot from. */
 static int format_ntfs(struct wtg_ctx *ctx, const struct ntfs_request *req)
@@ -26,7 +32,7 @@ static int format_ntfs(struct wtg_ctx *ctx, const struct ntfs_request *req)
 	int fd = open(req->path, O_RDWR | O_CLOEXEC), ret;
 
 	if (fd < 0)
-		return log_syserr(ctx, errno, "cannot open '%s' to format the Windows partition", req->path);
+		return log_syserr(ctx, errno, "cannot open '%s' to format the Windows partition", shown(req));
 	snprintf(start, sizeof(start), "%llu", (unsigned long long)req->start_sector);
 	snprintf(sector, sizeof(sector), "%u", req->sector_size);
 	ret = run_program(ctx, "formatting the Windows partition", argv, NULL, fd);
@@ -67,19 +73,19 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight
 	if (err && tight && (err == WIMLIB_ERR_NTFS_3G || err == WIMLIB_ERR_WRITE))
 		return APPLY_NO_ROOM;
 	if (err)
-		return wim_apply_error(ctx, err, errnum, wim_path, req->path, req->bytes, req->in_target);
+		return wim_apply_error(ctx, err, errnum, wim_path, shown(req), req->bytes, req->in_target);
 	return 0;
 }
 
 /* The target's own file, emptied and made bytes long (sparse). */
-static int resize_target(struct wtg_ctx *ctx, const char *path, uint64_t bytes)
+static int resize_target(struct wtg_ctx *ctx, const char *path, const char *name, uint64_t bytes)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;  /* may be /proc/self/fd/N */
 
 	if (fd < 0)
-		return log_syserr(ctx, errno, "cannot open '%s'", path);
+		return log_syserr(ctx, errno, "cannot open '%s'", name);
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)bytes) < 0)
-		ret = log_syserr(ctx, errno, "cannot make '%s' %llu bytes long", path, (unsigned long long)bytes);
+		ret = log_syserr(ctx, errno, "cannot make '%s' %llu bytes long", name, (unsigned long long)bytes);
 	close(fd);
 	return ret;
 }
@@ -87,7 +93,7 @@ static int resize_target(struct wtg_ctx *ctx, const char *path, uint64_t bytes)
 /* The sparse file of bytes, formatted. */
 static int make_empty_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes)
 {
-	int ret = req->in_target ? resize_target(ctx, req->path, bytes) : stage_make_file(ctx, req->path, bytes);
+	int ret = req->in_target ? resize_target(ctx, req->path, shown(req), bytes) : stage_make_file(ctx, req->path, bytes);
 
 	return ret ? ret : format_ntfs(ctx, req);
 }

@@ -1213,8 +1213,10 @@ static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct stage
 			.in_target = s->ntfs_in_target,
 		};
 
-		if (s->ntfs_built_at)
+		if (s->ntfs_built_at) {
 			req.path = s->ntfs_built_at;
+			req.shown_as = s->ntfs;  /* the image it is built for */
+		}
 
 		/* not in the unnamed file beside an image (sink_raw.h): ntfsresize
 		 * checks a volume's mount state by its name, and refuses */

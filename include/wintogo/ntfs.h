@@ -32,6 +32,7 @@ struct ntfs_request {
 	const char *label;         /* NULL: "Windows" */
 	bool in_target;            /* path is the target's own file (locked, ours): */
 	                           /* emptied and sized, never created nor removed */
+	const char *shown_as;      /* in messages, if not path (a /proc/self/fd name) */
 };
 
 /* Makes the sparse file and formats it, empty, at bytes (write --vhdx's

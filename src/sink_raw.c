@@ -97,36 +97,67 @@ static int restore_size(struct sink *sink, struct outfile *out)
 	return 0;
 }
 
-/* Tried on the .partial itself, still all holes: one block, the room
- * inserted before it; then holes of the disk's size again. */
-static bool can_insert(struct outfile *out, uint64_t offset)
+/* Tried on fd, a file of no data: one block, the room inserted before
+ * it (the caller makes it what it was again). */
+static bool can_insert(int fd, uint64_t offset)
 {
-	return ftruncate(out->fd, 0) == 0 && ftruncate(out->fd, 4096) == 0 &&
-	       fallocate(out->fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)offset) == 0;
+	return ftruncate(fd, 0) == 0 && ftruncate(fd, 4096) == 0 &&
+	       fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)offset) == 0;
 }
 
-/* An unnamed file beside the .partial whose first block can be shared
- * into it; -1 where not (another file system, no O_TMPFILE, no reflinks). */
-static int clonable_beside(struct outfile *out)
+/* An unnamed file of the folder of path. */
+static int unnamed_beside(const char *path)
 {
-	static const char block[CLONE_ALIGN];
-	char *dir = xstrdup(out->partial), *slash = strrchr(dir, '/');
-	struct file_clone_range probe = { .src_length = CLONE_ALIGN };
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 	int fd;
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = '\0';
 	fd = open(slash ? dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	free(dir);
+	return fd;
+}
+
+/* An unnamed file beside path whose first block can be shared into
+ * dest_fd (at its start, which the caller makes what it was again); -1
+ * where not (another file system, no O_TMPFILE, no reflinks). */
+static int clonable_beside(const char *path, int dest_fd)
+{
+	static const char block[CLONE_ALIGN];
+	struct file_clone_range probe = { .src_length = CLONE_ALIGN };
+	int fd = unnamed_beside(path);
+
 	if (fd < 0)
 		return -1;
 	probe.src_fd = fd;
-	if (pwrite_all(fd, block, sizeof(block), 0) < 0 || ioctl(out->fd, FICLONERANGE, &probe) < 0 ||
+	if (pwrite_all(fd, block, sizeof(block), 0) < 0 || ioctl(dest_fd, FICLONERANGE, &probe) < 0 ||
 	    ftruncate(fd, 0) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static bool clone_aligned(uint64_t offset, uint64_t length)
+{
+	return offset % CLONE_ALIGN == 0 && length % CLONE_ALIGN == 0;
+}
+
+bool sink_raw_builds_in_place(const char *target, uint64_t offset, uint64_t length)
+{
+	int fd = unnamed_beside(target), beside = -1;
+	bool yes;
+
+	if (fd < 0)
+		return false;
+	yes = can_insert(fd, offset);
+	if (!yes && clone_aligned(offset, length))
+		beside = clonable_beside(target, fd);
+	yes |= beside >= 0;
+	if (beside >= 0)
+		close(beside);
+	close(fd);
+	return yes;
 }
 
 int sink_raw_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, const char **path_ret,
@@ -142,9 +173,9 @@ int sink_raw_build_in_place(struct sink *sink, uint64_t offset, uint64_t length,
 		return 0;
 	out = &raw->out;
 	*partial_ret = out->partial;
-	inserts = can_insert(out, offset);
-	if (!inserts && offset % CLONE_ALIGN == 0 && length % CLONE_ALIGN == 0)
-		raw->beside_fd = clonable_beside(out);
+	inserts = can_insert(out->fd, offset);
+	if (!inserts && clone_aligned(offset, length))
+		raw->beside_fd = clonable_beside(out->partial, out->fd);
 	ret = restore_size(sink, out);
 	if (ret < 0)
 		return ret;

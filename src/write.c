@@ -1070,6 +1070,16 @@ static char *dir_of(const char *path)
 	return slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
 }
 
+/* Whether an image file's Windows partition may be built in it
+ * (build_in_target, when its file system lets it): not for --vhdx (the
+ * host holds a file built elsewhere), a VM partition (built after
+ * Windows) or disks; a test build can turn it off. */
+static bool may_build_in_target(const struct wtg_ctx *ctx, const struct write_job *job)
+{
+	return !job->device && job->opt.sink_kind == SINK_RAW_FILE && !job->opt.vhdx.mode && !job->layout.vm.sectors &&
+	       !ctx->hooks.no_build_in_place;
+}
+
 /* What the stage holds, and what an image file takes (both sparse: the
  * data, not the disk's size): the image's files, a tenth more for what
  * NTFS adds, the ESP, and some room.  One estimate for both messages. */
@@ -1089,11 +1099,18 @@ static uint64_t space_needed(const struct write_job *job)
 /* Before the first byte is staged: room for the stage (and an ISO's
  * install image, copied into it first) and for an image file's data, on
  * one file system or two. */
-static int check_space(struct wtg_ctx *ctx, const struct write_job *job, bool with_stage)
+static int check_space(struct wtg_ctx *ctx, const struct write_job *job, bool with_stage, bool alone)
 {
 	uint64_t fetch = job->input ? source_fetch_bytes(job->input) : 0, data = space_needed(job), avail;
+	/* an image file whose Windows partition is built in it: the stage
+	 * holds only the ESP and the table */
+	bool in_place = with_stage && alone && may_build_in_target(ctx, job) &&
+			sink_raw_builds_in_place(job->opt.target, layout_offset(&job->layout, PART_WINDOWS),
+						 layout_bytes(&job->layout, PART_WINDOWS));
+	uint64_t stage = in_place ? layout_bytes(&job->layout, PART_ESP) + STAGE_SLACK : data;
 	char *dir = job->device ? NULL : dir_of(job->opt.target);
 	char need_text[SIZE_TEXT_MAX], each_text[SIZE_TEXT_MAX], avail_text[SIZE_TEXT_MAX];
+	char stage_text[SIZE_TEXT_MAX];
 	struct stat stage_sb, target_sb;
 	struct statvfs vfs;
 	int ret = 0;
@@ -1105,13 +1122,20 @@ static int check_space(struct wtg_ctx *ctx, const struct write_job *job, bool wi
 	if (dir && stat(dir, &target_sb) == 0 && stat(job->stage_parent, &stage_sb) == 0 &&
 	    target_sb.st_dev == stage_sb.st_dev) {
 		/* one file system holds both */
-		if (statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < fetch + 2 * data)
-			ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space in '%s' for the stage and '%s': %s needed (%s for each), %s free; give another directory with --tmpdir, or write the image elsewhere",
-					dir, job->opt.target, format_size(fetch + 2 * data, need_text),
-					format_size(data, each_text), format_size(avail, avail_text));
+		if (statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < fetch + stage + data) {
+			if (in_place)
+				ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space in '%s' for the stage and '%s': %s needed (%s for the image, %s for the stage), %s free; give another directory with --tmpdir, or write the image elsewhere",
+						dir, job->opt.target, format_size(fetch + stage + data, need_text),
+						format_size(data, each_text), format_size(fetch + stage, stage_text),
+						format_size(avail, avail_text));
+			else
+				ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space in '%s' for the stage and '%s': %s needed (%s for each), %s free; give another directory with --tmpdir, or write the image elsewhere",
+						dir, job->opt.target, format_size(fetch + 2 * data, need_text),
+						format_size(data, each_text), format_size(avail, avail_text));
+		}
 		goto out;
 	}
-	ret = stage_check_space(ctx, job->stage_parent, fetch + data);
+	ret = stage_check_space(ctx, job->stage_parent, fetch + stage);
 target:
 	if (!ret && dir && statvfs(dir, &vfs) == 0 && (avail = (uint64_t)vfs.f_bavail * vfs.f_frsize) < data)
 		ret = log_error(ctx, WTG_ERR_NO_SPACE, "not enough space for '%s' in '%s': %s needed, %s free; free some space, or write the image elsewhere",
@@ -1383,17 +1407,16 @@ static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
 /* An image file's Windows partition is built in the file itself where its
  * file system can insert the room before it, or beside it where it can
  * share the blocks into it (sink_raw_build_in_place): nothing is staged,
- * copied, or deleted afterwards, and the stream only reads it to hash it.  Not for --vhdx (the host holds a file built
- * elsewhere), a VM partition (built after Windows) or several targets
- * (they share one stage); a test build can turn it off. */
+ * copied, or deleted afterwards, and the stream only reads it to hash it.
+ * Not with several targets (they share one stage), nor where
+ * may_build_in_target says not. */
 static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct staged *s)
 {
 	const struct write_job *job = r->t->job;
 	const char *path, *partial;
 	int ret;
 
-	if (job->device || job->opt.sink_kind != SINK_RAW_FILE || job->opt.vhdx.mode || job->layout.vm.sectors ||
-	    ctx->hooks.no_build_in_place)
+	if (!may_build_in_target(ctx, job))
 		return 0;
 	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS),
 				      layout_bytes(&job->layout, PART_WINDOWS), &path, &partial);
@@ -1421,9 +1444,9 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 		targets[i].ret = 0;
 	ret = first->check_source ? check_source(ctx, first) : 0;
 	if (!ret)
-		ret = check_space(targets[0].ctx, first, true);
+		ret = check_space(targets[0].ctx, first, true, n == 1);
 	for (size_t i = 1; i < n && !ret; i++)
-		targets[i].ret = check_space(targets[i].ctx, targets[i].job, false);
+		targets[i].ret = check_space(targets[i].ctx, targets[i].job, false, false);
 	if (!ret && first->input)
 		ret = source_fetch(ctx, first->input);
 	if (!ret)

@@ -87,8 +87,17 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/small" "$TMP/small2" &&
 	need=$(jq -r .error.message <<<"$OUT" | sed -n 's/.*: \([0-9.]* MiB\) needed.*/\1/p')
 	like "$(jq -r .error.message <<<"$OUT")" "not enough space for '$TMP/small/a.img' in '$TMP/small': [0-9.]+ MiB needed, 300.0 MiB free" \
 		"saying how much is needed and free"
-	fails_json "a stage without room" no-space 1 write --json --yes --tmpdir "$TMP/small" "$wim" "$OUTDIR/nospace.img"
+	# (the image staged and copied: built in the image file, the stage
+	# would hold only the ESP and the table)
+	WINTOGO_TEST_NO_BUILD_IN_PLACE=1 fails_json "a stage without room" no-space 1 \
+		write --json --yes --tmpdir "$TMP/small" "$wim" "$OUTDIR/nospace.img"
 	like "$(jq -r .error.message <<<"$OUT")" "to stage in '$TMP/small': $need needed" "with the same estimate ($need)"
+	esp_mib=$("$WINTOGO" write --dry-run --json "$wim" "$OUTDIR/nospace.img" | head -1 |
+		jq '.plan.partitions[] | select(.role == "esp") | .size / 1048576')
+	fails_json "a stage without room for the ESP, Windows built in the image file" no-space 1 \
+		write --json --yes --tmpdir "$TMP/small" "$wim" "$OUTDIR/nospace.img"
+	like "$(jq -r .error.message <<<"$OUT")" "to stage in '$TMP/small': $((esp_mib + 64)).0 MiB needed" \
+		"its estimate is the ESP's $esp_mib MiB and 64 MiB, not the Windows partition"
 	fails_json "stage and image on one file system without room for both" no-space 1 \
 		write --json --yes --tmpdir "$TMP/small" "$wim" "$TMP/small/a.img"
 	like "$(jq -r .error.message <<<"$OUT")" "for the stage and '$TMP/small/a.img': .* needed \\($need for each\\)" \
@@ -96,7 +105,7 @@ if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/small" "$TMP/small2" &&
 	check "and nothing is left behind" no_leftovers "$TMP/small" "$STAGE"
 	umount "$TMP/small"
 else
-	for _ in 1 2 3 4 5 6 7 8 9 10; do skip "not root, or no tmpfs"; done
+	for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do skip "not root, or no tmpfs"; done
 fi
 
 # --- a signal: the work stops, cleans up and says interrupted ---

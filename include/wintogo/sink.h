@@ -100,6 +100,10 @@ extern const struct sink_ops sink_raw_ops;
  * in_place (extents.h). */
 int sink_raw_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, const char **path_ret,
 			    const char **partial_ret);
+/* Whether sink_raw_build_in_place will find a way for an image file at
+ * target, asked before it exists (an unnamed file of its folder is tried):
+ * the stage then needs no room for the partition. */
+bool sink_raw_builds_in_place(const char *target, uint64_t offset, uint64_t length);
 int sink_raw_place(struct sink *sink, uint64_t offset);
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;

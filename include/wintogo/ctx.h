@@ -46,7 +46,7 @@ struct wtg_test_hooks {
 	const char *sysfs_root;    /* instead of /sys */
 	const char *dev_root;      /* instead of /dev */
 	const char *proc_root;     /* instead of /proc */
-	const char *write_trace;   /* a file that gets "offset length what" per write */
+	const char *write_trace;   /* a file that gets "offset length what[ in-place]" per extent */
 	const char *udev_rules_dir; /* automount.h's rule goes here, udisks or not */
 	bool no_build_in_place;    /* an image file's Windows staged and copied */
 	bool corrupt;              /* flip byte corrupt_offset of the disk on its */

@@ -272,6 +272,21 @@ static int check_device_access(struct wtg_ctx *ctx, const char *path)
 	return log_syserr(ctx, errno, "cannot open %s to write it", path);
 }
 
+/* Whether a new file at path would be made in /dev (its folder, links
+ * and ".." resolved): a mistyped device would become a file in RAM
+ * (devtmpfs).  /dev/shm is the RAM file system meant for files. */
+static bool in_dev(const char *path)
+{
+	char *dir = dir_of(path), *real = realpath(dir, NULL);
+	const char *p = real ? real : dir;
+	bool yes = (!strcmp(p, "/dev") || !strncmp(p, "/dev/", 5)) && strcmp(p, "/dev/shm") &&
+		   strncmp(p, "/dev/shm/", 9);
+
+	free(real);
+	free(dir);
+	return yes;
+}
+
 /* Refusals that need nothing but the target's name (and, for a disk,
  * what the system knows of it), all before the plan is printed. */
 static int check_target(struct wtg_ctx *ctx, struct write_job *job)
@@ -279,14 +294,15 @@ static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 	const struct write_options *opt = &job->opt;
 	struct stat sb;
 	bool exists = stat(opt->target, &sb) == 0;
+	int stat_errno = exists ? 0 : errno;
 	bool disk = exists && S_ISBLK(sb.st_mode);
 	int ret;
 
-	if (!exists && errno == ENOENT && !strncmp(opt->target, "/dev/", 5))
+	if (stat_errno == ENOENT && in_dev(opt->target))
 		return log_error(ctx, WTG_ERR_NOT_FOUND, "'%s' does not exist; to write a disk, give its device (see `wintogo list`)",
 				 opt->target);
-	if (!exists && errno != ENOENT && errno != ENOTDIR)
-		return log_syserr(ctx, errno, "cannot look at '%s'", opt->target);
+	if (!exists && stat_errno != ENOENT && stat_errno != ENOTDIR)
+		return log_syserr(ctx, stat_errno, "cannot look at '%s'", opt->target);
 	if (exists && S_ISDIR(sb.st_mode))
 		return log_error(ctx, WTG_ERR_TARGET_INVALID, "'%s' is a directory; give the name of the disk image to write",
 				 opt->target);

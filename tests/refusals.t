@@ -113,6 +113,27 @@ check "nodir was not created" test ! -e nodir
 refuses "a file where the folder should be" "'src.img/a.img': 'src.img' is not a folder" \
 	write --tmpdir "$STAGE" "$WIM" src.img/a.img
 cd - >/dev/null || exit 1
+
+# --- under /dev: never a new file, but in /dev/shm (RAM, for files) ---
+refuses "a device that does not exist is refused" \
+	"^wintogo: '/dev/wintogo-no-such-disk' does not exist; to write a disk, give its device" \
+	write --yes --tmpdir "$STAGE" "$WIM" /dev/wintogo-no-such-disk
+check "and nothing was made there" test ! -e /dev/wintogo-no-such-disk
+refuses "nor through /dev/shm/.." "^wintogo: '/dev/shm/../wintogo-no-such-disk' does not exist; to write a disk" \
+	write --yes --tmpdir "$STAGE" "$WIM" /dev/shm/../wintogo-no-such-disk
+(cd /dev && refuses "nor by a name relative to /dev" "^wintogo: 'wintogo-no-such-disk' does not exist; to write a disk" \
+	write --yes --tmpdir "$STAGE" "$WIM" wintogo-no-such-disk)
+check "and nothing was made" test ! -e /dev/wintogo-no-such-disk
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+	SHMDIR=$(mktemp -d /dev/shm/wintogo-refusals.XXXXXX)
+	run_wintogo write --quiet --no-verify --tmpdir "$STAGE" "$WIM" "$SHMDIR/a.img"
+	is "$RC" 0 "an image file in /dev/shm is written"
+	[ "$RC" -eq 0 ] || diag "$ERR"
+	check "and sfdisk reads its GPT" sfdisk --json "$SHMDIR/a.img"
+	rm -rf "$SHMDIR"
+else
+	skip "no writable /dev/shm"; skip "-"
+fi
 check "no stage was left" no_leftovers "$STAGE"
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -121,8 +121,11 @@ refuses "a device that does not exist is refused" \
 check "and nothing was made there" test ! -e /dev/wintogo-no-such-disk
 refuses "nor through /dev/shm/.." "^wintogo: '/dev/shm/../wintogo-no-such-disk' does not exist; to write a disk" \
 	write --yes --tmpdir "$STAGE" "$WIM" /dev/shm/../wintogo-no-such-disk
-(cd /dev && refuses "nor by a name relative to /dev" "^wintogo: 'wintogo-no-such-disk' does not exist; to write a disk" \
-	write --yes --tmpdir "$STAGE" "$WIM" wintogo-no-such-disk)
+# (not in a subshell: its test would not be counted)
+cd /dev || exit 1
+refuses "nor by a name relative to /dev" "^wintogo: 'wintogo-no-such-disk' does not exist; to write a disk" \
+	write --yes --tmpdir "$STAGE" "$WIM" wintogo-no-such-disk
+cd - >/dev/null || exit 1
 check "and nothing was made" test ! -e /dev/wintogo-no-such-disk
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	SHMDIR=$(mktemp -d /dev/shm/wintogo-refusals.XXXXXX)

@@ -84,10 +84,9 @@ enum vhdx_edition vhdx_boot_edition(const char *edition, unsigned build)
 	return VHDX_EDITION_UNKNOWN;
 }
 
-bool vhdx_boot_in_store(struct wtg_ctx *ctx, const char *path)
+bool vhdx_boot_device_in_store(struct wtg_ctx *ctx, const char *path, struct bcd_vhdx_device *dev_ret)
 {
 	struct bcd_view view = { 0 };
-	struct bcd_vhdx_device dev;
 	wtg_log_fn log_fn = ctx->log_fn;
 	bool found = false;
 
@@ -99,14 +98,21 @@ bool vhdx_boot_in_store(struct wtg_ctx *ctx, const char *path)
 			for (size_t k = 0; k < view.objects[i].n_elements && !found; k++) {
 				const struct bcd_view_element *e = &view.objects[i].elements[k];
 
-				if (e->code == BCD_VHDX_OSDEVICE && bcd_vhdx_decode(e->data, e->len, &dev) == 0) {
-					found = true;
-					bcd_vhdx_release(&dev);
-				}
+				found = e->code == BCD_VHDX_OSDEVICE && bcd_vhdx_decode(e->data, e->len, dev_ret) == 0;
 			}
 		bcd_view_release(&view);
 	}
 	ctx->log_fn = log_fn;
+	return found;
+}
+
+bool vhdx_boot_in_store(struct wtg_ctx *ctx, const char *path)
+{
+	struct bcd_vhdx_device dev;
+	bool found = vhdx_boot_device_in_store(ctx, path, &dev);
+
+	if (found)
+		bcd_vhdx_release(&dev);
 	return found;
 }
 

@@ -339,7 +339,8 @@ static int by_size_down(const void *a, const void *b)
 	return x->entry->size > y->entry->size ? -1 : x->entry->size < y->entry->size;
 }
 
-int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret)
+int vhdx_windows_capture_as(struct wtg_ctx *ctx, const char *path, const char *shown_as,
+			    struct wim_source **source_ret)
 {
 	struct vhdx_disk d = { 0 };
 	struct vhdx_partition **ntfs = NULL;
@@ -362,11 +363,11 @@ int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_sourc
 		ret = capture(ctx, d.vhdx, ntfs[i]->entry, file, &wim);
 		found = !ret && has_windows(wim);
 		if (found)
-			ret = windows_arch(ctx, wim, stage, path);
+			ret = windows_arch(ctx, wim, stage, shown_as);
 		if (found && !ret)
-			ret = describe(ctx, wim, path);
+			ret = describe(ctx, wim, shown_as);
 		if (found && !ret) {
-			wim_source_adopt(wim, path, remove_stage, stage, source_ret);
+			wim_source_adopt(wim, shown_as, remove_stage, stage, source_ret);
 			stage = NULL;  /* the source removes it */
 		} else {
 			wimlib_free(wim);
@@ -376,11 +377,16 @@ int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_sourc
 	}
 	if (!ret && !found)
 		ret = log_error(ctx, WTG_ERR_NO_WINDOWS, "'%s' holds no Windows: none of its %zu NTFS partitions has \\Windows\\System32\\config\\SOFTWARE",
-				path, n);
+				shown_as, n);
 	free(ntfs);
 	stage_remove(stage);
 	disk_release(&d);
 	return ret;
+}
+
+int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret)
+{
+	return vhdx_windows_capture_as(ctx, path, path, source_ret);
 }
 
 int vhdx_stage_esp(struct wtg_ctx *ctx, const char *path, const char *file)

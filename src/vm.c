@@ -21,6 +21,7 @@
 #include "wintogo/stage.h"
 #include "wintogo/util.h"
 #include "wintogo/vhdx.h"
+#include "wintogo/vhdx_host.h"
 #include "wintogo/vhdx_windows.h"
 
 static bool has_gpt_at(int fd, off_t offset)
@@ -102,6 +103,52 @@ out:
 	free(esp);
 	stage_remove(stage);
 	return ret;
+}
+
+/* Whether the VHDX at path holds a disk with NTFS but no system
+ * partition.  A VHDX it cannot read is left to vm_convert to refuse. */
+static bool vhdx_lacks_esp(struct wtg_ctx *ctx, const char *path)
+{
+	struct vhdx_disk *d = NULL;
+	wtg_log_fn log_fn = ctx->log_fn;
+	bool esp = false, ntfs = false;
+
+	ctx->log_fn = NULL;
+	if (vhdx_disk_scan(ctx, path, false, &d) == 0) {
+		for (size_t i = 0; i < d->table.count; i++) {
+			esp |= layout_entry_is_system(&d->table, &d->table.entries[i]);
+			ntfs |= d->parts[i].filesystem && !strcmp(d->parts[i].filesystem, "ntfs");
+		}
+		vhdx_disk_free(d);
+	}
+	ctx->log_fn = log_fn;
+	return ntfs && !esp;
+}
+
+int vm_route_of(struct wtg_ctx *ctx, const char *disk, bool whole_disk, enum vm_route *route_ret)
+{
+	struct vhdx_host host;
+	int ret = 0;
+
+	*route_ret = VM_CONVERT;
+	if (whole_disk)
+		return 0;
+	switch (input_kind_of(disk)) {
+	case INPUT_VHDX:
+		if (vhdx_lacks_esp(ctx, disk))
+			*route_ret = VM_REBUILD;
+		break;
+	case INPUT_DISK_IMAGE:
+		ret = vhdx_host_find(ctx, disk, &host);
+		if (ret > 0) {
+			*route_ret = VM_REBUILD;
+			vhdx_host_release(&host);
+		}
+		break;
+	default:
+		break;
+	}
+	return ret < 0 ? ret : 0;
 }
 
 static bool is_same_file(const char *path, const struct stat *other)

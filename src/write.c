@@ -32,6 +32,7 @@
 #include "wintogo/unmount.h"
 #include "wintogo/util.h"
 #include "wintogo/verify.h"
+#include "wintogo/vhdx_host.h"
 #include "wintogo/vhdx_windows.h"
 
 /* Room in the stage beyond the image itself: the ESP, NTFS metadata. */
@@ -395,6 +396,7 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 {
 	struct write_job *job = xcalloc(1, sizeof(*job));
 	struct source_options source_opt = { .wim_path = opt->wim_path };
+	enum input_kind kind;
 	int index = 0, ret;
 
 	job->opt = *opt;
@@ -416,9 +418,13 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	if (!ret && job->manifest_path && !opt->force && access(job->manifest_path, F_OK) == 0)
 		ret = log_error(ctx, WTG_ERR_TARGET_EXISTS, "'%s' already exists; use --force to replace it",
 				job->manifest_path);
-	/* a VHDX: the Windows on it, captured into a WIM that lives in memory */
-	if (!ret && input_kind_of(opt->image_path) == INPUT_VHDX)
+	/* a VHDX, or a disk that boots Windows from one: that Windows,
+	 * captured into a WIM that lives in memory */
+	kind = input_kind_of(opt->image_path);
+	if (!ret && kind == INPUT_VHDX)
 		ret = vhdx_windows_capture(ctx, opt->image_path, &job->source);
+	else if (!ret && kind == INPUT_DISK_IMAGE)
+		ret = vhdx_host_capture(ctx, opt->image_path, &job->source);
 	else if (!ret)
 		ret = source_open(ctx, opt->image_path, &source_opt, &job->input);
 	if (!ret && job->input)

@@ -147,10 +147,66 @@ check "OVMF boots the stick into the marker boot manager" grep -aq WINTOGO-FIXTU
 check "which finds its BCD" grep -aq 'WINTOGO-FIXTURE-BCD: regf' "$TMP/boot.log"
 run_wintogo verify "$disk"
 is "$RC" 0 "verify reads the stick back against its manifest"
-run_wintogo vm --tmpdir "$STAGE" "$disk" "$OUTDIR/stick.qcow2"
-is "$RC" 0 "vm makes a QCOW2 of the stick (its boot manager boots the VHDX inside, in a VM too)"
-check "qemu-img compare: the QCOW2 holds the stick's bytes" qemu-img compare -q "$disk" "$OUTDIR/stick.qcow2"
+
+# --- vm of the stick: the Windows in its VHDX, on a VM disk of its own ---
+release=$WINTOGO
+use_asan
+run_wintogo vm --seed 3 --tmpdir "$STAGE" "$disk" "$OUTDIR/stick.qcow2"
+WINTOGO=$release
+is "$RC" 0 "vm of the --vhdx stick exits 0 (sanitizer build)"
+[ "$RC" -eq 0 ] || diag "$ERR"
+like "$ERR" "'.*fixed\.img' boots Windows from \\\\wintogo\\\\windows\.vhdx on its partition 3: reading that Windows" \
+	"it says it takes the Windows in the stick's VHDX"
+like "$OUT" 'Plan: image 1 of .*"Windows 10 Pro"' "and plans that Windows onto a disk of its own"
+check "nothing is left in the stage" no_leftovers "$STAGE"
+check "qemu-img check passes on the QCOW2" qemu-img check -q "$OUTDIR/stick.qcow2"
+qemu-img convert -O raw "$OUTDIR/stick.qcow2" "$TMP/vm.raw"
 rm -f "$OUTDIR/stick.qcow2"
+check_disk "$TMP/vm.raw" "$FIXTURES/x64.wim" 1 "the VM disk of the stick"
+run_wintogo info --bcd "$TMP/vm.raw"
+vm_guid=$(sfdisk --json "$TMP/vm.raw" | jq -r '.partitiontable.partitions[2].uuid')
+like "$OUT" "osdevice +partition \\{$vm_guid\\}" "its BCD boots Windows from its own partition 3, no VHDX"
+boot_disk "$TMP/vm.raw" ide "$TMP/vmboot.log"
+check "OVMF boots the VM disk into the marker boot manager" grep -aq WINTOGO-FIXTURE-BOOT-OK "$TMP/vmboot.log"
+check "which finds its BCD" grep -aq 'WINTOGO-FIXTURE-BCD: regf' "$TMP/vmboot.log"
+rm -f "$TMP/vm.raw"
+run_wintogo vm --whole-disk --tmpdir "$STAGE" --quiet "$disk" "$OUTDIR/stick.qcow2"
+is "$RC" 0 "vm --whole-disk converts the stick as it is"
+check "qemu-img compare: that QCOW2 holds the stick's bytes (VHDX and all)" qemu-img compare -q "$disk" "$OUTDIR/stick.qcow2"
+rm -f "$OUTDIR/stick.qcow2"
+run_wintogo vm --whole-disk --quiet "$FIXTURES/x64.wim" "$OUTDIR/stick.qcow2"
+check "--whole-disk for a Windows image is a usage error" test "$RC" -eq 2 -a ! -e "$OUTDIR/stick.qcow2"
+
+# the VHDX alone (no ESP in it) gives the same
+host_off=$(jq '.partitiontable.partitions[2].start * 512' "$TMP/sfdisk.json")
+dd if="$disk" of="$TMP/host.img" bs=1M skip=$((host_off / 1048576)) count=$((host_len / 1048576)) status=none
+ntfscat "$TMP/host.img" /wintogo/windows.vhdx >"$TMP/inner.vhdx"
+rm -f "$TMP/host.img"
+run_wintogo vm --seed 4 --format raw --no-verify --tmpdir "$STAGE" --quiet "$TMP/inner.vhdx" "$OUTDIR/inner.img"
+is "$RC" 0 "vm of the VHDX taken out of the stick (MBR, no ESP) exits 0"
+[ "$RC" -eq 0 ] || diag "$ERR"
+is "$(sfdisk --json "$OUTDIR/inner.img" | jq -r '[.partitiontable.label, (.partitiontable.partitions[] | .type)] | join(" ")')" \
+	"gpt C12A7328-F81F-11D2-BA4B-00A0C93EC93B E3C9E316-0B5C-4DB8-817D-F92DF00215AE EBD0A0A2-B9E5-4433-87C0-68B6B72699C7" \
+	"and gives a disk with ESP, MSR and Windows, not the ESP-less disk as it is"
+rm -f "$OUTDIR/inner.img" "$OUTDIR/inner.img.manifest.json" "$TMP/inner.vhdx"
+
+# write takes the stick as its source too: its Windows onto a plain stick
+run_wintogo write --seed 5 --tmpdir "$STAGE" --quiet --no-verify "$disk" "$OUTDIR/copy.img"
+is "$RC" 0 "write with the --vhdx stick as the source exits 0"
+copy_guid=$(sfdisk --json "$OUTDIR/copy.img" | jq -r '.partitiontable.partitions[2].uuid')
+run_wintogo info --bcd "$OUTDIR/copy.img"
+like "$OUT" "osdevice +partition \\{$copy_guid\\}" "the new stick boots that Windows from its own partition 3, not from a VHDX"
+rm -f "$OUTDIR/copy.img" "$OUTDIR/copy.img.manifest.json"
+
+# a stick whose BCD names a partition it does not have (its GUID changed)
+cp --sparse=always "$disk" "$TMP/moved.img"
+sgdisk -u 3:R "$TMP/moved.img" >/dev/null
+refuses "a stick whose BCD names another disk's partition is refused" \
+	"the BCD of '.*moved\.img' boots Windows from \\\\wintogo\\\\windows\.vhdx on a partition this disk does not have" \
+	vm --tmpdir "$STAGE" "$TMP/moved.img" "$OUTDIR/moved.qcow2"
+check "and nothing is left behind" no_leftovers "$STAGE"
+check "no OUT" test ! -e "$OUTDIR/moved.qcow2"
+rm -f "$TMP/moved.img"
 run_wintogo probe --json "$disk"
 like "$(jq -r '[.reasons[].id] | join(" ")' <<<"$OUT")" 'vhdx-boot' "probe notes that the stick boots Windows from a VHDX (vhdx-boot)"
 rm -f "$disk" "$disk.manifest.json"
@@ -255,7 +311,12 @@ part_img=$TMP/mbrhost.img
 dd if="$OUTDIR/mbr.img" of="$part_img" bs=512 skip=$((host_off / 512)) \
 	count="$(jq '.partitiontable.partitions[1].size' "$TMP/mbr.json")" status=none
 check "ntfscat finds the VHDX on the MBR stick's NTFS" sh -c 'ntfscat "$1" /wintogo/windows.vhdx | head -c 8 | grep -q vhdxfile' _ "$part_img"
-rm -f "$part_img" "$TMP/BCD-uefi" "$TMP/BCD-bios" "$TMP/mbr.json" "$OUTDIR/mbr.img" "$OUTDIR/mbr.img.manifest.json"
+run_wintogo vm --tmpdir "$STAGE" "$OUTDIR/mbr.img" "$OUTDIR/mbr.qcow2"
+like "$RC:$ERR" "^0:.*boots Windows from .* on its partition 2" "vm of the MBR stick finds its VHDX by offset and signature"
+check "and makes a GPT VM disk of its Windows" \
+	sh -c 'qemu-img convert -O raw "$1" "$2" && sfdisk --json "$2" | grep -q "\"label\": \"gpt\""' _ "$OUTDIR/mbr.qcow2" "$TMP/mbrvm.raw"
+rm -f "$part_img" "$TMP/BCD-uefi" "$TMP/BCD-bios" "$TMP/mbr.json" "$OUTDIR/mbr.img" "$OUTDIR/mbr.img.manifest.json" \
+	"$OUTDIR/mbr.qcow2" "$TMP/mbrvm.raw"
 
 # --- refusals ---
 refuses "a dynamic VHDX that could not expand in the host partition is refused with the numbers" \

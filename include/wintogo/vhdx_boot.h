@@ -62,6 +62,9 @@ enum vhdx_edition vhdx_boot_edition(const char *edition, unsigned build);
  * loader's osdevice is a VHDX device (bcd_vhdx.h).  False when it cannot
  * be read; nothing is logged. */
 bool vhdx_boot_in_store(struct wtg_ctx *ctx, const char *path);
+/* The same, and the device found (free with bcd_vhdx_release). */
+struct bcd_vhdx_device;
+bool vhdx_boot_device_in_store(struct wtg_ctx *ctx, const char *path, struct bcd_vhdx_device *dev_ret);
 
 /* "fixed", "dynamic"; parses the same (-EINVAL for anything else). */
 const char *vhdx_boot_mode_name(enum vhdx_boot_mode mode);

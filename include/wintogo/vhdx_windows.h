@@ -49,6 +49,10 @@ void vhdx_disk_free(struct vhdx_disk *disk);
  * ("Windows 11 Pro"), its TOTALBYTES what its files hold.  No partition
  * table, or no NTFS partition with Windows: -WTG_ERR_NO_WINDOWS. */
 int vhdx_windows_capture(struct wtg_ctx *ctx, const char *path, struct wim_source **source_ret);
+/* The same, with messages and the source naming shown_as (the VHDX is a
+ * copy taken out of a disk: vhdx_host.h). */
+int vhdx_windows_capture_as(struct wtg_ctx *ctx, const char *path, const char *shown_as,
+			    struct wim_source **source_ret);
 
 /* A sparse copy of the EFI system partition of the virtual disk in the
  * VHDX at path, in file (which must not exist), for the tools that read a

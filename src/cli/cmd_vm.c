@@ -26,7 +26,9 @@ static const char help[] =
 	"Make a virtual machine disk OUT from SOURCE: a Windows image (WIM, ESD,\n"
 	"split SWM set or Windows ISO), built as 'wintogo write' builds a disk,\n"
 	"or a disk image (one that 'wintogo write' made, say) or a VHDX,\n"
-	"converted as it is.\n"
+	"converted as it is.  A disk that boots Windows from a VHDX on it\n"
+	"(written by 'wintogo write' or WinToUSB in VHDX mode), or a VHDX with\n"
+	"no ESP, gives that Windows a disk of its own, built as from an image.\n"
 	"\n"
 	"Options:\n"
 	"  -F, --format FORMAT  qcow2 (default), vhdx (dynamic, for Hyper-V), raw,\n"
@@ -57,6 +59,8 @@ static const char help[] =
 	"                       also Windows' input, system and user locale\n"
 	"      --bcd-from-scratch  build the BCD store from an empty hive\n"
 	"      --wim-path P     the Windows image inside an ISO SOURCE is P\n"
+	"      --whole-disk     convert a disk that boots Windows from a VHDX (or a\n"
+	"                       VHDX with no ESP) as it is, VHDX and all\n"
 	"\n"
 	CLI_SECURE_BOOT_HELP
 	"Changes to Windows (none by default; see 'wintogo write --help'):\n"
@@ -81,6 +85,7 @@ struct vm_cli {
 	unsigned cpus;
 	uint64_t memory;
 	bool dry_run;
+	bool whole_disk;
 	bool json;
 	bool quiet;
 };
@@ -284,6 +289,7 @@ enum {
 	OPT_CPUS,
 	OPT_MEMORY,
 	OPT_BLOCK_SIZE,
+	OPT_WHOLE_DISK,
 };
 
 int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
@@ -301,6 +307,7 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "cpus", required_argument, NULL, OPT_CPUS },
 		{ "memory", required_argument, NULL, OPT_MEMORY },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "whole-disk", no_argument, NULL, OPT_WHOLE_DISK },
 		{ "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -308,6 +315,7 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 	};
 	struct vm_cli cli = { .opt.sink_kind = SINK_QCOW2, .opt.tool = "wintogo " WINTOGO_VERSION,
 			      .cpus = 4, .memory = 8 * GIB };
+	enum vm_route route = VM_CONVERT;
 	uint64_t n;
 	bool disk;
 	int c, ret;
@@ -364,6 +372,9 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 		case OPT_DRY_RUN:
 			cli.dry_run = true;
 			break;
+		case OPT_WHOLE_DISK:
+			cli.whole_disk = true;
+			break;
 		case 'j':
 			cli.json = true;
 			break;
@@ -404,8 +415,14 @@ int cmd_vm(struct wtg_ctx *ctx, int argc, char **argv)
 	cli.opt.image_path = argv[optind];
 	cli.opt.target = argv[optind + 1];
 	cli_report_set(ctx, cli.json, cli.quiet);
-	/* a disk (an image of one, or a VHDX) is converted as it is */
+	/* a disk (an image of one, or a VHDX) is converted as it is, unless
+	 * its Windows is in a VHDX (vm.h) */
 	disk = input_is_disk(input_kind_of(cli.opt.image_path));
+	if (cli.whole_disk && !disk)
+		return cli_usage_error("vm", "--whole-disk is for a disk image or a VHDX SOURCE");
+	if (disk && vm_route_of(ctx, cli.opt.image_path, cli.whole_disk, &route) < 0)
+		return EXIT_FAILED;
+	disk = disk && route == VM_CONVERT;
 	if (disk && image_options_given(&cli.opt))
 		return cli_usage_error("vm", "'%s' is a disk image, converted as it is: the options that choose, check or change a Windows image are for a WIM, ESD or ISO",
 				       cli.opt.image_path);

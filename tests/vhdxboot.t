@@ -207,6 +207,17 @@ refuses "a stick whose BCD names another disk's partition is refused" \
 check "and nothing is left behind" no_leftovers "$STAGE"
 check "no OUT" test ! -e "$OUTDIR/moved.qcow2"
 rm -f "$TMP/moved.img"
+# and one whose host NTFS is damaged (its boot sector zeroed), under ASan
+cp --sparse=always "$disk" "$TMP/damaged.img"
+dd if=/dev/zero of="$TMP/damaged.img" bs=512 seek=$((host_off / 512)) count=1 conv=notrunc status=none
+use_asan
+run_wintogo vm --tmpdir "$STAGE" "$TMP/damaged.img" "$OUTDIR/damaged.qcow2"
+WINTOGO=$release
+like "$RC:$(tail -1 <<<"$ERR")" "^1:wintogo: cannot open the NTFS on partition 3 of '.*damaged\.img' \(libntfs-3g\)" \
+	"a stick whose host NTFS is damaged fails in one error line naming the partition"
+check "with no sanitizer report" test -z "$(grep -e 'Sanitizer' <<<"$ERR")"
+check "and nothing left behind" sh -c '[ ! -e "$1" ] && [ -z "$(ls -A "$2")" ]' _ "$OUTDIR/damaged.qcow2" "$STAGE"
+rm -f "$TMP/damaged.img"
 run_wintogo probe --json "$disk"
 like "$(jq -r '[.reasons[].id] | join(" ")' <<<"$OUT")" 'vhdx-boot' "probe notes that the stick boots Windows from a VHDX (vhdx-boot)"
 rm -f "$disk" "$disk.manifest.json"

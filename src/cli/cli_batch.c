@@ -282,7 +282,9 @@ int cli_run_batch(struct wtg_ctx *ctx, const struct write_options *opt, const ch
 		goto out;
 	progress_ui_init(&bar, ctx, steps->json, steps->quiet);
 	ui.bar = &bar;
-	ret = write_batch_run(ctx, targets, live);
+	/* what it returns is in the targets' own ret too (a failure they
+	 * share is copied into each), and the tally below reads those */
+	(void)write_batch_run(ctx, targets, live);
 	if (!ui.bar_ended)
 		progress_ui_finish(&bar);
 	batch_ui_finish(&ui);

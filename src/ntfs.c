@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wimlib.h>
 
@@ -51,6 +54,71 @@ static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
 				      info->extract.total_bytes);
 	return ret < 0 || wtg_ctx_aborted(ctx) ? WIMLIB_PROGRESS_STATUS_ABORT
 					       : WIMLIB_PROGRESS_STATUS_CONTINUE;
+}
+
+/* In the target's own file, the disk writes what mkntfs, the apply and
+ * ntfsresize have written while they go on: the apply is CPU-bound
+ * (LZX), and the fsync that makes the image complete would otherwise
+ * write it all at the end (1.6 s of 7.5 for a 512 MiB image here).  A
+ * thread of its own starts the writeback every WRITEBACK_MS, since
+ * starting it can block while the disk's queue is full. */
+#define WRITEBACK_MS 100
+
+struct writeback {
+	int fd;
+	bool running, stop;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t stopped;
+};
+
+static void *writeback_main(void *arg)
+{
+	struct writeback *w = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += WRITEBACK_MS * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->stopped, &w->lock, &until);
+		if (w->stop)
+			break;
+		pthread_mutex_unlock(&w->lock);
+		/* starts it, waits for none of it; a failure leaves the work
+		 * to the fsync */
+		(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Nothing happens when the file or the thread cannot be had: the fsync
+ * does it all then, as for any other file. */
+static void writeback_start(struct writeback *w, const char *path)
+{
+	*w = (struct writeback){ .fd = open(path, O_RDONLY | O_CLOEXEC) };
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->stopped, NULL);
+	w->running = w->fd >= 0 && pthread_create(&w->thread, NULL, writeback_main, w) == 0;
+}
+
+static void writeback_stop(struct writeback *w)
+{
+	if (w->running) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_signal(&w->stopped);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	pthread_cond_destroy(&w->stopped);
+	pthread_mutex_destroy(&w->lock);
 }
 
 /* tight: a failure to write the volume is APPLY_NO_ROOM, not logged.
@@ -114,7 +182,7 @@ static int build_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_
 	return ret;
 }
 
-int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
+static int build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 {
 	char tight[SIZE_TEXT_MAX], full[SIZE_TEXT_MAX];
 	int ret;
@@ -130,4 +198,18 @@ int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 		return build_at(ctx, req, req->bytes, false);
 	}
 	return ret < 0 ? ret : ntfs_grow(ctx, req->path, req->bytes);
+}
+
+int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
+{
+	struct writeback writeback;
+	int ret;
+
+	/* a stage is never synced: its bytes are copied, then deleted */
+	if (!req->in_target)
+		return build(ctx, req);
+	writeback_start(&writeback, req->path);
+	ret = build(ctx, req);
+	writeback_stop(&writeback);
+	return ret;
 }

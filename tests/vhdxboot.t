@@ -196,6 +196,10 @@ is "$RC" 0 "write with the --vhdx stick as the source exits 0"
 copy_guid=$(sfdisk --json "$OUTDIR/copy.img" | jq -r '.partitiontable.partitions[2].uuid')
 run_wintogo info --bcd "$OUTDIR/copy.img"
 like "$OUT" "osdevice +partition \\{$copy_guid\\}" "the new stick boots that Windows from its own partition 3, not from a VHDX"
+refuses "a disk image that boots no Windows from a VHDX is refused as a source, saying what to give" \
+	"^wintogo: '.*copy\.img' is a disk image that boots no Windows from a VHDX; give a WIM, ESD, SWM, ISO or VHDX \(dd copies a disk as it is\)\$" \
+	write --tmpdir "$STAGE" --no-verify "$OUTDIR/copy.img" "$OUTDIR/again.img"
+check "and nothing is left behind" sh -c '[ ! -e "$1" ] && [ ! -e "$1.partial" ] && [ -z "$(ls -A "$2")" ]' _ "$OUTDIR/again.img" "$STAGE"
 rm -f "$OUTDIR/copy.img" "$OUTDIR/copy.img.manifest.json"
 
 # a stick whose BCD names a partition it does not have (its GUID changed)

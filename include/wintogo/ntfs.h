@@ -57,7 +57,9 @@ int ntfs_grow(struct wtg_ctx *ctx, const char *path, uint64_t bytes);
  * a tight_bytes, formats and applies at that size, then grows it, and
  * when NTFS-3G fails to write the tight volume (too little headroom: an
  * image with more metadata than estimated), says so (log_info) and does
- * it all again at the full size. */
+ * it all again at the full size.  In the target's own file (in_target)
+ * a thread starts the file's writeback every 100 ms meanwhile, so that
+ * the fsync before the image's rename finds little left to write. */
 int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req);
 
 #endif

@@ -141,7 +141,8 @@ static int apply(struct wtg_ctx *ctx, const struct ntfs_request *req, bool tight
 	if (err && tight && (err == WIMLIB_ERR_NTFS_3G || err == WIMLIB_ERR_WRITE))
 		return APPLY_NO_ROOM;
 	if (err)
-		return wim_apply_error(ctx, err, errnum, wim_path, shown(req), req->bytes, req->in_target);
+		return wim_apply_error(ctx, err, errnum, wim_path, shown(req), req->bytes,
+				       req->in_target || req->on_device);
 	return 0;
 }
 
@@ -161,7 +162,9 @@ static int resize_target(struct wtg_ctx *ctx, const char *path, const char *name
 /* The sparse file of bytes, formatted. */
 static int make_empty_at(struct wtg_ctx *ctx, const struct ntfs_request *req, uint64_t bytes)
 {
-	int ret = req->in_target ? resize_target(ctx, req->path, shown(req), bytes) : stage_make_file(ctx, req->path, bytes);
+	int ret = req->on_device ? 0
+		  : req->in_target ? resize_target(ctx, req->path, shown(req), bytes)
+				   : stage_make_file(ctx, req->path, bytes);
 
 	return ret ? ret : format_ntfs(ctx, req);
 }
@@ -187,7 +190,7 @@ static int build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 	char tight[SIZE_TEXT_MAX], full[SIZE_TEXT_MAX];
 	int ret;
 
-	if (!req->tight_bytes || req->tight_bytes >= req->bytes)
+	if (!req->tight_bytes || req->tight_bytes >= req->bytes || req->on_device)
 		return build_at(ctx, req, req->bytes, false);
 	ret = build_at(ctx, req, req->tight_bytes, true);
 	if (ret == APPLY_NO_ROOM) {
@@ -206,7 +209,7 @@ int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req)
 	int ret;
 
 	/* a stage is never synced: its bytes are copied, then deleted */
-	if (!req->in_target)
+	if (!req->in_target && !req->on_device)
 		return build(ctx, req);
 	writeback_start(&writeback, req->path);
 	ret = build(ctx, req);

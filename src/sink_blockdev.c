@@ -8,7 +8,13 @@
  * GPT at its end) is wiped, so that nothing of the old contents is taken
  * for the new.  Then the stream is written in order (zeros where the
  * partition table goes), then the partition table (write.h); after it,
- * the kernel is asked to read the new partition table. */
+ * the kernel is asked to read the new partition table.
+ *
+ * write --direct builds the Windows partition on the disk itself before
+ * the stream (sink_blockdev_build_in_place): the signatures are wiped
+ * first then, so that a write cut off during the long build leaves no
+ * partition table either, and the partition is reached through a loop
+ * device over its range of this sink's descriptor (loopdev.h). */
 #include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +26,7 @@
 #include <unistd.h>
 
 #include "wintogo/log.h"
+#include "wintogo/loopdev.h"
 #include "wintogo/sink.h"
 #include "wintogo/util.h"
 
@@ -76,19 +83,43 @@ out:
 	return ret;
 }
 
+/* Wiped when it is first written, not at open: a failure while staging
+ * leaves the disk as it was. */
+static int wipe_once(struct sink *sink)
+{
+	struct blockdev *bd = sink->priv;
+	int ret;
+
+	if (bd->wiped)
+		return 0;
+	ret = wipe_signatures(sink, bd->fd);
+	/* on the disk before anything else is: the kernel reads it at once */
+	if (!ret && fsync(bd->fd) < 0)
+		ret = log_syserr(sink->ctx, errno, "cannot write to '%s'", sink->target);
+	bd->wiped = !ret;
+	return ret;
+}
+
+int sink_blockdev_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, struct loopdev *lo_ret)
+{
+	struct blockdev *bd = sink->priv;
+	int ret;
+
+	if (sink->ops != &sink_blockdev_ops || offset > sink->size || length > sink->size - offset)
+		return log_error(sink->ctx, WTG_ERR_INTERNAL, "internal error: bytes %llu to %llu of '%s' cannot be built in place",
+				 (unsigned long long)offset, (unsigned long long)(offset + length), sink->target);
+	ret = wipe_once(sink);
+	return ret ? ret : loopdev_attach(sink->ctx, bd->fd, offset, length, sink->target, lo_ret);
+}
+
 static int bd_write(struct sink *sink, uint64_t offset, const void *buf, size_t len)
 {
 	struct wtg_ctx *ctx = sink->ctx;
 	struct blockdev *bd = sink->priv;
-	int ret;
+	int ret = wipe_once(sink);
 
-	/* wiped here, not at open: a failure while staging leaves the disk as it was */
-	if (!bd->wiped) {
-		ret = wipe_signatures(sink, bd->fd);
-		if (ret < 0)
-			return ret;
-		bd->wiped = true;
-	}
+	if (ret < 0)
+		return ret;
 	ret = pwrite_all(bd->fd, buf, len, offset);
 	if (ret < 0)
 		return log_syserr(ctx, -ret, "cannot write '%s' at byte %llu", sink->target,

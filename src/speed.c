@@ -284,7 +284,7 @@ int speed_run(struct wtg_ctx *ctx, struct speed_target *t, const struct speed_op
 	int n_tests = opt->allow_write ? SPEED_TEST_COUNT : SPEED_SEQ_WRITE;
 	int ret = 0;
 
-	if (opt->allow_write && !t->writable)
+	if ((opt->allow_write || opt->random_write_only) && !t->writable)
 		return log_error(ctx, WTG_ERR_INTERNAL, "internal error: '%s' was not opened for writing", t->path);
 	r.random_block = t->block_size > SPEED_RANDOM_BLOCK ? t->block_size : SPEED_RANDOM_BLOCK;
 	if (posix_memalign((void **)&r.read_buf, align, SPEED_SEQ_BLOCK) ||
@@ -299,7 +299,9 @@ int speed_run(struct wtg_ctx *ctx, struct speed_target *t, const struct speed_op
 		memcpy(r.write_buf + i, &v, sizeof(v));
 	}
 	/* reads first: a read-only run never gets to a write */
-	for (int test = 0; test < n_tests && !ret; test++)
+	if (opt->random_write_only)
+		ret = run_phase(&r, SPEED_RANDOM_WRITE, seconds, &res.phase[SPEED_RANDOM_WRITE]);
+	for (int test = 0; test < n_tests && !ret && !opt->random_write_only; test++)
 		ret = run_phase(&r, (enum speed_test)test, seconds / n_tests, &res.phase[test]);
 	if (!ret)
 		*result_ret = res;

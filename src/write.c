@@ -24,10 +24,12 @@
 #include "wintogo/esp_reserve.h"
 #include "wintogo/input.h"
 #include "wintogo/log.h"
+#include "wintogo/loopdev.h"
 #include "wintogo/manifest.h"
 #include "wintogo/ntfs.h"
 #include "wintogo/outfile.h"
 #include "wintogo/sink.h"
+#include "wintogo/speed.h"
 #include "wintogo/stage.h"
 #include "wintogo/unmount.h"
 #include "wintogo/util.h"
@@ -337,6 +339,79 @@ static int check_target(struct wtg_ctx *ctx, struct write_job *job)
 	return 0;
 }
 
+const char *write_strategy_name(enum write_strategy s)
+{
+	switch (s) {
+	case WRITE_STRATEGY_STAGE:
+		return "stage";
+	case WRITE_STRATEGY_DIRECT:
+		return "direct";
+	case WRITE_STRATEGY_AUTO:
+		return "auto";
+	case WRITE_STRATEGY_DEFAULT:
+		break;
+	}
+	return "default";
+}
+
+/* --direct with what it cannot build: refused before the image is read. */
+static int check_strategy_options(struct wtg_ctx *ctx, const struct write_job *job)
+{
+	if (job->opt.strategy != WRITE_STRATEGY_DIRECT)
+		return 0;
+	if (job->opt.sink_kind != SINK_RAW_FILE)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--strategy direct is for a disk or a raw disk image; a VM image is made from a stage");
+	if (job->opt.vhdx.mode)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--strategy direct builds Windows on the target's partition, --vhdx in a VHDX made in the stage; leave out one of them");
+	if (job->opt.vm_partition.enabled)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--strategy direct and --vm-partition cannot be used together (the VM partition is built after Windows, from the stage); leave out one of them");
+	return 0;
+}
+
+static bool may_build_in_target(const struct wtg_ctx *ctx, const struct write_job *job);
+
+/* Where the Windows partition is built (write.h), for the plan: decided
+ * for an image file; for a disk under auto, once it has been measured
+ * (write_job_choose_strategy). */
+static int plan_strategy(struct wtg_ctx *ctx, struct write_job *job)
+{
+	enum write_strategy want = job->opt.strategy;
+	bool in_place;
+
+	if (job->device) {
+		if (want == WRITE_STRATEGY_AUTO)
+			snprintf(job->strategy_reason, sizeof(job->strategy_reason),
+				 "chosen once you confirm, by how fast the disk takes random writes (direct from %d a second)",
+				 WRITE_DIRECT_MIN_IOPS);
+		else
+			snprintf(job->strategy_reason, sizeof(job->strategy_reason), "%s",
+				 want == WRITE_STRATEGY_DIRECT ? "--strategy direct"
+				 : want == WRITE_STRATEGY_STAGE ? "--strategy stage"
+								: "a disk is staged unless --strategy says otherwise");
+		job->strategy = want == WRITE_STRATEGY_DEFAULT ? WRITE_STRATEGY_STAGE : want;
+		return 0;
+	}
+	if (want == WRITE_STRATEGY_STAGE || job->opt.sink_kind != SINK_RAW_FILE) {
+		job->strategy = WRITE_STRATEGY_STAGE;
+		snprintf(job->strategy_reason, sizeof(job->strategy_reason), "%s",
+			 want == WRITE_STRATEGY_STAGE ? "--strategy stage" : "a VM image is made from a stage");
+		return 0;
+	}
+	in_place = may_build_in_target(ctx, job) &&
+		   sink_raw_builds_in_place(job->opt.target, layout_offset(&job->layout, PART_WINDOWS),
+					    layout_bytes(&job->layout, PART_WINDOWS));
+	if (want == WRITE_STRATEGY_DIRECT && !in_place)
+		return log_error(ctx, WTG_ERR_UNSUPPORTED, "--strategy direct: the file system '%s' is on can neither insert room into a file (ext4, xfs) nor share blocks between files (btrfs, xfs), so Windows cannot be built in it; write it elsewhere, or leave out --strategy direct",
+				 job->opt.target);
+	job->strategy = in_place ? WRITE_STRATEGY_DIRECT : WRITE_STRATEGY_STAGE;
+	snprintf(job->strategy_reason, sizeof(job->strategy_reason), "%s",
+		 in_place ? "an image file is built in itself where its file system allows"
+			  : job->opt.vhdx.mode || job->layout.vm.sectors
+			  ? "with --vhdx or --vm-partition, Windows is built in the stage"
+			  : "its file system can neither insert room into a file nor share blocks");
+	return 0;
+}
+
 static int plan(struct wtg_ctx *ctx, struct write_job *job)
 {
 	const struct write_options *opt = &job->opt;
@@ -388,6 +463,8 @@ static int plan(struct wtg_ctx *ctx, struct write_job *job)
 	if (!ret && opt->vhdx.mode)
 		ret = vhdx_boot_plan(ctx, &opt->vhdx, expanded, layout_bytes(&job->layout, PART_WINDOWS), opt->seeded,
 				     opt->seed, &job->vhdx);
+	if (!ret)
+		ret = plan_strategy(ctx, job);
 	return ret;
 }
 
@@ -410,6 +487,8 @@ int write_job_prepare(struct wtg_ctx *ctx, const struct write_options *opt,
 	ret = source_check_path(ctx, opt->image_path);
 	if (!ret)
 		ret = check_target(ctx, job);
+	if (!ret)
+		ret = check_strategy_options(ctx, job);
 	job->manifest_in_esp = !opt->no_manifest;
 	/* a disk has no folder to put the manifest beside; it is in its ESP */
 	if (!ret && !opt->no_manifest && !job->device)
@@ -558,6 +637,9 @@ int write_batch_plan(struct wtg_ctx *ctx, struct write_target *targets, size_t n
 	uint64_t smallest = l0->disk_bytes;
 	int ret = 0;
 
+	if (n > 1 && targets[0].job->opt.strategy == WRITE_STRATEGY_DIRECT)
+		return log_error(ctx, WTG_ERR_INVALID_ARGUMENT, "--strategy direct writes one target at a time (several share one stage); give one target, or leave out --strategy direct");
+
 	for (size_t i = 1; i < n; i++) {
 		const struct layout *l = &targets[i].job->layout;
 
@@ -573,6 +655,10 @@ int write_batch_plan(struct wtg_ctx *ctx, struct write_target *targets, size_t n
 	for (size_t i = 0; i < n && !ret && n > 1; i++) {
 		targets[i].job->used_bytes = smallest;
 		ret = plan(targets[i].ctx, targets[i].job);
+		/* one Windows partition staged for all */
+		targets[i].job->strategy = WRITE_STRATEGY_STAGE;
+		snprintf(targets[i].job->strategy_reason, sizeof(targets[i].job->strategy_reason),
+			 "the %zu targets share one stage", n);
 	}
 	return ret;
 }
@@ -609,6 +695,9 @@ struct staged {
 	bool shared;
 	bool ntfs_in_target;     /* ntfs is the target's .partial (sink_raw.h) */
 	char *ntfs_built_at;     /* where it is built, if not there: beside it */
+	bool ntfs_on_disk;       /* --direct on a disk: ntfs is the loop device over */
+	struct loopdev loop;     /* its partition (sink_blockdev_build_in_place) */
+	char *ntfs_shown;        /* then: how messages name it */
 };
 
 /* The partition table's stage: the GPT, or the MBR with its boot code. */
@@ -726,6 +815,23 @@ static int open_staged(struct wtg_ctx *ctx, const char *path, int *fd_ret)
 	return 0;
 }
 
+/* --direct on a disk: the NTFS's used ranges, in place (only hashed). */
+struct used_ranges {
+	struct extent_list *list;
+	int fd;                  /* the loop device over the partition */
+	uint64_t partition_offset;
+};
+
+static int add_used_range(void *user, uint64_t offset, uint64_t length)
+{
+	struct used_ranges *u = user;
+
+	extents_append(u->list, &(struct extent){ .offset = u->partition_offset + offset, .length = length,
+						  .fd = u->fd, .src_offset = offset, .what = "windows",
+						  .in_place = true });
+	return 0;
+}
+
 static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s, struct extent_list *list)
 {
 	const struct layout *l = &job->layout;
@@ -741,7 +847,12 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 	if (!ret)
 		ret = extents_add_file(ctx, list, s->esp_fd, layout_offset(l, PART_ESP),
 				       layout_bytes(l, PART_ESP), "esp");
-	if (!ret && s->ntfs_in_target) {
+	if (!ret && s->ntfs_on_disk) {
+		struct used_ranges used = { list, s->ntfs_fd, layout_offset(l, PART_WINDOWS) };
+
+		ret = ntfs_used_ranges(ctx, s->ntfs, s->ntfs_shown, layout_bytes(l, PART_WINDOWS), add_used_range,
+				       &used);
+	} else if (!ret && s->ntfs_in_target) {
 		size_t first = list->count;
 
 		ret = extents_add_file_from(ctx, list, s->ntfs_fd, layout_offset(l, PART_WINDOWS),
@@ -762,8 +873,10 @@ static int assemble(struct wtg_ctx *ctx, struct write_job *job, struct staged *s
 				       l->vm.sectors * l->sector_size, "vm");
 	if (!ret)
 		ret = extents_finish(ctx, list);
-	/* not into a container: it would store the zeros the holes read as */
-	if (!ret && (job->device || job->opt.sink_kind == SINK_RAW_FILE))
+	/* not into a container: it would store the zeros the holes read as;
+	 * nor where Windows was built on the disk: its holes are free space
+	 * holding what the disk held before, and the disk writes at random */
+	if (!ret && (job->device || job->opt.sink_kind == SINK_RAW_FILE) && !s->ntfs_on_disk)
 		extents_fill_gaps(list, job->opt.fill_gaps);
 	return ret;
 }
@@ -1063,6 +1176,8 @@ static void staged_release(struct staged *s)
 	free(s->esp);
 	free(s->ntfs);
 	free(s->ntfs_built_at);
+	free(s->ntfs_shown);
+	loopdev_release(&s->loop);
 	free(s->bcd);
 	free(s->bios_bcd);
 	free(s->vm);
@@ -1124,11 +1239,9 @@ static uint64_t space_needed(const struct write_job *job)
 static int check_space(struct wtg_ctx *ctx, const struct write_job *job, bool with_stage, bool alone)
 {
 	uint64_t fetch = job->input ? source_fetch_bytes(job->input) : 0, data = space_needed(job), avail;
-	/* an image file whose Windows partition is built in it: the stage
-	 * holds only the ESP and the table */
-	bool in_place = with_stage && alone && may_build_in_target(ctx, job) &&
-			sink_raw_builds_in_place(job->opt.target, layout_offset(&job->layout, PART_WINDOWS),
-						 layout_bytes(&job->layout, PART_WINDOWS));
+	/* a Windows partition built on the target (an image file's, or a
+	 * disk's with --direct): the stage holds only the ESP and the table */
+	bool in_place = with_stage && alone && job->strategy == WRITE_STRATEGY_DIRECT;
 	uint64_t stage = in_place ? layout_bytes(&job->layout, PART_ESP) + STAGE_SLACK : data;
 	char *dir = job->device ? NULL : dir_of(job->opt.target);
 	char need_text[SIZE_TEXT_MAX], each_text[SIZE_TEXT_MAX], avail_text[SIZE_TEXT_MAX];
@@ -1167,6 +1280,66 @@ out:
 	return ret;
 }
 
+enum write_strategy write_strategy_for_iops(double iops, char *reason_ret, size_t reason_len)
+{
+	bool direct = iops >= WRITE_DIRECT_MIN_IOPS;
+
+	snprintf(reason_ret, reason_len, "the disk took %.0f random 4 KiB writes a second, %s %d", iops,
+		 direct ? "at least" : "fewer than", WRITE_DIRECT_MIN_IOPS);
+	return direct ? WRITE_STRATEGY_DIRECT : WRITE_STRATEGY_STAGE;
+}
+
+/* Whether the stage's file system lacks the room the stage needs (auto
+ * then builds on the disk rather than fail). */
+static bool stage_lacks_room(const struct write_job *job, uint64_t *need_ret, uint64_t *avail_ret)
+{
+	struct statvfs vfs;
+
+	*need_ret = (job->input ? source_fetch_bytes(job->input) : 0) + space_needed(job);
+	if (statvfs(job->stage_parent, &vfs) < 0)
+		return false;  /* said when the stage is made */
+	*avail_ret = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	return *avail_ret < *need_ret;
+}
+
+int write_job_choose_strategy(struct wtg_ctx *ctx, struct write_job *job)
+{
+	struct speed_options opt = { .seconds = WRITE_AUTO_SECONDS, .allow_write = true,
+				     .random_write_only = true, .seed = SPEED_DEFAULT_SEED };
+	const struct speed_phase *measured = job->speed ? &job->speed->phase[SPEED_RANDOM_WRITE] : NULL;
+	struct speed_target *t = NULL;
+	struct speed_result result;
+	char need[SIZE_TEXT_MAX], avail[SIZE_TEXT_MAX];
+	uint64_t need_bytes = 0, avail_bytes = 0;
+	int ret;
+
+	if (job->strategy != WRITE_STRATEGY_AUTO)
+		return 0;
+	if (stage_lacks_room(job, &need_bytes, &avail_bytes)) {
+		job->strategy = WRITE_STRATEGY_DIRECT;
+		snprintf(job->strategy_reason, sizeof(job->strategy_reason),
+			 "the stage '%s' has %s free of the %s it needs", job->stage_parent,
+			 format_size(avail_bytes, avail), format_size(need_bytes, need));
+		return 0;
+	}
+	if (ctx->hooks.random_write_iops_set) {
+		/* a test's slow disk: the choice as for a measured one */
+		result.phase[SPEED_RANDOM_WRITE] = (struct speed_phase){ .measured = true,
+									  .iops = (double)ctx->hooks.random_write_iops };
+		measured = &result.phase[SPEED_RANDOM_WRITE];
+	} else if (!measured || !measured->measured) {
+		ret = speed_open(ctx, job->opt.target, true, job->opt.image_path, &t);
+		if (!ret)
+			ret = speed_run(ctx, t, &opt, &result);
+		speed_close(t);
+		if (ret < 0)
+			return ret;
+		measured = &result.phase[SPEED_RANDOM_WRITE];
+	}
+	job->strategy = write_strategy_for_iops(measured->iops, job->strategy_reason, sizeof(job->strategy_reason));
+	return 0;
+}
+
 /* One target of a run: its sink, its share of the stage, and what the
  * stream to it needs (see run_target). */
 struct target_run {
@@ -1188,7 +1361,8 @@ static void target_staged_init(struct staged *s, const struct staged *shared, si
 		snprintf(suffix, sizeof(suffix), "-%zu", number + 1);
 	*s = (struct staged){ .dir = shared->dir, .ntfs = shared->ntfs, .vm = shared->vm, .boot = shared->boot,
 			      .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1, .shared = true,
-			      .ntfs_in_target = shared->ntfs_in_target };
+			      .ntfs_in_target = shared->ntfs_in_target, .ntfs_on_disk = shared->ntfs_on_disk,
+			      .ntfs_shown = shared->ntfs_shown, .loop = LOOPDEV_INIT };
 	s->gpt = xasprintf("%s/gpt%s.img", shared->dir, suffix);
 	s->esp = xasprintf("%s/esp%s.img", shared->dir, suffix);
 	s->bcd = xasprintf("%s/BCD%s", shared->dir, suffix);
@@ -1257,6 +1431,8 @@ static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct stage
 			.source = job->source,
 			.index = job->image.index,
 			.in_target = s->ntfs_in_target,
+			.on_device = s->ntfs_on_disk,
+			.shown_as = s->ntfs_shown,
 		};
 
 		if (s->ntfs_built_at) {
@@ -1266,7 +1442,7 @@ static int stage_shared(struct wtg_ctx *ctx, struct write_job *job, struct stage
 
 		/* not in the unnamed file beside an image (sink_raw.h): ntfsresize
 		 * checks a volume's mount state by its name, and refuses */
-		if (!job->opt.full_stage && !job->opt.vhdx.mode && !s->ntfs_built_at)
+		if (!job->opt.full_stage && !job->opt.vhdx.mode && !s->ntfs_built_at && !s->ntfs_on_disk)
 			req.tight_bytes = ntfs_tight_bytes(ctx, &job->image, servicing_added_bytes(job->servicing),
 							   req.bytes);
 		ret = job->opt.vhdx.mode ? vhdx_build(ctx, job, s) : ntfs_build(ctx, &req);
@@ -1426,6 +1602,28 @@ static void stream_all(struct wtg_ctx *ctx, struct target_run *runs, size_t n)
 	free(threads);
 }
 
+/* --direct on a disk: its Windows partition is built on it, through a
+ * loop device over the partition's range; the stream only reads it back
+ * to hash it.  The old partition table is wiped first (the new one still
+ * comes last). */
+static int build_on_disk(struct target_run *r, struct staged *s)
+{
+	const struct write_job *job = r->t->job;
+	int ret;
+
+	/* from here on, a disk no longer holds what it held */
+	r->t->job->target_touched = true;
+	ret = sink_blockdev_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS),
+					   layout_bytes(&job->layout, PART_WINDOWS), &s->loop);
+	if (ret < 0)
+		return ret;
+	free(s->ntfs);
+	s->ntfs = xstrdup(s->loop.path);
+	s->ntfs_shown = xasprintf("%s (its Windows partition, %s)", job->opt.target, s->loop.path);
+	s->ntfs_on_disk = true;
+	return 0;
+}
+
 /* An image file's Windows partition is built in the file itself where its
  * file system can insert the room before it, or beside it where it can
  * share the blocks into it (sink_raw_build_in_place): nothing is staged,
@@ -1438,6 +1636,10 @@ static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct sta
 	const char *path, *partial;
 	int ret;
 
+	if (job->strategy != WRITE_STRATEGY_DIRECT)
+		return 0;
+	if (job->device)
+		return build_on_disk(r, s);
 	if (!may_build_in_target(ctx, job))
 		return 0;
 	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS),
@@ -1455,7 +1657,7 @@ static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct sta
 int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 {
 	struct write_job *first = targets[0].job;
-	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1 };
+	struct staged s = { .gpt_fd = -1, .esp_fd = -1, .ntfs_fd = -1, .vm_fd = -1, .loop = LOOPDEV_INIT };
 	struct target_run *runs = xcalloc(n, sizeof(*runs));
 	struct timespec t0;
 	size_t open = 0;
@@ -1465,6 +1667,9 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 	for (size_t i = 0; i < n; i++)
 		targets[i].ret = 0;
 	ret = first->check_source ? check_source(ctx, first) : 0;
+	/* auto, when the front end has not asked for it after its confirmation */
+	if (!ret && n == 1)
+		ret = write_job_choose_strategy(ctx, first);
 	if (!ret)
 		ret = check_space(targets[0].ctx, first, true, n == 1);
 	for (size_t i = 1; i < n && !ret; i++)

@@ -62,13 +62,6 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-# an old disk: a GPT (whose backup header stays at the end) under an ext4,
-# made through the device (its cache is the one wintogo then sees)
-old_disk() {
-	wipefs -qa "$loop" 2>/dev/null
-	sgdisk -o -n1:0:+100M "$loop" >/dev/null 2>&1
-	mkfs.ext4 -q -F "$loop"
-}
 old_disk
 size=$(blockdev --getsize64 "$loop")
 
@@ -125,6 +118,19 @@ is "$rc" 137 "the write was killed (kill -9)"
 like "$seen" "^0 1048576 zeros" "after it had sent the zeros at the start"
 check "before any GPT write (the trace has none)" bash -c "! grep -q 'overwrite gpt' <<<'$seen$rest'"
 check_unfinished "killed"
+rm -rf "${STAGE:?}"/*
+
+# --- --direct, killed once Windows is built on the disk ---
+# The old table was wiped before the build, the new one is not written
+# yet: the disk is as unfinished as a staged one, and the loop device
+# over its partition goes with the process (LO_FLAGS_AUTOCLEAR).
+old_disk
+kill_at_esp "$TMP/killed.out" "$TMP/killed.err" --yes --quiet --seed 9 --direct --tmpdir "$STAGE" \
+	"$FIXTURES/x64.wim" "$loop"
+is "$rc" 137 "--direct: the write was killed (kill -9) once the stream reached the ESP"
+check "--direct: before any GPT write" bash -c "! grep -q 'overwrite gpt' <<<'$seen$rest'"
+check_unfinished "killed after a direct build"
+check "--direct: no loop device is left over the disk" no_loop_over "$loop"
 rm -rf "${STAGE:?}"/*
 
 # --- stopped by a failing disk (EIO at its 4th write) ---

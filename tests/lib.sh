@@ -160,6 +160,28 @@ attach_loop() {
 	[ -n "$loop" ] || skip_all "no loop device available"
 }
 
+# old_disk: $loop holds an old disk: a GPT (whose backup header stays at
+# the end) under an ext4, made through the device (its cache is the one
+# wintogo then sees).
+old_disk() {
+	wipefs -qa "$loop" 2>/dev/null
+	sgdisk -o -n1:0:+100M "$loop" >/dev/null 2>&1
+	mkfs.ext4 -q -F "$loop"
+}
+
+# no_loop_over DEV: no loop device is attached to DEV (write --direct's
+# detaches itself when its last user closes it; the kernel may take a
+# moment after the process is gone).
+no_loop_over() {
+	local i
+	for i in $(seq 50); do
+		[ -z "$(losetup -j "$1")" ] && return 0
+		sleep 0.1
+	done
+	echo "still attached: $(losetup -j "$1")"
+	return 1
+}
+
 # boot_disk DISK.img ATTACH LOG: boots DISK under OVMF (TCG: KVM cannot run
 # OVMF on these machines) with the disk attached as ATTACH (ide, usb,
 # nvme), serial console into LOG.  The fixture's boot manager prints its

@@ -236,6 +236,9 @@ void cli_print_disk(const struct device *d);
 
 /* The plan before writing, as a table or a {"plan":...} JSON line. */
 void cli_print_plan(const struct write_job *job, bool json);
+/* The strategy --strategy auto chose (write.h), after the plan: one line,
+ * or a {"strategy": ...} JSON line; nothing when quiet. */
+void cli_print_strategy(const struct write_job *job, bool json, bool quiet);
 /* The result after writing, as a line or a {"result":...} JSON line. */
 void cli_print_result(const struct write_job *job, const struct write_result *r, bool json);
 

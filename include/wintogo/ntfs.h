@@ -32,6 +32,9 @@ struct ntfs_request {
 	const char *label;         /* NULL: "Windows" */
 	bool in_target;            /* path is the target's own file (locked, ours): */
 	                           /* emptied and sized, never created nor removed */
+	bool on_device;            /* path is a block device of exactly bytes, the */
+	                           /* target's partition (write --direct): formatted */
+	                           /* as it is, never tight */
 	const char *shown_as;      /* in messages, if not path (a /proc/self/fd name) */
 };
 
@@ -58,8 +61,18 @@ int ntfs_grow(struct wtg_ctx *ctx, const char *path, uint64_t bytes);
  * when NTFS-3G fails to write the tight volume (too little headroom: an
  * image with more metadata than estimated), says so (log_info) and does
  * it all again at the full size.  In the target's own file (in_target)
- * a thread starts the file's writeback every 100 ms meanwhile, so that
- * the fsync before the image's rename finds little left to write. */
+ * (or on_device) a thread starts the writeback every 100 ms meanwhile,
+ * so that the fsync at the end finds little left to write. */
 int ntfs_build(struct wtg_ctx *ctx, const struct ntfs_request *req);
+
+/* What write --direct reads to hash, and the read-back compares: the byte
+ * ranges of the NTFS volume on path (bytes long; shown in messages) that
+ * hold anything, its clusters in use ($Bitmap) and what lies past its last
+ * cluster (the backup boot sector), in increasing order.  The rest is
+ * free space, whose old contents NTFS never reads.  add's failure stops
+ * the walk and is returned. */
+typedef int (*ntfs_range_fn)(void *user, uint64_t offset, uint64_t length);
+int ntfs_used_ranges(struct wtg_ctx *ctx, const char *path, const char *shown, uint64_t bytes,
+		     ntfs_range_fn add, void *user);
 
 #endif

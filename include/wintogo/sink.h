@@ -105,6 +105,13 @@ int sink_raw_build_in_place(struct sink *sink, uint64_t offset, uint64_t length,
  * the stage then needs no room for the partition. */
 bool sink_raw_builds_in_place(const char *target, uint64_t offset, uint64_t length);
 int sink_raw_place(struct sink *sink, uint64_t offset);
+/* write --direct on a disk: wipes its old signatures (the partition table
+ * goes first, see sink_blockdev.c) and gives a loop device over bytes
+ * [offset, offset + length) of it, for the partition to be built there;
+ * the stream then only reads those bytes (in_place extents).  Release it
+ * with loopdev_release before the sink is freed. */
+struct loopdev;
+int sink_blockdev_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, struct loopdev *lo_ret);
 extern const struct sink_ops sink_qcow2_ops;
 extern const struct sink_ops sink_blockdev_ops;
 extern const struct sink_ops sink_vhdx_ops;

@@ -88,6 +88,8 @@ struct speed_options {
 	double seconds;          /* the whole budget; 0: SPEED_DEFAULT_SECONDS */
 	bool allow_write;        /* the write phases (they destroy data) */
 	uint64_t seed;           /* for the random offsets and data */
+	bool random_write_only;  /* only the random 4 KiB writes, for the whole */
+	                         /* budget (write --strategy auto; allow_write too) */
 };
 
 struct speed_result {

@@ -39,6 +39,37 @@
 #include "wintogo/vmpart.h"
 #include "wintogo/wim.h"
 
+/* Where the Windows partition is built (write --strategy):
+ *   stage:  in a stage folder on this computer, then sent to the target in
+ *           one increasing stream (what a flash stick writes fastest);
+ *   direct: on the target itself: in an image file, as sink_raw_build_in_
+ *           place allows; on a disk, through a loop device over the
+ *           partition's range (loopdev.h), the partition table still last;
+ *           the stream then sends the rest and only reads the partition to
+ *           hash it (for a disk whose random writes are cheap, or a host
+ *           with no room to stage);
+ *   auto:   direct on a disk that takes at least WRITE_DIRECT_MIN_IOPS
+ *           random 4 KiB writes a second (write --speed-check's figure, or
+ *           a check of WRITE_AUTO_SECONDS) or when the stage has no room,
+ *           stage otherwise; for an image file, as the default.
+ * The default: an image file is built in itself where its file system
+ * allows (else staged), a disk is staged: a stick given direct writes is
+ * slower by ten times and more, an SSD given the stage by about two. */
+enum write_strategy {
+	WRITE_STRATEGY_DEFAULT,
+	WRITE_STRATEGY_STAGE,
+	WRITE_STRATEGY_DIRECT,
+	WRITE_STRATEGY_AUTO,
+};
+
+/* auto: below this many random 4 KiB writes a second, a disk is staged
+ * (see the README, Performance: the model USB SSD against the sticks) */
+#define WRITE_DIRECT_MIN_IOPS 4000
+#define WRITE_AUTO_SECONDS 2.0
+
+/* "stage", "direct", "auto" (the default: "default"). */
+const char *write_strategy_name(enum write_strategy s);
+
 struct write_options {
 	const char *image_path;  /* a WIM, ESD, SWM or a Windows ISO */
 	const char *wim_path;    /* inside an ISO; NULL: sources/install.* */
@@ -72,6 +103,7 @@ struct write_options {
 	struct vhdx_boot_options vhdx;  /* write --vhdx: Windows in a VHDX (vhdx_boot.h) */
 	bool unmount;            /* a disk whose own file systems are mounted may be */
 	                         /* planned for; they are unmounted before it is written */
+	enum write_strategy strategy;  /* where Windows is built (see above) */
 };
 
 /* write --fill-gaps's default: chosen with bench/stick-model (see README,
@@ -105,6 +137,9 @@ struct write_job {
 	uint64_t used_bytes;     /* a batch: the partitions sized for its smallest disk */
 	const struct write_job *first;  /* a batch's other targets: the job whose image,
 					   changes and stage they share; NULL */
+	enum write_strategy strategy;  /* STAGE or DIRECT once chosen; AUTO until */
+	                               /* write_job_choose_strategy has measured */
+	char strategy_reason[160];     /* why, for the plan: "the file system of ... can insert room" */
 };
 
 struct write_result {
@@ -139,6 +174,17 @@ void write_job_free(struct write_job *job);
  * write_job_run does it too, first; nothing when there is nothing to
  * unmount. */
 int write_job_unmount(struct wtg_ctx *ctx, struct write_job *job);
+
+/* --strategy auto on a disk, once the user has confirmed (it writes to the
+ * disk): measures its random 4 KiB writes for WRITE_AUTO_SECONDS unless
+ * job->speed has them, and chooses (job->strategy, strategy_reason).
+ * Nothing when the strategy is chosen already; write_job_run calls it
+ * too. */
+int write_job_choose_strategy(struct wtg_ctx *ctx, struct write_job *job);
+
+/* The choice for a disk of iops random 4 KiB writes a second: DIRECT or
+ * STAGE, and why (reason_ret, reason_len bytes).  Pure. */
+enum write_strategy write_strategy_for_iops(double iops, char *reason_ret, size_t reason_len);
 
 /* Several targets from one stage (write IMAGE TARGET...): the image is
  * opened, changed and applied once, by the first target's job; each

@@ -274,8 +274,8 @@ int cli_run_batch(struct wtg_ctx *ctx, const struct write_options *opt, const ch
 	for (size_t i = 0; i < live && !ret && (!steps->quiet || steps->json); i++)
 		cli_print_plan(targets[i].job, steps->json);
 	if (!ret && failed && !steps->dry_run)
-		log_warn(ctx, "%zu of the %zu targets cannot be written (see above); the %zu others will be", failed, n,
-			 live);
+		log_warn(ctx, "%zu of the %zu targets cannot be written (see above); the %zu other%s will be", failed, n,
+			 live, live == 1 ? "" : "s");
 	if (!ret && !steps->dry_run && steps->confirm)
 		ret = steps->confirm(ctx, targets, live, steps->user);
 	if (ret || steps->dry_run)

@@ -435,11 +435,46 @@ static void plan_json(const struct write_job *job)
 		vhdx_json(&j, job);
 	boot_manager_json(&j, job);
 	changes_json(&j, job->servicing);
+	json_begin_object(&j, "strategy");
+	json_string(&j, "chosen", write_strategy_name(job->strategy));
+	json_string(&j, "reason", job->strategy_reason);
+	json_end_object(&j);
 	json_bool(&j, "verify", !job->opt.no_verify);
 	json_string(&j, "manifest", job->manifest_path);
 	json_end_object(&j);
 	json_end_object(&j);
 	json_finish(&j);
+}
+
+/* How the plan says where Windows is built. */
+static void strategy_text(const struct write_job *job, const char *lead)
+{
+	const char *where = job->strategy == WRITE_STRATEGY_STAGE ? "in the stage, then written in one stream"
+			    : job->strategy == WRITE_STRATEGY_AUTO ? "in the stage or on the disk itself (--strategy auto)"
+			    : job->device ? "on the disk itself (direct)"
+					  : "in the image file itself (direct)";
+
+	printf("%sWindows built %s: %s\n", lead, where, job->strategy_reason);
+}
+
+void cli_print_strategy(const struct write_job *job, bool json, bool quiet)
+{
+	struct json j;
+
+	if (json) {
+		json_init(&j, stdout, false);
+		json_begin_object(&j, NULL);
+		json_begin_object(&j, "strategy");
+		json_string(&j, "target", job->opt.target);
+		json_string(&j, "chosen", write_strategy_name(job->strategy));
+		json_string(&j, "reason", job->strategy_reason);
+		json_end_object(&j);
+		json_end_object(&j);
+		json_finish(&j);
+	} else if (!quiet) {
+		strategy_text(job, "");
+	}
+	fflush(stdout);
 }
 
 static void plan_text(const struct write_job *job)
@@ -486,6 +521,7 @@ static void plan_text(const struct write_job *job)
 		vhdx_text(job);
 	boot_manager_text(job);
 	changes_text(job->servicing);
+	strategy_text(job, "  ");
 	if (job->manifest_path)
 		printf("  then: %s; manifest in \\wintogo\\manifest.json and %s\n",
 		       job->opt.no_verify ? "no read-back (--no-verify)"

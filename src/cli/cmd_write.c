@@ -51,6 +51,15 @@ static const char help[] =
 	CLI_SECURE_BOOT_HELP
 	"      --tmpdir DIR     build the partitions (and copy an ISO's image) in\n"
 	"                       DIR (default $TMPDIR, else /var/tmp)\n"
+	"      --strategy HOW   where Windows is built: stage (in --tmpdir, then\n"
+	"                       written in one stream: a flash stick's fastest),\n"
+	"                       direct (on TARGET itself: for a fast disk, or no\n"
+	"                       room to stage) or auto (direct when the disk takes\n"
+	"                       4000 random writes a second or more, or when the\n"
+	"                       stage has no room; measured once you confirm).\n"
+	"                       Default: a disk is staged, an image file is built\n"
+	"                       in itself where its file system allows\n"
+	"      --direct         the same as --strategy direct\n"
 	"      --stage MODE     tight (default) or full: tight builds NTFS at the\n"
 	"                       image's size and grows it to the partition's size\n"
 	"                       afterwards, so that its data lies together at the\n"
@@ -267,6 +276,23 @@ static int check_speed(struct wtg_ctx *ctx, struct write_job *job, struct write_
 	return cli->require_speed && v.verdict != SPEED_WELL ? refuse_slow(ctx, job->device->path, &v) : 0;
 }
 
+/* --strategy auto: the disk measured (it is to be erased: confirmed),
+ * and the choice said, as the plan would have said it. */
+static int choose_strategy(struct wtg_ctx *ctx, struct write_job *job, const struct write_cli *cli)
+{
+	bool pending = job->strategy == WRITE_STRATEGY_AUTO;
+	int ret;
+
+	if (pending && !cli->quiet && !cli->json && !job->speed)
+		fprintf(stderr, "Measuring %s's random writes for %.0f s to choose where Windows is built...\n",
+			job->opt.target, WRITE_AUTO_SECONDS);
+	ret = write_job_choose_strategy(ctx, job);
+	if (ret < 0 || !pending)
+		return ret;
+	cli_print_strategy(job, cli->json, cli->quiet);
+	return 0;
+}
+
 static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 {
 	struct write_cli *cli = user;
@@ -274,7 +300,9 @@ static int confirm_disk(struct wtg_ctx *ctx, struct write_job *job, void *user)
 
 	if (!ret)
 		ret = write_job_unmount(ctx, job);
-	return !ret && cli->speed_check ? check_speed(ctx, job, cli, &cli->speed) : ret;
+	if (!ret && cli->speed_check)
+		ret = check_speed(ctx, job, cli, &cli->speed);
+	return ret ? ret : choose_strategy(ctx, job, cli);
 }
 
 /* Several disks: each shown as for one, then one answer for all, their
@@ -375,6 +403,8 @@ enum {
 	OPT_VHDX,
 	OPT_VHDX_SIZE,
 	OPT_UNMOUNT,
+	OPT_STRATEGY,
+	OPT_DIRECT,
 };
 
 /* --vm-image, --vm-index and --vm-name say what goes into --vm-partition. */
@@ -401,6 +431,8 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 		{ "require-speed", no_argument, NULL, OPT_REQUIRE_SPEED },
 		{ "speed-time", required_argument, NULL, OPT_SPEED_TIME },
 		{ "stage", required_argument, NULL, OPT_STAGE },
+		{ "strategy", required_argument, NULL, OPT_STRATEGY },
+		{ "direct", no_argument, NULL, OPT_DIRECT },
 		{ "fill-gaps", required_argument, NULL, OPT_FILL_GAPS },
 		{ "vhdx", optional_argument, NULL, OPT_VHDX },
 		{ "vhdx-size", required_argument, NULL, OPT_VHDX_SIZE },
@@ -451,6 +483,19 @@ int cmd_write(struct wtg_ctx *ctx, int argc, char **argv)
 			if (strcmp(optarg, "tight") && strcmp(optarg, "full"))
 				return cli_bad_value("write", "--stage", optarg, "tight or full");
 			cli.opt.full_stage = !strcmp(optarg, "full");
+			break;
+		case OPT_STRATEGY:
+			if (!strcmp(optarg, "stage"))
+				cli.opt.strategy = WRITE_STRATEGY_STAGE;
+			else if (!strcmp(optarg, "direct"))
+				cli.opt.strategy = WRITE_STRATEGY_DIRECT;
+			else if (!strcmp(optarg, "auto"))
+				cli.opt.strategy = WRITE_STRATEGY_AUTO;
+			else
+				return cli_bad_value("write", "--strategy", optarg, "stage, direct or auto");
+			break;
+		case OPT_DIRECT:
+			cli.opt.strategy = WRITE_STRATEGY_DIRECT;
 			break;
 		case OPT_FILL_GAPS:
 			if (parse_size(optarg, &cli.opt.fill_gaps) < 0 || cli.opt.fill_gaps > WRITE_FILL_GAPS_MAX)

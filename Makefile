@@ -170,13 +170,18 @@ $(FIXTURES)/.stamp: fixtures/mkimage $(wildcard fixtures/efi/* fixtures/hives/* 
 
 unit: $(UNIT_TESTS)
 
+# Two tests at a time: most wait on a disk, QEMU or a child program, and
+# each works in its own folder and on its own loop devices (PROVE_JOBS=1
+# runs them one after the other).
+PROVE_JOBS ?= 2
+
 test: all $(BUILD)/test/wintogo $(BUILD)/asan/wintogo $(LIB_OBJS) unit $(HELPERS) $(BUILD)/faultinject.so fixtures \
 	$(FUZZ_BINS)
 	WINTOGO=$(abspath $(BUILD)/wintogo) WINTOGO_ASAN=$(abspath $(BUILD)/asan/wintogo) \
 	WINTOGO_TEST=$(abspath $(BUILD)/test/wintogo) \
 	FIXTURES=$(abspath $(FIXTURES)) BUILD=$(abspath $(BUILD)) HELPERS=$(abspath $(BUILD)/asan/helpers) \
 	FAULTINJECT=$(abspath $(BUILD)/faultinject.so) \
-		prove $(UNIT_TESTS) tests/*.t
+		prove -j$(PROVE_JOBS) $(UNIT_TESTS) tests/*.t
 	$(MAKE) fuzz-smoke
 
 # The libFuzzer targets (variables above).

@@ -56,8 +56,9 @@ static enum wimlib_progress_status on_progress(enum wimlib_progress_msg msg,
 					       : WIMLIB_PROGRESS_STATUS_CONTINUE;
 }
 
-/* In the target's own file, the disk writes what mkntfs, the apply and
- * ntfsresize have written while they go on: the apply is CPU-bound
+/* In the target's own file (or on the disk, with --direct), the disk
+ * writes what mkntfs, the apply and ntfsresize have written while they
+ * go on: the apply is CPU-bound
  * (LZX), and the fsync that makes the image complete would otherwise
  * write it all at the end (1.6 s of 7.5 for a 512 MiB image here).  A
  * thread of its own starts the writeback every WRITEBACK_MS, since

@@ -1636,10 +1636,8 @@ static int build_in_target(struct wtg_ctx *ctx, struct target_run *r, struct sta
 	const char *path, *partial;
 	int ret;
 
-	if (job->strategy != WRITE_STRATEGY_DIRECT)
+	if (job->strategy != WRITE_STRATEGY_DIRECT || job->device)
 		return 0;
-	if (job->device)
-		return build_on_disk(r, s);
 	if (!may_build_in_target(ctx, job))
 		return 0;
 	ret = sink_raw_build_in_place(r->sink, layout_offset(&job->layout, PART_WINDOWS),
@@ -1718,6 +1716,14 @@ int write_batch_run(struct wtg_ctx *ctx, struct write_target *targets, size_t n)
 		open += !targets[i].ret;
 	if (!ret && !open)
 		ret = targets[0].ret;
+	/* --direct on a disk: wiped and built on once everything else is
+	 * staged (a failure before leaves it as it was) */
+	if (!ret && n == 1 && first->device && first->strategy == WRITE_STRATEGY_DIRECT && open) {
+		ret = build_on_disk(&runs[0], &s);
+		runs[0].s.ntfs = s.ntfs;
+		runs[0].s.ntfs_on_disk = s.ntfs_on_disk;
+		runs[0].s.ntfs_shown = s.ntfs_shown;
+	}
 	if (!ret) {
 		if (open > 1)
 			log_info(ctx, "staging Windows once for the %zu targets", open);

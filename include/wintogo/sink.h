@@ -108,8 +108,8 @@ int sink_raw_place(struct sink *sink, uint64_t offset);
 /* write --direct on a disk: wipes its old signatures (the partition table
  * goes first, see sink_blockdev.c) and gives a loop device over bytes
  * [offset, offset + length) of it, for the partition to be built there;
- * the stream then only reads those bytes (in_place extents).  Release it
- * with loopdev_release before the sink is freed. */
+ * the stream then only reads those bytes (in_place extents).  The loop
+ * device holds the disk open (not exclusively) until loopdev_release. */
 struct loopdev;
 int sink_blockdev_build_in_place(struct sink *sink, uint64_t offset, uint64_t length, struct loopdev *lo_ret);
 extern const struct sink_ops sink_qcow2_ops;

@@ -54,7 +54,7 @@
  *           stage otherwise; for an image file, as the default.
  * The default: an image file is built in itself where its file system
  * allows (else staged), a disk is staged: a stick given direct writes is
- * slower by ten times and more, an SSD given the stage by about two. */
+ * slower by ten times and more, an SSD given the stage by about a third. */
 enum write_strategy {
 	WRITE_STRATEGY_DEFAULT,
 	WRITE_STRATEGY_STAGE,

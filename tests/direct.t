@@ -90,6 +90,18 @@ run_wintogo info --bcd "$loop"
 like "$OUT" "osdevice +partition \{$(sfdisk --json "$backing" | jq -r '.partitiontable.partitions[2].uuid')\} on GPT disk" \
 	"the BCD's Windows loader names the partition built in place"
 
+# --- the read-back checks what was built in place against the disk ---
+# a byte of the NTFS boot sector flipped on its way to the disk, after
+# the stream hashed it from the loop device, as a failing disk would
+old_disk
+corrupt_at=$((start * 512 + 3))
+WINTOGO=$WINTOGO_TEST WINTOGO_TEST_CORRUPT_OFFSET=$corrupt_at run_wintogo write --yes --quiet --seed 9 --direct \
+	--tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"
+is "$RC" 5 "--direct with a byte of the NTFS changed on the disk: the write fails (exit 5, as any read-back mismatch)"
+like "$ERR" "'$loop' does not keep what was written: byte $corrupt_at \(windows partition, its byte 3\) reads back" \
+	"the read-back names the byte of the partition built in place"
+check "no loop device is left" no_loop_over "$loop"
+
 # --- auto: measured, and the choice said ---
 old_disk
 run_wintogo write --yes --quiet --json --seed 9 --strategy auto --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop"

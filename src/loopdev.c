@@ -18,6 +18,7 @@
 
 static int configure(int loop_fd, int backing_fd, uint64_t offset, uint64_t length, bool direct_io)
 {
+	int sector = 0;
 	struct loop_config config = {
 		.fd = (uint32_t)backing_fd,
 		.info = {
@@ -27,6 +28,11 @@ static int configure(int loop_fd, int backing_fd, uint64_t offset, uint64_t leng
 		},
 	};
 
+	/* the disk's own sector size (4096 on some disks), so that what is
+	 * built on the loop device is laid out for the disk, and direct I/O
+	 * is aligned for it */
+	if (ioctl(backing_fd, BLKSSZGET, &sector) == 0 && sector > 512)
+		config.block_size = (uint32_t)sector;
 	snprintf((char *)config.info.lo_file_name, sizeof(config.info.lo_file_name), "wintogo");
 	return ioctl(loop_fd, LOOP_CONFIGURE, &config) < 0 ? -errno : 0;
 }

@@ -46,8 +46,10 @@ backing=$TMP/disk.img
 truncate -s 512M "$backing"
 attach_loop "$backing"
 MNT=$TMP/stage-tmpfs
+loop4k=
 cleanup() {
 	umount "$MNT" 2>/dev/null
+	[ -z "$loop4k" ] || losetup -d "$loop4k" 2>/dev/null
 	losetup -d "$loop" 2>/dev/null
 	rm -rf "$TMP"
 }
@@ -89,6 +91,28 @@ check "the stream hashed only what NTFS uses ($hashed bytes, under 64 MiB)" test
 run_wintogo info --bcd "$loop"
 like "$OUT" "osdevice +partition \{$(sfdisk --json "$backing" | jq -r '.partitiontable.partitions[2].uuid')\} on GPT disk" \
 	"the BCD's Windows loader names the partition built in place"
+
+# --- a disk of 4096-byte sectors: the loop device over it has them too ---
+truncate -s 1G "$TMP/4kn.img"
+loop4k=$(losetup -f --show --sector-size 4096 "$TMP/4kn.img" 2>/dev/null || :)
+if [ -n "$loop4k" ]; then
+	run_wintogo write --yes --quiet --seed 9 --direct --tmpdir "$STAGE" "$FIXTURES/x64.wim" "$loop4k"
+	is "$RC" 0 "write --direct to a disk of 4096-byte sectors"
+	run_wintogo verify "$loop4k"
+	is "$RC" 0 "it verifies"
+	start4k=$(sfdisk --json "$loop4k" | jq '.partitiontable.partitions[2].start')
+	dd if="$loop4k" of="$TMP/boot4k.bin" bs=4096 skip="$start4k" count=1 status=none
+	is "$(od -An -tu2 -j11 -N2 "$TMP/boot4k.bin" | tr -d ' ') $(od -An -tu4 -j28 -N4 "$TMP/boot4k.bin" | tr -d ' ')" \
+		"4096 $start4k" "its NTFS has 4096-byte sectors and its start (in them) as hidden sectors"
+	dd if="$loop4k" of="$TMP/win4k.img" bs=4096 skip="$start4k" \
+		count="$(sfdisk --json "$loop4k" | jq '.partitiontable.partitions[2].size')" status=none
+	like "$(ntfsinfo -m "$TMP/win4k.img" 2>/dev/null)" "Volume Name: Windows" "ntfsinfo reads it"
+	losetup -d "$loop4k"
+	loop4k=
+	rm -f "$TMP/4kn.img" "$TMP/win4k.img"
+else
+	skip "losetup cannot make a loop device of 4096-byte sectors here"
+fi
 
 # --- the read-back checks what was built in place against the disk ---
 # a byte of the NTFS boot sector flipped on its way to the disk, after

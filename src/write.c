@@ -1486,7 +1486,7 @@ static int stream_target(struct target_run *r)
 	if (!ret && sink->ops->in_place)
 		ret = split_table(ctx, l, &list, &table);
 	/* from here on, a disk no longer holds what it held */
-	job->target_touched = !ret;
+	job->target_touched = job->target_touched || !ret;  /* --direct: since the build */
 	if (!ret)
 		ret = sink_write_all(sink, &list, &man.blocks);
 	if (!ret)

@@ -1322,12 +1322,7 @@ int write_job_choose_strategy(struct wtg_ctx *ctx, struct write_job *job)
 			 format_size(avail_bytes, avail), format_size(need_bytes, need));
 		return 0;
 	}
-	if (ctx->hooks.random_write_iops_set) {
-		/* a test's slow disk: the choice as for a measured one */
-		result.phase[SPEED_RANDOM_WRITE] = (struct speed_phase){ .measured = true,
-									  .iops = (double)ctx->hooks.random_write_iops };
-		measured = &result.phase[SPEED_RANDOM_WRITE];
-	} else if (!measured || !measured->measured) {
+	if (!measured || !measured->measured) {
 		ret = speed_open(ctx, job->opt.target, true, job->opt.image_path, &t);
 		if (!ret)
 			ret = speed_run(ctx, t, &opt, &result);

@@ -30,7 +30,7 @@ done
 
 # the test hooks are in the test build only
 check "the test build takes WINTOGO_TEST_CORRUPT_OFFSET" grep -q WINTOGO_TEST_CORRUPT_OFFSET "$BUILD/test/wintogo"
-for var in WINTOGO_TEST_CORRUPT_OFFSET WINTOGO_TEST_RANDOM_WRITE_IOPS WINTOGO_WRITE_TRACE WINTOGO_SYSFS_ROOT WINTOGO_PROC_ROOT \
+for var in WINTOGO_TEST_CORRUPT_OFFSET WINTOGO_WRITE_TRACE WINTOGO_SYSFS_ROOT WINTOGO_PROC_ROOT \
 	WINTOGO_DEV_ROOT; do
 	if grep -q "$var" "$WINTOGO"; then
 		_report 1 "the shipped binary does not know $var"

@@ -53,8 +53,6 @@ struct wtg_test_hooks {
 	uint64_t corrupt_offset;   /* way to the target, after it is hashed */
 	bool stage_headroom_set;   /* the tight stage is the image's file bytes */
 	uint64_t stage_headroom;   /* + this, not the estimate (ntfs.h) */
-	bool random_write_iops_set;  /* write --strategy auto takes this as the */
-	uint64_t random_write_iops;  /* disk's measured figure (a slow disk) */
 };
 
 struct wtg_ctx {

@@ -23,7 +23,6 @@ void cli_test_hooks(struct wtg_ctx *ctx)
 	};
 	const char *corrupt = getenv("WINTOGO_TEST_CORRUPT_OFFSET");
 	const char *headroom = getenv("WINTOGO_TEST_STAGE_HEADROOM");
-	const char *iops = getenv("WINTOGO_TEST_RANDOM_WRITE_IOPS");
 	uint64_t offset;
 
 	if (corrupt && parse_uint(corrupt, UINT64_MAX, &offset) == 0) {
@@ -33,10 +32,6 @@ void cli_test_hooks(struct wtg_ctx *ctx)
 	if (headroom && parse_size(headroom, &offset) == 0) {
 		hooks.stage_headroom_set = true;
 		hooks.stage_headroom = offset;
-	}
-	if (iops && parse_uint(iops, UINT64_MAX, &offset) == 0) {
-		hooks.random_write_iops_set = true;
-		hooks.random_write_iops = offset;
 	}
 	wtg_ctx_set_test_hooks(ctx, &hooks);
 }
